@@ -1,0 +1,114 @@
+# vmsilo-core. `make`, `make check`, `make install` (DESTDIR, PREFIX, libdir).
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+bindir ?= $(prefix)/bin
+libdir ?= $(prefix)/lib
+includedir ?= $(prefix)/include
+datadir ?= $(prefix)/share
+plugindir ?= $(libdir)/vmsilo/plugins
+confdir ?= $(prefix)/lib/vmsilo/conf.d
+pkgconfigdir ?= $(libdir)/pkgconfig
+
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-missing-field-initializers -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+ifeq ($(SANITIZE),1)
+CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP
+CORE_CFLAGS := $(BASE_CFLAGS) -DVMSILO_VERSION='"$(VERSION)"' \
+	-DVMSILO_PLUGIN_DIR='"$(plugindir)"' $(shell $(PKG_CONFIG) --cflags inih)
+CORE_LIBS := $(shell $(PKG_CONFIG) --libs inih) -ldl
+PLUGIN_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Isdk
+PLUGIN_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,defs
+
+CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+
+# In-tree plugins: plugins/NAME/*.c -> $(BUILD)/plugins/NAME.so (+ plugins/NAME/libs for -l)
+PLUGINS := $(notdir $(wildcard plugins/*))
+PLUGIN_SOS := $(PLUGINS:%=$(BUILD)/plugins/%.so)
+
+# Loader fixtures: tests/fixtures/NAME.c -> $(BUILD)/fixtures/NAME.so
+FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
+FIXTURE_SOS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%.so)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
+
+all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(BUILD)/vmsilo-plugin.pc
+
+$(BUILD)/vmsilo-core: $(BUILD)/core/main.o $(CORE_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
+
+$(BUILD)/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcore.a: $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+.SECONDEXPANSION:
+$(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) sdk/vmsilo/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PLUGIN_CFLAGS) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ \
+		$(filter %.c,$^) $(shell cat plugins/$*/libs 2>/dev/null)
+
+$(BUILD)/fixtures/%.so: tests/fixtures/%.c sdk/vmsilo/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PLUGIN_CFLAGS) $(LDFLAGS) -shared -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CORE_CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a \
+		$(CORE_LIBS) -lcunit
+
+$(BUILD)/fake-crosvm: tests/fake-crosvm/fake-crosvm.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/vmsilo-plugin.pc: sdk/vmsilo-plugin.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@prefix@|$(prefix)|g' -e 's|@includedir@|$(includedir)|g' \
+	    -e 's|@plugindir@|$(plugindir)|g' -e 's|@confdir@|$(confdir)|g' \
+	    -e 's|@version@|$(VERSION)|g' $< > $@
+
+test-programs: all $(UNIT_TESTS) $(FIXTURE_SOS) $(BUILD)/fake-crosvm
+
+# Unit tests (CUnit), the same under ASan/UBSan, then the tests that run the built binary.
+check: test-programs
+	BUILD=$(BUILD) tests/run-unit.sh $(UNIT_TESTS)
+	$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 CC=clang test-programs
+	BUILD=build-asan tests/run-unit.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_TESTS))
+	BUILD=build-asan tests/run-shell.sh tests/cli/*.sh
+	BUILD=$(BUILD) tests/run-shell.sh tests/cli/*.sh
+	BUILD=$(BUILD) tests/run-e2e.sh
+
+format:
+	clang-format -i core/*.c core/*.h sdk/vmsilo/*.h plugins/*/*.c tests/unit/*.c \
+		tests/unit/*.h tests/fixtures/*.c 2>/dev/null || true
+
+check-format:
+	clang-format --dry-run --Werror core/*.c core/*.h sdk/vmsilo/*.h tests/unit/*.c \
+		tests/fixtures/*.c $(wildcard plugins/*/*.c)
+
+install: all
+	install -Dm755 $(BUILD)/vmsilo-core $(DESTDIR)$(bindir)/vmsilo-core
+	install -d $(DESTDIR)$(plugindir) $(DESTDIR)$(confdir)
+	for so in $(PLUGIN_SOS); do install -m644 $$so $(DESTDIR)$(plugindir)/; done
+	for f in $(wildcard conf.d/*.conf); do install -m644 $$f $(DESTDIR)$(confdir)/; done
+	install -Dm644 sdk/vmsilo/plugin.h $(DESTDIR)$(includedir)/vmsilo/plugin.h
+	install -Dm644 $(BUILD)/vmsilo-plugin.pc $(DESTDIR)$(pkgconfigdir)/vmsilo-plugin.pc
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all check install clean format check-format test-programs
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

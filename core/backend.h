@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "strv.h"
+
+struct vm;
+
+/* A VMM backend: renders the VM description into an argv and knows how to stop the VMM. */
+struct backend {
+        const char *name;
+        int vmm;                 /* enum vmsilo_vmm */
+        int console_vmm_listens; /* 1: the VMM listens on the console socket; 0: it connects */
+        const char *binary_default;
+        /* the configured binary path of this backend */
+        const char *(*binary)(const struct vm *vm);
+        /* `--help` texts for capability queries, stored in vm->probe_* (cached on disk) */
+        int (*probe)(struct vm *vm);
+        /* backend checks: every missing capability the config needs; returns failures */
+        int (*preflight)(struct vm *vm);
+        int (*render)(struct vm *vm, struct strv *argv);
+        /* 1 when `flag` is supported */
+        int (*has)(const struct vm *vm, const char *flag);
+        /* asks a running VMM to stop: graceful (power button) or hard (quit now) */
+        int (*request_stop)(const char *binary, const char *runtime_dir, int hard);
+};
+
+extern const struct backend crosvm_backend;
+extern const struct backend qemu_backend;
+
+const struct backend *backend_find(const char *name);
+
+/* Probes if needed, then asks the backend. 1/0, or negative errno if probing failed. */
+int backend_has(struct vm *vm, const char *flag);
+
+/* Runs `binary ARGS --help`-style probes with an on-disk cache keyed by path, size and
+ * mtime. `args` is a NULL-terminated list of argument vectors separated by NULL... see
+ * backend.c. Returns the captured text (malloc()ed) or NULL with errno set. */
+char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv);
+
+/* Resolves `name` in $PATH unless it contains a slash. malloc()ed or NULL (-ENOENT). */
+char *find_binary(const char *name);
+
+/* crosvm key=value quoting: the value as is when it is safe, else "..." with \" and \\. */
+char *kv_quote(const char *value);
+
+/* 1 if `token` appears in `text` delimited by non-[A-Za-z0-9_-] characters. */
+int text_has_token(const char *text, const char *token);

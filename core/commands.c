@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/* The CLI commands: option parsing and output; the work is in pipeline.c and supervisor.c. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "backend.h"
+#include "commands.h"
+#include "exitcode.h"
+#include "json.h"
+#include "log.h"
+#include "state.h"
+#include "supervisor.h"
+#include "vm.h"
+
+enum { OPT_JSON = 256, OPT_FOREGROUND, OPT_TIMEOUT };
+
+struct cmd_opts {
+        int json;
+        int foreground;
+        unsigned timeout;
+        const char *name;
+};
+
+/* Parses the options of one command; `allowed` is a string of the OPT_* it takes. Exactly
+ * `want_name` positional NAME. Returns -1 to continue, or an exit code. */
+static int parse(int argc, char **argv, const char *usage_text, const int *allowed, int want_name,
+                 struct cmd_opts *o) {
+        static const struct option options[] = {
+                { "json", no_argument, NULL, OPT_JSON },
+                { "foreground", no_argument, NULL, OPT_FOREGROUND },
+                { "timeout", required_argument, NULL, OPT_TIMEOUT },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                int ok = c == 'h';
+
+                for (const int *a = allowed; *a && !ok; a++)
+                        ok = *a == c;
+                if (c == 'h') {
+                        printf("%s", usage_text);
+                        return EXIT_OK;
+                }
+                if (!ok || c == '?') {
+                        fprintf(stderr, "%s", usage_text);
+                        return EXIT_USAGE;
+                }
+                if (c == OPT_JSON)
+                        o->json = 1;
+                else if (c == OPT_FOREGROUND)
+                        o->foreground = 1;
+                else if (c == OPT_TIMEOUT) {
+                        char *end;
+                        unsigned long t = strtoul(optarg, &end, 10);
+
+                        if (*end || !*optarg || t == 0 || t > 86400) {
+                                log_error("invalid --timeout '%s': expected seconds, 1 to 86400",
+                                          optarg);
+                                return EXIT_USAGE;
+                        }
+                        o->timeout = (unsigned) t;
+                }
+        }
+        if (argc - optind != want_name) {
+                fprintf(stderr, "%s", usage_text);
+                return EXIT_USAGE;
+        }
+        if (want_name)
+                o->name = argv[optind];
+        return -1;
+}
+
+static void plugins_json(const struct plugin_set *set, const int *ok) {
+        printf("[");
+        for (size_t i = 0; i < set->n; i++) {
+                const struct plugin *p = set->items[i];
+
+                printf("%s{\"name\": ", i ? ", " : "");
+                json_string(stdout, p->name);
+                printf(", \"version\": ");
+                json_string(stdout, ok[i] ? p->desc.version : NULL);
+                printf(", \"abi\": %u, \"path\": ", ok[i] ? p->desc.abi_major : 0);
+                json_string(stdout, p->path);
+                printf(", \"enabled_by\": ");
+                json_string(stdout, p->enabled_by);
+                printf(", \"loaded\": %s}", ok[i] ? "true" : "false");
+        }
+        printf("]\n");
+}
+
+int cmd_plugins(const struct settings *s, int argc, char **argv) {
+        static const int allowed[] = { OPT_JSON, 0 };
+        struct cmd_opts o = {};
+        struct conf conf = {};
+        struct plugin_set set = {};
+        _cleanup_free_ int *ok = NULL;
+        int r, failures = 0;
+
+        r = parse(argc, argv,
+                  "usage: vmsilo-core plugins [--json]\n\n"
+                  "Lists the enabled plugins: name, version, ABI, path, and the file that enables it.\n",
+                  allowed, 0, &o);
+        if (r >= 0)
+                return r;
+        r = global_open(&conf, &set, s, 0);
+        ok = calloc(set.n + 1, sizeof(int));
+        if (r < 0 || !ok) {
+                plugin_set_done(&set);
+                conf_done(&conf);
+                return r == -ENOMEM || !ok ? EXIT_RUNTIME : EXIT_CONFIG;
+        }
+        for (size_t i = 0; i < set.n; i++) {
+                ok[i] = plugin_load(set.items[i]) >= 0;
+                failures += !ok[i];
+        }
+        if (o.json)
+                plugins_json(&set, ok);
+        else {
+                printf("%-12s %-10s %-4s %-40s %s\n", "NAME", "VERSION", "ABI", "PATH",
+                       "ENABLED BY");
+                for (size_t i = 0; i < set.n; i++) {
+                        const struct plugin *p = set.items[i];
+
+                        printf("%-12s %-10s %-4s %-40s %s\n", p->name,
+                               ok[i] ? strempty(p->desc.version) : "-",
+                               ok[i] ? "1" : "-", p->path, strempty(p->enabled_by));
+                }
+        }
+        plugin_set_done(&set);
+        conf_done(&conf);
+        return failures > 0 ? EXIT_CONFIG : EXIT_OK;
+}
+
+int cmd_list(const struct settings *s, int argc, char **argv) {
+        static const int allowed[] = { OPT_JSON, 0 };
+        struct cmd_opts o = {};
+        struct strv names = {};
+        int r;
+
+        r = parse(argc, argv,
+                  "usage: vmsilo-core list [--json]\n\nLists the configured VMs and whether each is running.\n",
+                  allowed, 0, &o);
+        if (r >= 0)
+                return r;
+        r = confdirs_list_vms(&s->dirs, &names);
+        if (r < 0) {
+                strv_done(&names);
+                return log_error_errno(r, "failed to list VMs: %m"), EXIT_RUNTIME;
+        }
+        if (o.json)
+                printf("[");
+        else
+                printf("%-32s %s\n", "NAME", "STATE");
+        for (size_t i = 0; i < names.n; i++) {
+                _cleanup_free_ char *dir = settings_runtime_dir(s, names.items[i]);
+                const char *state = dir && state_is_running(dir) > 0 ? "running" : "stopped";
+
+                if (o.json) {
+                        printf("%s{\"name\": ", i ? ", " : "");
+                        json_string(stdout, names.items[i]);
+                        printf(", \"state\": \"%s\"}", state);
+                } else
+                        printf("%-32s %s\n", names.items[i], state);
+        }
+        if (o.json)
+                printf("]\n");
+        strv_done(&names);
+        return EXIT_OK;
+}
+
+int cmd_check(const struct settings *s, int argc, char **argv) {
+        static const int allowed[] = { 0 };
+        struct cmd_opts o = {};
+        struct vm vm;
+        int r, failures;
+
+        r = parse(argc, argv,
+                  "usage: vmsilo-core check NAME\n\n"
+                  "Runs every preflight check of VM NAME (the core's and every plugin's) and lists\n"
+                  "all failures. Changes nothing on the host. Exit 4 if any check fails.\n",
+                  allowed, 1, &o);
+        if (r >= 0)
+                return r;
+        r = vm_open(&vm, s, o.name);
+        if (r < 0) {
+                vm_close(&vm);
+                return exit_code_for_open(r);
+        }
+        failures = vm_preflight(&vm);
+        if (failures > 0)
+                log_error("%d preflight check%s failed for VM '%s'", failures,
+                          failures == 1 ? "" : "s", o.name);
+        else
+                printf("VM '%s': all preflight checks passed (%zu plugin%s)\n", o.name,
+                       vm.plugins.n, vm.plugins.n == 1 ? "" : "s");
+        vm_close(&vm);
+        return failures > 0 ? EXIT_PREFLIGHT : EXIT_OK;
+}
+
+static void print_plan_text(const struct vm *vm, const struct strv *argv) {
+        _cleanup_free_ char *cmd = strv_join_quoted(argv, " \\\n    ");
+
+        printf("# VM '%s' (id %u, %s), runtime dir %s\n", vm->config.name, vm->config.id,
+               vm->backend->name, vm->runtime_dir);
+        printf("# host changes:\n");
+        if (vm->desc.steps.n == 0)
+                printf("#   (none)\n");
+        for (size_t i = 0; i < vm->desc.steps.n; i++)
+                printf("#   %s\n", vm->desc.steps.items[i]);
+        printf("# helpers:\n");
+        if (vm->desc.n_helpers == 0)
+                printf("#   (none)\n");
+        for (size_t i = 0; i < vm->desc.n_helpers; i++) {
+                _cleanup_free_ char *h = strv_join_quoted(&vm->desc.helpers[i].argv, " ");
+
+                printf("#   %s/%s: %s\n", vm->desc.helpers[i].owner, vm->desc.helpers[i].name,
+                       strempty(h));
+        }
+        printf("%s\n", strempty(cmd));
+}
+
+static void print_plan_json(const struct vm *vm, const struct strv *argv) {
+        _cleanup_free_ char *cmd = strv_join_quoted(argv, " ");
+
+        printf("{\"vm\": ");
+        json_string(stdout, vm->config.name);
+        printf(", \"id\": %u, \"vmm\": ", vm->config.id);
+        json_string(stdout, vm->backend->name);
+        printf(", \"runtime_dir\": ");
+        json_string(stdout, vm->runtime_dir);
+        printf(", \"steps\": ");
+        json_strv(stdout, &vm->desc.steps);
+        printf(", \"helpers\": [");
+        for (size_t i = 0; i < vm->desc.n_helpers; i++) {
+                printf("%s{\"plugin\": ", i ? ", " : "");
+                json_string(stdout, vm->desc.helpers[i].owner);
+                printf(", \"name\": ");
+                json_string(stdout, vm->desc.helpers[i].name);
+                printf(", \"argv\": ");
+                json_strv(stdout, &vm->desc.helpers[i].argv);
+                printf("}");
+        }
+        printf("], \"argv\": ");
+        json_strv(stdout, argv);
+        printf(", \"command\": ");
+        json_string(stdout, cmd);
+        printf("}\n");
+}
+
+int cmd_print(const struct settings *s, int argc, char **argv) {
+        static const int allowed[] = { OPT_JSON, 0 };
+        struct cmd_opts o = {};
+        struct strv vmm_argv = {};
+        struct vm vm;
+        int r;
+
+        r = parse(argc, argv,
+                  "usage: vmsilo-core print [--json] NAME\n\n"
+                  "Prints what 'start NAME' would do: the host changes, the helper processes with\n"
+                  "their argv, and the VMM argv, shell-quoted. Changes nothing.\n",
+                  allowed, 1, &o);
+        if (r >= 0)
+                return r;
+        r = vm_open(&vm, s, o.name);
+        if (r < 0) {
+                vm_close(&vm);
+                return exit_code_for_open(r);
+        }
+        vm.dry_run = 1;
+        r = vm.backend->probe(&vm);
+        if (r >= 0) {
+                vm.phase = PHASE_PREPARE;
+                r = vm_prepare(&vm);
+        }
+        if (r >= 0)
+                r = vm_contribute(&vm);
+        if (r >= 0)
+                r = vm.backend->render(&vm, &vmm_argv);
+        if (r >= 0 && o.json)
+                print_plan_json(&vm, &vmm_argv);
+        else if (r >= 0)
+                print_plan_text(&vm, &vmm_argv);
+        strv_done(&vmm_argv);
+        vm_close(&vm);
+        return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int cmd_start(const struct settings *s, int argc, char **argv) {
+        static const int allowed[] = { OPT_FOREGROUND, OPT_TIMEOUT, 0 };
+        struct cmd_opts o = { .timeout = 30 };
+        struct start_options so;
+        int r;
+
+        r = parse(argc, argv,
+                  "usage: vmsilo-core start [--foreground] [--timeout S] NAME\n\n"
+                  "Runs the pipeline (preflight, prepare, contribute) and starts the VMM under a\n"
+                  "supervisor that undoes every host change when the VM ends. Returns once the VM\n"
+                  "is up; with --foreground, stays and returns when it stops. --timeout is the\n"
+                  "graceful-stop window on SIGTERM (default 30 s).\n",
+                  allowed, 1, &o);
+        if (r >= 0)
+                return r;
+        so = (struct start_options){ .foreground = o.foreground, .stop_timeout_s = o.timeout,
+                                     .up_timeout_s = 30 };
+        return vm_start(s, o.name, &so);
+}
+
+int cmd_stop(const struct settings *s, int argc, char **argv) {
+        static const int allowed[] = { OPT_TIMEOUT, 0 };
+        struct cmd_opts o = { .timeout = 30 };
+        int r;
+
+        r = parse(argc, argv,
+                  "usage: vmsilo-core stop [--timeout S] NAME\n\n"
+                  "Presses the VM's power button and waits up to S seconds (default 30), then\n"
+                  "stops the VMM, then kills it; every host change is undone. A VM that is not\n"
+                  "running is not an error.\n",
+                  allowed, 1, &o);
+        if (r >= 0)
+                return r;
+        return vm_stop(s, o.name, o.timeout);
+}
+
+int cmd_cleanup(const struct settings *s, int argc, char **argv) {
+        static const int allowed[] = { 0 };
+        struct cmd_opts o = {};
+        int r;
+
+        r = parse(argc, argv,
+                  "usage: vmsilo-core cleanup NAME\n\n"
+                  "Undoes what a crashed run of VM NAME left behind (helpers, taps, files, run\n"
+                  "state), from the journal in its runtime dir. Safe to run twice.\n",
+                  allowed, 1, &o);
+        if (r >= 0)
+                return r;
+        return vm_cleanup(s, o.name);
+}

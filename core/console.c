@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "console.h"
+#include "log.h"
+#include "strv.h"
+
+#define MAX_CLIENTS 8
+
+struct console {
+        int listen_backend; /* accept the VMM's connection */
+        char *connect_path; /* or connect to the VMM's listener */
+        int backend;
+        int listen_clients;
+        int clients[MAX_CLIENTS];
+        int log_fd;
+};
+
+static int unix_socket_fill(const char *path, struct sockaddr_un *sa, socklen_t *len) {
+        size_t n = strlen(path);
+
+        if (n >= sizeof(sa->sun_path))
+                return -ENAMETOOLONG;
+        *sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+        memcpy(sa->sun_path, path, n);
+        *len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + 1);
+        return 0;
+}
+
+int console_listen_backend(const char *path) {
+        struct sockaddr_un sa;
+        socklen_t len;
+        int fd, r;
+
+        r = unix_socket_fill(path, &sa, &len);
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return negative_errno();
+        (void) unlink(path);
+        if (bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, 4) < 0) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+struct console *console_new(int backend_listen_fd, const char *connect_path,
+                            const char *client_socket, const char *log_path) {
+        struct console *c = calloc(1, sizeof(*c));
+
+        if (!c) {
+                safe_close(backend_listen_fd);
+                return NULL;
+        }
+        c->listen_backend = backend_listen_fd;
+        c->backend = -1;
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                c->clients[i] = -1;
+        c->connect_path = connect_path ? strdup(connect_path) : NULL;
+        c->listen_clients = console_listen_backend(client_socket);
+        c->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (c->listen_clients < 0)
+                log_warning_errno(c->listen_clients, "failed to listen on '%s': %m, continuing without console clients",
+                                  client_socket);
+        return c;
+}
+
+struct console *console_free(struct console *c) {
+        if (!c)
+                return NULL;
+        safe_close(c->listen_backend);
+        safe_close(c->backend);
+        safe_close(c->listen_clients);
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                safe_close(c->clients[i]);
+        safe_close(c->log_fd);
+        free(c->connect_path);
+        free(c);
+        return NULL;
+}
+
+void console_try_connect(struct console *c) {
+        struct sockaddr_un sa;
+        socklen_t len;
+        int fd;
+
+        if (!c || c->backend >= 0 || !c->connect_path)
+                return;
+        if (unix_socket_fill(c->connect_path, &sa, &len) < 0)
+                return;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return;
+        if (connect(fd, (struct sockaddr *) &sa, len) < 0) {
+                close(fd);
+                return;
+        }
+        c->backend = fd;
+}
+
+int console_fill_pollfds(struct console *c, struct pollfd *fds, int max) {
+        int n = 0;
+
+        if (!c || max < MAX_CLIENTS + 2)
+                return 0;
+        fds[n++] = (struct pollfd){ .fd = c->backend >= 0 ? c->backend : c->listen_backend,
+                                    .events = POLLIN };
+        fds[n++] = (struct pollfd){ .fd = c->listen_clients, .events = POLLIN };
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                fds[n++] = (struct pollfd){ .fd = c->clients[i], .events = POLLIN };
+        return n;
+}
+
+static void write_all(int fd, const char *buf, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, buf, n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return;
+                buf += k;
+                n -= (size_t) k;
+        }
+}
+
+static void from_backend(struct console *c) {
+        char buf[8192];
+        ssize_t n = read(c->backend, buf, sizeof(buf));
+
+        if (n <= 0) {
+                if (n == 0 || (errno != EAGAIN && errno != EINTR))
+                        c->backend = safe_close(c->backend);
+                return;
+        }
+        if (c->log_fd >= 0)
+                write_all(c->log_fd, buf, (size_t) n);
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                if (c->clients[i] >= 0 && send(c->clients[i], buf, (size_t) n,
+                                               MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+                    errno != EAGAIN)
+                        c->clients[i] = safe_close(c->clients[i]);
+}
+
+static void from_client(struct console *c, int i) {
+        char buf[4096];
+        ssize_t n = read(c->clients[i], buf, sizeof(buf));
+
+        if (n <= 0) {
+                c->clients[i] = safe_close(c->clients[i]);
+                return;
+        }
+        if (c->backend >= 0)
+                write_all(c->backend, buf, (size_t) n);
+}
+
+static void accept_client(struct console *c) {
+        int fd = accept4(c->listen_clients, NULL, NULL, SOCK_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                if (c->clients[i] < 0) {
+                        c->clients[i] = fd;
+                        return;
+                }
+        close(fd);
+}
+
+void console_dispatch(struct console *c, const struct pollfd *fds, int n) {
+        if (!c || n < 2)
+                return;
+        if (fds[0].revents && fds[0].fd == c->backend)
+                from_backend(c);
+        else if (fds[0].revents && fds[0].fd == c->listen_backend && c->backend < 0) {
+                c->backend = accept4(c->listen_backend, NULL, NULL, SOCK_CLOEXEC);
+        }
+        if (fds[1].revents & POLLIN)
+                accept_client(c);
+        for (int i = 0; i < MAX_CLIENTS && i + 2 < n; i++)
+                if (fds[i + 2].revents && fds[i + 2].fd == c->clients[i])
+                        from_client(c, i);
+}

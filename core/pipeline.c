@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/* configure -> preflight -> prepare -> contribute, for one VM. */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "backend.h"
+#include "log.h"
+#include "process.h"
+#include "state.h"
+#include "vm.h"
+
+char *vm_path(const struct vm *vm, const char *file) {
+        return strdup_printf("%s/%s", vm->runtime_dir, file);
+}
+
+static int read_files(struct conf *conf, const struct strv *files) {
+        int errors = 0;
+
+        for (size_t i = 0; i < files->n; i++) {
+                int r = conf_parse_file(conf, files->items[i]);
+
+                if (r < 0)
+                        return r;
+                errors += r;
+        }
+        return errors;
+}
+
+int global_open(struct conf *conf, struct plugin_set *plugins, const struct settings *s,
+                int load) {
+        struct strv files = {};
+        int r, errors;
+
+        r = confdirs_dropins(&s->dirs, "conf.d", &files);
+        if (r < 0) {
+                strv_done(&files);
+                return log_error_errno(r, "failed to list configuration files: %m");
+        }
+        errors = read_files(conf, &files);
+        strv_done(&files);
+        if (errors < 0)
+                return errors;
+        r = plugin_set_collect(plugins, conf, s->plugin_dir);
+        if (r < 0)
+                return r;
+        errors += r;
+        if (errors > 0)
+                return -EINVAL;
+        if (load && plugin_set_load(plugins) > 0)
+                return -ENOEXEC;
+        return 0;
+}
+
+/* Derived id: 3 + the VM's index among all configured VM names, as vmsilo assigns them. */
+static int assign_id(struct vm *vm) {
+        struct strv names = {};
+        int r;
+
+        if (vm->config.id != 0)
+                return 0;
+        r = confdirs_list_vms(&vm->settings->dirs, &names);
+        for (size_t i = 0; r >= 0 && i < names.n; i++)
+                if (streq(names.items[i], vm->config.name))
+                        vm->config.id = 3 + (uint32_t) i;
+        strv_done(&names);
+        if (r >= 0 && vm->config.id == 0)
+                vm->config.id = 3;
+        return r;
+}
+
+static int route_entry(struct vm *vm, const struct conf_entry *e) {
+        struct plugin *p;
+        int r;
+
+        if (streq(e->section, "plugin"))
+                return 0;
+        if (vm_config_owns(e->section))
+                return vm_config_apply(&vm->config, e);
+        p = plugin_set_find(&vm->plugins, e->section);
+        if (!p)
+                return log_syntax(e->file, e->line,
+                                  "section [%s%s%s] belongs to no enabled plugin; enable it with [plugin %s] enable = yes, or remove the section",
+                                  e->section, e->instance ? " " : "", strempty(e->instance),
+                                  e->section);
+        if (!p->desc.configure)
+                return log_syntax(e->file, e->line, "plugin '%s' takes no keys, found '%s'",
+                                  p->name, e->key);
+        vm->entry = e;
+        r = p->desc.configure(p->state, e->instance, e->key, e->value);
+        vm->entry = NULL;
+        if (r == -ENOENT)
+                return log_syntax(e->file, e->line, "unknown key '%s' in section [%s%s%s]",
+                                  e->key, e->section, e->instance ? " " : "",
+                                  strempty(e->instance));
+        if (r < 0)
+                return log_syntax(e->file, e->line, "invalid value '%s' for '%s' in [%s%s%s]",
+                                  e->value, e->key, e->section, e->instance ? " " : "",
+                                  strempty(e->instance));
+        return 0;
+}
+
+static int init_plugins(struct vm *vm) {
+        int failures = 0;
+
+        for (size_t i = 0; i < vm->plugins.n; i++) {
+                struct plugin *p = vm->plugins.items[i];
+                int r;
+
+                host_table_init(p, vm);
+                if (!p->desc.init) {
+                        p->initialized = 1;
+                        continue;
+                }
+                r = p->desc.init(&p->host, &p->state);
+                if (r < 0) {
+                        log_full(LOG_LEVEL_ERR, r, p->name, "init failed: %m");
+                        failures++;
+                        continue;
+                }
+                p->initialized = 1;
+        }
+        return failures;
+}
+
+static int check_runtime_dir(struct vm *vm) {
+        struct sockaddr_un sa;
+        size_t n = strlen(vm->runtime_dir) + 1 + strlen(VM_CONSOLE_BACKEND);
+
+        if (n >= sizeof(sa.sun_path))
+                return log_error_errno(ENAMETOOLONG,
+                                       "runtime dir '%s' is too long for socket paths (at most %zu bytes); use a shorter --runtime-dir",
+                                       vm->runtime_dir,
+                                       sizeof(sa.sun_path) - 2 - strlen(VM_CONSOLE_BACKEND));
+        return 0;
+}
+
+static int vm_read_config(struct vm *vm, const char *name) {
+        struct strv files = {};
+        int r, errors;
+
+        r = confdirs_vm_files(&vm->settings->dirs, name, &files);
+        if (r == -ENOENT) {
+                strv_done(&files);
+                return log_error_errno(ENOENT, "VM '%s' not found: no vms/%s.conf in %s", name,
+                                       name, vm->settings->dirs.dirs.items[0]);
+        }
+        if (r >= 0)
+                r = global_open(&vm->conf, &vm->plugins, vm->settings, 1);
+        if (r < 0) {
+                strv_done(&files);
+                return r;
+        }
+        errors = read_files(&vm->conf, &files);
+        strv_done(&files);
+        if (errors < 0)
+                return errors;
+        return errors > 0 ? -EINVAL : 0;
+}
+
+int vm_open(struct vm *vm, const struct settings *s, const char *name) {
+        int r, errors = 0;
+
+        *vm = (struct vm){ .settings = s, .phase = PHASE_LOAD };
+        if (!vm_name_valid(name) || streq(name, "vms"))
+                return log_error_errno(EINVAL,
+                                       "invalid VM name '%s': expected 1 to 32 letters, digits, '-' or '_', starting with a letter or digit",
+                                       name);
+        r = vm_config_init(&vm->config, name);
+        if (r < 0)
+                return log_oom();
+        vm->runtime_dir = settings_runtime_dir(s, name);
+        if (!vm->runtime_dir)
+                return log_oom();
+        r = vm_read_config(vm, name);
+        if (r < 0)
+                return r;
+        if (init_plugins(vm) > 0)
+                return -ENOEXEC;
+        vm->phase = PHASE_CONFIGURE;
+        for (size_t i = 0; i < vm->conf.n; i++) {
+                r = route_entry(vm, &vm->conf.entries[i]);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        errors++;
+        }
+        if (vm_config_verify(&vm->config) < 0)
+                errors++;
+        vm->backend = backend_find(vm->config.vmm);
+        if (errors > 0)
+                return -EINVAL;
+        r = assign_id(vm);
+        if (r < 0)
+                return log_error_errno(r, "failed to list VMs: %m");
+        return check_runtime_dir(vm);
+}
+
+void vm_close(struct vm *vm) {
+        plugin_set_done(&vm->plugins);
+        conf_done(&vm->conf);
+        vm_config_done(&vm->config);
+        vm_desc_done(&vm->desc);
+        free(vm->runtime_dir);
+        free(vm->probe_top);
+        free(vm->probe_run);
+        *vm = (struct vm){};
+}
+
+static int check_file(const char *what, const char *path) {
+        if (access(path, R_OK) < 0)
+                return log_error_errno(errno, "%s '%s' is not readable: %m", what, path);
+        return 0;
+}
+
+static int core_preflight(struct vm *vm) {
+        const struct vm_config *c = &vm->config;
+        int failures = 0;
+
+        if (check_file("kernel", c->kernel) < 0)
+                failures++;
+        if (c->initrd && check_file("initrd", c->initrd) < 0)
+                failures++;
+        if (c->root_disk && check_file("root disk", c->root_disk) < 0)
+                failures++;
+        for (size_t i = 0; i < c->n_disks; i++)
+                if (check_file("disk", c->disks[i].path) < 0)
+                        failures++;
+        if (vm->backend->probe(vm) < 0)
+                return failures + 1;
+        return failures + vm->backend->preflight(vm);
+}
+
+int vm_preflight(struct vm *vm) {
+        int failures;
+
+        vm->phase = PHASE_PREFLIGHT;
+        failures = core_preflight(vm);
+        for (size_t i = 0; i < vm->plugins.n; i++) {
+                struct plugin *p = vm->plugins.items[i];
+                int r;
+
+                if (!p->desc.preflight)
+                        continue;
+                r = p->desc.preflight(p->state);
+                if (r < 0) {
+                        p->failed = 1;
+                        failures++;
+                        log_full(LOG_LEVEL_DEBUG, r, p->name, "preflight failed: %m");
+                }
+        }
+        return failures;
+}
+
+int vm_prepare(struct vm *vm) {
+        vm->phase = PHASE_PREPARE;
+        for (size_t i = 0; i < vm->plugins.n; i++) {
+                struct plugin *p = vm->plugins.items[i];
+                int r;
+
+                if (!p->desc.prepare)
+                        continue;
+                r = p->desc.prepare(p->state);
+                if (r < 0) {
+                        p->failed = 1;
+                        return log_full(LOG_LEVEL_ERR, r, p->name, "prepare failed: %m");
+                }
+        }
+        return 0;
+}
+
+static int add_core_disk(struct vm *vm, const char *path, uint32_t flags, const char *id) {
+        struct vm_device d = { .type = VMSILO_DEVICE_DISK, .flags = flags, .fd = -1,
+                               .path = (char *) path, .id = (char *) id, .owner = "core" };
+
+        return vm_desc_add_device(&vm->desc, &d);
+}
+
+static int core_contribute(struct vm *vm) {
+        const struct vm_config *c = &vm->config;
+        int r = 0;
+
+        if (c->root_disk)
+                r = add_core_disk(vm, c->root_disk,
+                                  VMSILO_DEVICE_ROOT | (c->root_read_only ? VMSILO_DEVICE_RO : 0),
+                                  NULL);
+        for (size_t i = 0; r >= 0 && i < c->n_disks; i++) {
+                const struct vm_disk *d = &c->disks[i];
+
+                r = add_core_disk(vm, d->path,
+                                  (d->read_only ? VMSILO_DEVICE_RO : 0) |
+                                          (d->direct ? 0 : VMSILO_DEVICE_NO_DIRECT),
+                                  d->id);
+        }
+        if (r >= 0)
+                r = strv_pushf(&vm->desc.kernel_params, "vmsilo.hostname=%s", c->name);
+        return r;
+}
+
+int vm_contribute(struct vm *vm) {
+        const struct vm_config *c = &vm->config;
+        int r;
+
+        vm->phase = PHASE_CONTRIBUTE;
+        r = core_contribute(vm);
+        if (r < 0)
+                return log_oom();
+        for (size_t i = 0; i < vm->plugins.n; i++) {
+                struct plugin *p = vm->plugins.items[i];
+
+                if (!p->desc.contribute)
+                        continue;
+                r = p->desc.contribute(p->state);
+                if (r < 0)
+                        return log_full(LOG_LEVEL_ERR, r, p->name, "contribute failed: %m");
+        }
+        if (c->auto_shutdown) {
+                r = strv_push(&vm->desc.kernel_params, "autoShutdown.enable=1");
+                if (r >= 0)
+                        r = strv_pushf(&vm->desc.kernel_params, "autoShutdown.after=%llu",
+                                       c->auto_shutdown_after);
+        }
+        if (r >= 0)
+                r = strv_extend(&vm->desc.kernel_params, &c->kernel_params);
+        return r < 0 ? log_oom() : 0;
+}
+
+static int undo_record(struct vm *vm, const struct journal_record *rec) {
+        if (streq(rec->kind, "unlink")) {
+                if (rec->a && unlink(rec->a) < 0 && errno != ENOENT && rmdir(rec->a) < 0 &&
+                    errno != ENOENT)
+                        return log_warning_errno(errno, "failed to remove '%s': %m", rec->a);
+                return 0;
+        }
+        if (streq(rec->kind, "kill")) {
+                pid_t pid = rec->a ? (pid_t) atoi(rec->a) : 0;
+                unsigned long long start = rec->b ? strtoull(rec->b, NULL, 10) : 0;
+
+                if (pid > 0 && process_stop(pid, start, 5000) < 0)
+                        return log_warning_errno(ETIMEDOUT, "failed to stop '%s' (pid %d)",
+                                                 strempty(rec->c), (int) pid);
+                return 0;
+        }
+        if (streq(rec->kind, "plugin")) {
+                struct plugin *p = plugin_set_find(&vm->plugins, strempty(rec->a));
+                int r;
+
+                if (!p || !p->initialized || !p->desc.undo)
+                        return log_warning_errno(ENOENT,
+                                                 "cannot undo '%s' of plugin '%s': plugin not loaded",
+                                                 strempty(rec->b), strempty(rec->a));
+                r = p->desc.undo(p->state, strempty(rec->b));
+                if (r < 0)
+                        return log_full(LOG_LEVEL_WARNING, r, p->name, "undo '%s' failed: %m",
+                                        strempty(rec->b));
+                return 0;
+        }
+        return log_warning_errno(EINVAL, "unknown journal record '%s', ignoring", rec->kind);
+}
+
+int vm_undo(struct vm *vm) {
+        struct journal_record *recs = NULL;
+        size_t n = 0;
+        int failures = 0, r, saved = vm->phase;
+
+        r = journal_read(vm->runtime_dir, &recs, &n);
+        if (r < 0)
+                return log_error_errno(r, "failed to read journal in '%s': %m", vm->runtime_dir);
+        vm->phase = PHASE_UNDO;
+        for (size_t i = n; i > 0; i--)
+                if (undo_record(vm, &recs[i - 1]) < 0)
+                        failures++;
+        vm->phase = saved;
+        journal_records_free(recs, n);
+        if (failures == 0) {
+                _cleanup_free_ char *path = vm_path(vm, "journal");
+
+                if (path)
+                        (void) unlink(path);
+        }
+        return failures;
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The QEMU backend: renders the same VM description for qemu-system-x86_64, for machines
+ * without crosvm (and for our CI, where every part of a start runs for real under TCG).
+ */
+#include <stdio.h>
+
+#include "../sdk/vmsilo/plugin.h"
+#include "backend.h"
+#include "kvmprobe.h"
+#include "log.h"
+#include "process.h"
+#include "qmp.h"
+#include "vm.h"
+
+static const char *qemu_binary(const struct vm *vm) {
+        return vm->config.qemu_path;
+}
+
+static void choose_accel(struct vm *vm) {
+        char reason[256];
+
+        if (!streq(vm->config.qemu_accel, "auto")) {
+                vm->accel = streq(vm->config.qemu_accel, "kvm") ? "kvm" : "tcg";
+                log_info("qemu: using %s: forced by 'accel = %s' in [qemu]", vm->accel,
+                         vm->config.qemu_accel);
+                return;
+        }
+        if (kvm_usable("/dev/kvm", 500, reason, sizeof(reason))) {
+                vm->accel = "kvm";
+                log_info("qemu: using KVM: %s", reason);
+        } else {
+                vm->accel = "tcg";
+                log_notice("qemu: using TCG (slow): %s", reason);
+        }
+}
+
+static int qemu_probe(struct vm *vm) {
+        _cleanup_free_ char *bin = find_binary(vm->config.qemu_path);
+        const char *version[] = { NULL, "--version", NULL };
+        const char *devices[] = { NULL, "-device", "help", NULL };
+
+        if (!bin)
+                return log_error_errno(ENOENT,
+                                       "qemu binary '%s' not found; install qemu-system-x86 or set 'path =' in [qemu]",
+                                       vm->config.qemu_path);
+        version[0] = devices[0] = bin;
+        vm->probe_top = probe_cached(vm->settings->cache_dir, bin, version);
+        if (vm->probe_top)
+                vm->probe_run = probe_cached(vm->settings->cache_dir, bin, devices);
+        if (!vm->probe_top || !vm->probe_run) {
+                free(vm->probe_top);
+                vm->probe_top = NULL;
+                return log_error_errno(errno, "failed to probe '%s' with '-device help': %m",
+                                       bin);
+        }
+        if (!vm->accel && !vm->dry_run)
+                choose_accel(vm);
+        return 0;
+}
+
+/* Device names, e.g. "vhost-user-fs-pci" ("-device help" lists them as name "..."). */
+static int qemu_has(const struct vm *vm, const char *flag) {
+        _cleanup_free_ char *quoted = strdup_printf("\"%s\"", flag);
+
+        if (!vm->probe_run || !quoted)
+                return 0;
+        return strstr(vm->probe_run, quoted) != NULL;
+}
+
+static int qemu_preflight(struct vm *vm) {
+        static const char *const needed[] = { "virtio-blk-pci", "virtio-net-pci",
+                                              "virtio-serial-pci", "vhost-user-fs-pci" };
+        int failures = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(needed); i++)
+                if (!qemu_has(vm, needed[i])) {
+                        log_error("qemu '%s' has no device '%s'; install qemu-system-x86 7.2 or later",
+                                  vm->config.qemu_path, needed[i]);
+                        failures++;
+                }
+        return failures;
+}
+
+static int render_disk(const struct vm_device *d, size_t i, struct strv *argv) {
+        int r;
+
+        r = strv_pushf(argv, "-drive");
+        if (r >= 0)
+                r = strv_pushf(argv, "file=%s,format=raw,if=none,id=disk%zu%s,cache=%s,aio=threads",
+                               d->path, i, d->flags & VMSILO_DEVICE_RO ? ",readonly=on" : "",
+                               d->flags & VMSILO_DEVICE_NO_DIRECT ? "writeback" : "none");
+        if (r >= 0)
+                r = strv_push(argv, "-device");
+        if (r >= 0)
+                r = strv_pushf(argv, "virtio-blk-pci,drive=disk%zu%s%s", i, d->id ? ",serial=" : "",
+                               strempty(d->id));
+        return r;
+}
+
+static int render_net(const struct vm_device *d, size_t i, struct strv *argv) {
+        int r;
+
+        r = strv_push(argv, "-netdev");
+        if (r >= 0 && d->fd >= 0 && !d->name)
+                r = strv_pushf(argv, "tap,id=net%zu,fd=%d,vhost=off", i, d->fd);
+        else if (r >= 0)
+                r = strv_pushf(argv, "tap,id=net%zu,ifname=%s,script=no,downscript=no,vhost=off", i,
+                               strempty(d->name));
+        if (r >= 0)
+                r = strv_push(argv, "-device");
+        if (r >= 0)
+                r = strv_pushf(argv, "virtio-net-pci,netdev=net%zu%s%s", i, d->mac ? ",mac=" : "",
+                               strempty(d->mac));
+        return r;
+}
+
+static int render_vhost_user(const struct vm_device *d, size_t i, struct strv *argv) {
+        int r;
+
+        if (!streq_ptr(d->kind, "fs"))
+                return log_error_errno(EOPNOTSUPP,
+                                       "plugin '%s' declared a vhost-user '%s' device; the qemu backend supports only 'fs'",
+                                       d->owner, strempty(d->kind));
+        r = strv_push(argv, "-chardev");
+        if (r >= 0)
+                r = strv_pushf(argv, "socket,id=vhu%zu,path=%s", i, d->socket);
+        if (r >= 0)
+                r = strv_push(argv, "-device");
+        if (r >= 0)
+                r = strv_pushf(argv, "vhost-user-fs-pci,chardev=vhu%zu,tag=%s", i, strempty(d->tag));
+        return r;
+}
+
+static int render_device(const struct vm_device *d, size_t i, struct strv *argv) {
+        const char *bdf;
+
+        switch (d->type) {
+        case VMSILO_DEVICE_DISK:
+                return render_disk(d, i, argv);
+        case VMSILO_DEVICE_NET:
+                return render_net(d, i, argv);
+        case VMSILO_DEVICE_VHOST_USER:
+                return render_vhost_user(d, i, argv);
+        case VMSILO_DEVICE_VFIO:
+                bdf = strrchr(d->path, '/');
+                if (strv_push(argv, "-device") < 0)
+                        return -ENOMEM;
+                return strv_pushf(argv, "vfio-pci,host=%s", bdf ? bdf + 1 : d->path);
+        default:
+                return log_error_errno(EOPNOTSUPP,
+                                       "plugin '%s' declared a %s device, which the qemu backend cannot render; use crosvm",
+                                       d->owner, d->type == VMSILO_DEVICE_GPU ? "gpu" : "sound");
+        }
+}
+
+static int render_append(struct vm *vm, struct strv *argv) {
+        struct strv params = {};
+        char *joined = NULL;
+        size_t disk = 0;
+        int r = strv_push(&params, "console=ttyS0");
+
+        for (size_t i = 0; r >= 0 && i < vm->desc.n_devices; i++) {
+                const struct vm_device *d = &vm->desc.devices[i];
+
+                if (d->type != VMSILO_DEVICE_DISK)
+                        continue;
+                /* crosvm adds this itself for its root disk */
+                if (d->flags & VMSILO_DEVICE_ROOT)
+                        r = strv_pushf(&params, "root=/dev/vd%c %s", (char) ('a' + disk),
+                                       d->flags & VMSILO_DEVICE_RO ? "ro" : "rw");
+                disk++;
+        }
+        if (r >= 0)
+                r = strv_extend(&params, &vm->desc.kernel_params);
+        for (size_t i = 0; r >= 0 && i < params.n; i++) {
+                char *n = strdup_printf("%s%s%s", strempty(joined), i ? " " : "",
+                                        params.items[i]);
+
+                free(joined);
+                joined = n;
+                if (!n)
+                        r = -ENOMEM;
+        }
+        strv_done(&params);
+        if (r >= 0)
+                r = strv_push(argv, "-append");
+        if (r >= 0)
+                r = strv_consume(argv, TAKE_PTR(joined));
+        free(joined);
+        return r;
+}
+
+static int render_chardevs(struct vm *vm, struct strv *argv) {
+        _cleanup_free_ char *con = vm_path(vm, VM_CONSOLE_BACKEND);
+        _cleanup_free_ char *agent = vm_path(vm, VM_AGENT_SOCKET);
+        _cleanup_free_ char *qmp = vm_path(vm, VM_CONTROL_SOCKET);
+        int r;
+
+        if (!con || !agent || !qmp)
+                return -ENOMEM;
+        r = strv_push(argv, "-chardev");
+        if (r >= 0)
+                r = strv_pushf(argv, "socket,id=con0,path=%s,server=on,wait=off", con);
+        if (r >= 0)
+                r = strv_push(argv, "-serial");
+        if (r >= 0)
+                r = strv_push(argv, "chardev:con0");
+        if (r >= 0)
+                r = strv_push(argv, "-qmp");
+        if (r >= 0)
+                r = strv_pushf(argv, "unix:%s,server=on,wait=off", qmp);
+        if (r >= 0)
+                r = strv_push(argv, "-device");
+        if (r >= 0)
+                r = strv_push(argv, "virtio-serial-pci");
+        if (r >= 0)
+                r = strv_push(argv, "-chardev");
+        if (r >= 0)
+                r = strv_pushf(argv, "socket,id=agent0,path=%s,server=on,wait=off", agent);
+        if (r >= 0)
+                r = strv_push(argv, "-device");
+        if (r >= 0)
+                r = strv_push(argv, "virtserialport,chardev=agent0,name=org.vmsilo.agent");
+        return r;
+}
+
+static int qemu_render(struct vm *vm, struct strv *argv) {
+        const struct vm_config *c = &vm->config;
+        int r;
+
+        r = strv_push(argv, c->qemu_path);
+        if (r >= 0)
+                r = strv_pushf(argv, "-name");
+        if (r >= 0)
+                r = strv_pushf(argv, "%s,process=vmsilo-%s", c->name, c->name);
+        if (r >= 0)
+                r = strv_pushf(argv, "-accel");
+        if (r >= 0)
+                r = strv_push(argv, vm->accel ? vm->accel : "tcg");
+        if (r >= 0)
+                r = strv_pushf(argv, "-machine");
+        if (r >= 0)
+                r = strv_push(argv, c->qemu_machine);
+        if (r >= 0)
+                r = strv_pushf(argv, "-m");
+        if (r >= 0)
+                r = strv_pushf(argv, "%lluM", c->memory_mib);
+        if (r >= 0)
+                r = strv_pushf(argv, "-smp");
+        if (r >= 0)
+                r = strv_pushf(argv, "%llu", c->cpus);
+        {
+                static const char *const fixed[] = { "-nodefaults", "-no-user-config",
+                                                     "-display", "none", "-no-reboot" };
+
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(fixed); i++)
+                        r = strv_push(argv, fixed[i]);
+        }
+        /* vhost-user backends need guest RAM they can map */
+        if (r >= 0)
+                r = strv_push(argv, "-object");
+        if (r >= 0)
+                r = strv_pushf(argv, "memory-backend-memfd,id=mem,size=%lluM,share=on",
+                               c->memory_mib);
+        if (r >= 0)
+                r = strv_push(argv, "-numa");
+        if (r >= 0)
+                r = strv_push(argv, "node,memdev=mem");
+        if (r >= 0)
+                r = render_chardevs(vm, argv);
+        for (size_t i = 0; r >= 0 && i < vm->desc.n_devices; i++)
+                r = render_device(&vm->desc.devices[i], i, argv);
+        if (r >= 0)
+                r = strv_push(argv, "-kernel");
+        if (r >= 0)
+                r = strv_push(argv, c->kernel);
+        if (r >= 0 && c->initrd)
+                r = strv_push(argv, "-initrd");
+        if (r >= 0 && c->initrd)
+                r = strv_push(argv, c->initrd);
+        if (r >= 0)
+                r = render_append(vm, argv);
+        if (r >= 0)
+                r = strv_extend(argv, &vm->desc.qemu_args);
+        if (r >= 0)
+                r = strv_extend(argv, &c->qemu_extra_args);
+        return r;
+}
+
+static int qemu_request_stop(const char *binary, const char *runtime_dir, int hard) {
+        _cleanup_free_ char *sock = strdup_printf("%s/%s", runtime_dir, VM_CONTROL_SOCKET);
+        int r;
+
+        (void) binary;
+        if (!sock)
+                return -ENOMEM;
+        r = qmp_execute(sock, hard ? "quit" : "system_powerdown", 5000);
+        if (hard && r == -ECONNRESET)
+                return 0; /* quit may close before it answers */
+        return r;
+}
+
+const struct backend qemu_backend = {
+        .name = "qemu",
+        .vmm = VMSILO_VMM_QEMU,
+        .console_vmm_listens = 1,
+        .binary = qemu_binary,
+        .probe = qemu_probe,
+        .preflight = qemu_preflight,
+        .render = qemu_render,
+        .has = qemu_has,
+        .request_stop = qemu_request_stop,
+};

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+
+#include "log.h"
+#include "settings.h"
+
+#ifndef VMSILO_PLUGIN_DIR
+#define VMSILO_PLUGIN_DIR "/usr/lib/vmsilo/plugins"
+#endif
+
+static const char *first(const char *a, const char *b) {
+        return !isempty(a) ? a : !isempty(b) ? b : NULL;
+}
+
+static char *default_runtime_base(const char *root, uid_t uid) {
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+        if (!isempty(root) && !streq(root, "/"))
+                return strdup_printf("%s/run/vmsilo", root);
+        if (uid == 0 || isempty(xdg))
+                return strdup("/run/vmsilo");
+        return strdup_printf("%s/vmsilo", xdg);
+}
+
+static char *default_cache_dir(const char *root, uid_t uid) {
+        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+        if (!isempty(root) && !streq(root, "/"))
+                return strdup_printf("%s/var/cache/vmsilo", root);
+        if (uid == 0)
+                return strdup("/var/cache/vmsilo");
+        if (!isempty(xdg))
+                return strdup_printf("%s/vmsilo", xdg);
+        return strdup_printf("%s/.cache/vmsilo", isempty(home) ? "/tmp" : home);
+}
+
+int settings_init(struct settings *s, const char *root, const char *plugin_dir,
+                  const char *runtime_base) {
+        const char *v;
+        int r;
+
+        *s = (struct settings){ .uid = geteuid(), .gid = getegid() };
+        root = first(root, getenv("VMSILO_ROOT"));
+        r = confdirs_init(&s->dirs, root, NULL);
+        if (r < 0)
+                return r;
+        v = first(plugin_dir, getenv("VMSILO_PLUGIN_DIR"));
+        s->plugin_dir = strdup(v ? v : VMSILO_PLUGIN_DIR);
+        v = first(runtime_base, getenv("VMSILO_RUNTIME_DIR"));
+        s->runtime_base = v ? strdup(v) : default_runtime_base(root, s->uid);
+        v = getenv("VMSILO_CACHE_DIR");
+        s->cache_dir = !isempty(v) ? strdup(v) : default_cache_dir(root, s->uid);
+        if (!s->plugin_dir || !s->runtime_base || !s->cache_dir)
+                return -ENOMEM;
+        return 0;
+}
+
+void settings_done(struct settings *s) {
+        confdirs_done(&s->dirs);
+        free(s->plugin_dir);
+        free(s->runtime_base);
+        free(s->cache_dir);
+}
+
+char *settings_runtime_dir(const struct settings *s, const char *name) {
+        return strdup_printf("%s/%s", s->runtime_base, name);
+}

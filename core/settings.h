@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <sys/types.h>
+
+#include "confdirs.h"
+
+/* Where things are, from options, environment and defaults. */
+struct settings {
+        struct confdirs dirs;
+        char *plugin_dir;   /* --plugin-dir, $VMSILO_PLUGIN_DIR, or the built-in one */
+        char *runtime_base; /* --runtime-dir, $VMSILO_RUNTIME_DIR, ROOT/run/vmsilo, ... */
+        char *cache_dir;    /* $VMSILO_CACHE_DIR, ROOT/var/cache/vmsilo, ... */
+        uid_t uid;
+        gid_t gid;
+};
+
+/* Any argument may be NULL for "from the environment or the default". */
+int settings_init(struct settings *s, const char *root, const char *plugin_dir,
+                  const char *runtime_base);
+void settings_done(struct settings *s);
+
+/* base/NAME; NULL on OOM. */
+char *settings_runtime_dir(const struct settings *s, const char *name);

@@ -1,0 +1,59 @@
+/* Agent internals shared by agent.c (protocol) and agent-loop.c (the poll loop). */
+#ifndef VMSILO_GUEST_AGENT_LOOP_H
+#define VMSILO_GUEST_AGENT_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "proto.h"
+
+#define PORT_RETRY_MS 200
+/* Back-pressure: stop reading command output while this much waits for the host, and
+ * stop reading the host while one session has this much stdin pending. */
+#define OUT_HIGH_WATER (1024 * 1024)
+#define IN_HIGH_WATER (1024 * 1024)
+
+enum conn_kind {
+        CONN_PORT,      /* virtio-console port: survives host disconnects */
+        CONN_STREAM     /* vsock or inherited fd: closed at EOF */
+};
+
+struct conn {
+        struct conn *next;
+        int fd;
+        int kind;
+        int up;         /* a host is connected */
+        int dead;
+        size_t in_len;
+        uint64_t skip;  /* bytes of an oversized frame still to discard */
+        struct buf out;
+        uint8_t in[VMSILO_PROTO_MAX_FRAME];
+};
+
+struct session;
+
+struct agent {
+        const char *root;
+        int sigfd;
+        int listen_fd;
+        int exit_on_close;
+        int quit;
+        long long next_port_check;
+        struct conn *conns;
+        struct session *sessions;
+};
+
+struct conn *conn_add(struct agent *a, int fd, int kind, int up);
+void conn_send_hello(struct conn *c);
+void conn_read(struct agent *a, struct conn *c);
+void conn_flush(struct agent *a, struct conn *c);
+void conn_down(struct agent *a, struct conn *c);
+void session_read_output(struct agent *a, struct session *s, int is_err);
+void agent_accept(struct agent *a);
+void agent_reap(struct agent *a);
+void agent_sweep(struct agent *a);
+/* Runs until a->quit; returns 0 or a negative errno. */
+int agent_loop(struct agent *a);
+
+#endif

@@ -1,0 +1,500 @@
+/* The guest agent: protocol 1 (docs/guest-protocol.md) over a virtio-console port, vsock
+ * connections, or one inherited stream. Sessions are multiplexed by id per connection. */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "agent-loop.h"
+#include "session.h"
+#include "util.h"
+
+#define AGENT_IDENT "vmsilo-agent"
+#define MAX_SESSIONS 256
+
+static void queue_frame_raw(struct conn *c, const uint8_t *frame, int len)
+{
+        if (len > 0 && c->up)
+                (void)buf_append(&c->out, frame, (size_t)len);
+}
+
+void conn_send_hello(struct conn *c)
+{
+        struct vmsilo_proto_hello h = {
+                .version = VMSILO_PROTO_VERSION,
+                .max_payload = VMSILO_PROTO_MAX_PAYLOAD,
+                .ident = AGENT_IDENT,
+                .ident_len = strlen(AGENT_IDENT),
+        };
+        uint8_t frame[64];
+
+        queue_frame_raw(c, frame, vmsilo_proto_encode_hello(frame, sizeof(frame), &h));
+}
+
+static void conn_send_error(struct conn *c, uint32_t session, int error, const char *fmt, ...)
+{
+        struct vmsilo_proto_error e = { .error = error };
+        uint8_t frame[VMSILO_PROTO_HDR_SIZE + 4 + 512];
+        char msg[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        e.msg = msg;
+        e.msg_len = strlen(msg);
+        queue_frame_raw(c, frame, vmsilo_proto_encode_error(frame, sizeof(frame), session, &e));
+}
+
+static void conn_send_u32(struct conn *c, uint32_t session, uint8_t type, uint32_t v)
+{
+        uint8_t frame[VMSILO_PROTO_HDR_SIZE + 4];
+
+        queue_frame_raw(c, frame, vmsilo_proto_encode_u32(frame, sizeof(frame), session, type, v));
+}
+
+static struct session *session_find(struct agent *a, struct conn *c, uint32_t id)
+{
+        for (struct session *s = a->sessions; s; s = s->next)
+                if (!s->dead && s->conn == c && s->id == id)
+                        return s;
+        return NULL;
+}
+
+static int count_sessions(struct agent *a)
+{
+        int n = 0;
+
+        for (struct session *s = a->sessions; s; s = s->next)
+                n += !s->dead;
+        return n;
+}
+
+static void handle_start(struct agent *a, struct conn *c, uint32_t id, const uint8_t *p,
+                         size_t len)
+{
+        static const char *strv[VMSILO_PROTO_MAX_PAYLOAD / 2];
+        struct vmsilo_proto_start st;
+        struct session *s;
+        char err[512];
+        int r;
+
+        if (id == 0 || session_find(a, c, id))
+                return conn_send_error(c, id, EEXIST, "session %u is in use or invalid", id);
+        if (count_sessions(a) >= MAX_SESSIONS)
+                return conn_send_error(c, id, EAGAIN, "too many sessions");
+        r = vmsilo_proto_decode_start(p, len, &st, strv, ELEMENTSOF(strv));
+        if (r < 0)
+                return conn_send_error(c, id, -r, "malformed start frame");
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return conn_send_error(c, id, ENOMEM, "out of memory");
+        s->id = id;
+        s->conn = c;
+        s->in_fd = s->out_fd = s->err_fd = -1;
+        r = session_spawn(s, &st, a->root, err, sizeof(err));
+        if (r < 0) {
+                free(s);
+                return conn_send_error(c, id, -r, "%s", err);
+        }
+        log_dbg("session %u: started '%s' as pid %d", id, st.argv[0], (int)s->pid);
+        s->next = a->sessions;
+        a->sessions = s;
+        conn_send_u32(c, id, VMSILO_MSG_STARTED, (uint32_t)s->pid);
+}
+
+static void handle_session_frame(struct agent *a, struct conn *c,
+                                 const struct vmsilo_proto_hdr *h, const uint8_t *p)
+{
+        struct session *s = session_find(a, c, h->session);
+        uint16_t rows, cols;
+        uint32_t signo;
+        int r = 0;
+
+        if (!s)
+                return; /* the session ended: late input is not an error */
+        switch (h->type) {
+        case VMSILO_MSG_STDIN:
+                if (h->len == 0) {
+                        session_stdin_eof(s);
+                        return;
+                }
+                if (s->in_fd < 0 || s->in_eof)
+                        return;
+                if (buf_append(&s->inq, p, h->len) < 0)
+                        return conn_send_error(c, h->session, ENOMEM, "out of memory");
+                session_write_stdin(s);
+                return;
+        case VMSILO_MSG_SIGNAL:
+                r = vmsilo_proto_decode_u32(p, h->len, &signo);
+                if (r == 0)
+                        r = session_signal(s, signo);
+                break;
+        case VMSILO_MSG_RESIZE:
+                r = vmsilo_proto_decode_resize(p, h->len, &rows, &cols);
+                if (r == 0)
+                        r = session_resize(s, rows, cols);
+                break;
+        }
+        if (r < 0 && r != -ESRCH)
+                conn_send_error(c, h->session, -r, "frame type 0x%02x failed: %s", h->type,
+                                strerror(-r));
+}
+
+static void handle_frame(struct agent *a, struct conn *c, const struct vmsilo_proto_hdr *h,
+                         const uint8_t *p)
+{
+        switch (h->type) {
+        case VMSILO_MSG_HELLO:
+                conn_send_hello(c);
+                return;
+        case VMSILO_MSG_START:
+                handle_start(a, c, h->session, p, h->len);
+                return;
+        case VMSILO_MSG_STDIN:
+        case VMSILO_MSG_SIGNAL:
+        case VMSILO_MSG_RESIZE:
+                handle_session_frame(a, c, h, p);
+                return;
+        default:
+                conn_send_error(c, h->session, EPROTO, "unknown frame type 0x%02x", h->type);
+        }
+}
+
+/* Consumes every complete frame in c->in. */
+static void parse_frames(struct agent *a, struct conn *c)
+{
+        size_t off = 0;
+
+        while (off < c->in_len) {
+                struct vmsilo_proto_hdr h;
+                size_t avail = c->in_len - off;
+                int r;
+
+                if (c->skip > 0) {
+                        size_t n = avail < c->skip ? avail : (size_t)c->skip;
+
+                        c->skip -= n;
+                        off += n;
+                        continue;
+                }
+                r = vmsilo_proto_decode_hdr(c->in + off, avail, &h);
+                if (r == 0)
+                        break;
+                if (r < 0) {
+                        conn_send_error(c, h.session, EMSGSIZE,
+                                        "frame of %u bytes exceeds the limit", h.len);
+                        c->skip = h.len;
+                        off += VMSILO_PROTO_HDR_SIZE;
+                        continue;
+                }
+                if (avail < VMSILO_PROTO_HDR_SIZE + h.len)
+                        break;
+                handle_frame(a, c, &h, c->in + off + VMSILO_PROTO_HDR_SIZE);
+                off += VMSILO_PROTO_HDR_SIZE + h.len;
+        }
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+}
+
+/* The host went away: its sessions are hung up; a port waits for the next host. */
+void conn_down(struct agent *a, struct conn *c)
+{
+        for (struct session *s = a->sessions; s; s = s->next) {
+                if (s->conn != c || s->dead)
+                        continue;
+                session_hangup(s);
+                s->dead = 1;
+        }
+        c->up = 0;
+        c->in_len = 0;
+        c->skip = 0;
+        buf_clear(&c->out);
+        if (c->kind == CONN_PORT) {
+                log_dbg("host disconnected from the port");
+                a->next_port_check = now_ms() + PORT_RETRY_MS;
+                return;
+        }
+        c->dead = 1;
+        if (a->exit_on_close)
+                a->quit = 1;
+}
+
+void conn_read(struct agent *a, struct conn *c)
+{
+        ssize_t n;
+
+        n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                conn_down(a, c);
+                return;
+        }
+        c->in_len += (size_t)n;
+        parse_frames(a, c);
+}
+
+void conn_flush(struct agent *a, struct conn *c)
+{
+        if (c->up && buf_flush(&c->out, c->fd) < 0)
+                conn_down(a, c);
+}
+
+/* Reads one chunk of a command's output into a frame; EOF sends an empty frame. */
+void session_read_output(struct agent *a, struct session *s, int is_err)
+{
+        int *fd = is_err ? &s->err_fd : &s->out_fd;
+        uint8_t type = is_err ? VMSILO_MSG_STDERR : VMSILO_MSG_STDOUT;
+        struct vmsilo_proto_hdr h = { .session = s->id, .type = type };
+        struct conn *c = s->conn;
+        uint8_t *frame;
+        ssize_t n;
+
+        (void)a;
+        frame = buf_reserve(&c->out, VMSILO_PROTO_MAX_FRAME);
+        if (!frame)
+                return;
+        n = read(*fd, frame + VMSILO_PROTO_HDR_SIZE, VMSILO_PROTO_MAX_PAYLOAD);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                /* EOF, or EIO from a pty master whose last slave fd closed */
+                close(*fd);
+                *fd = -1;
+                if (s->pty)
+                        s->err_fd = -1;
+                n = 0;
+        }
+        h.len = (uint32_t)n;
+        (void)vmsilo_proto_encode_hdr(frame, VMSILO_PROTO_HDR_SIZE, &h);
+        buf_commit(&c->out, VMSILO_PROTO_HDR_SIZE + (size_t)n);
+        if (n == 0 && s->pty) {
+                /* a pty has one stream: announce EOF on stderr too */
+                h.type = VMSILO_MSG_STDERR;
+                frame = buf_reserve(&c->out, VMSILO_PROTO_HDR_SIZE);
+                if (frame && vmsilo_proto_encode_hdr(frame, VMSILO_PROTO_HDR_SIZE, &h) > 0)
+                        buf_commit(&c->out, VMSILO_PROTO_HDR_SIZE);
+        }
+}
+
+/* Sends EXIT once the process is gone and both output streams reached EOF. */
+static void session_maybe_finish(struct session *s)
+{
+        struct vmsilo_proto_exit e;
+        uint8_t frame[VMSILO_PROTO_HDR_SIZE + 8];
+
+        if (s->dead || !s->exited || s->out_fd >= 0 || s->err_fd >= 0)
+                return;
+        if (WIFSIGNALED(s->wstatus)) {
+                e.kind = VMSILO_EXIT_SIGNAL;
+                e.value = (uint32_t)WTERMSIG(s->wstatus);
+        } else {
+                e.kind = VMSILO_EXIT_STATUS;
+                e.value = (uint32_t)WEXITSTATUS(s->wstatus);
+        }
+        log_dbg("session %u: done (%s %u)", s->id, e.kind ? "signal" : "status", e.value);
+        queue_frame_raw(s->conn, frame,
+                        vmsilo_proto_encode_exit(frame, sizeof(frame), s->id, &e));
+        session_close_fds(s);
+        s->dead = 1;
+}
+
+void agent_reap(struct agent *a)
+{
+        int status;
+        pid_t pid;
+
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                for (struct session *s = a->sessions; s; s = s->next) {
+                        if (s->pid != pid || s->exited)
+                                continue;
+                        s->exited = 1;
+                        s->wstatus = status;
+                }
+        }
+}
+
+/* Frees dead sessions and connections; sends EXIT for the finished ones. */
+void agent_sweep(struct agent *a)
+{
+        struct session **sp = &a->sessions;
+        struct conn **cp = &a->conns;
+
+        for (struct session *s = a->sessions; s; s = s->next)
+                session_maybe_finish(s);
+        while (*sp) {
+                struct session *s = *sp;
+
+                if (!s->dead) {
+                        sp = &s->next;
+                        continue;
+                }
+                *sp = s->next;
+                session_close_fds(s);
+                free(s);
+        }
+        while (*cp) {
+                struct conn *c = *cp;
+
+                if (!c->dead) {
+                        cp = &c->next;
+                        continue;
+                }
+                *cp = c->next;
+                close(c->fd);
+                buf_free(&c->out);
+                free(c);
+        }
+}
+
+struct conn *conn_add(struct agent *a, int fd, int kind, int up)
+{
+        struct conn *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return NULL;
+        c->fd = fd;
+        c->kind = kind;
+        c->up = up;
+        c->next = a->conns;
+        a->conns = c;
+        if (up)
+                conn_send_hello(c);
+        return c;
+}
+
+static int open_vsock(void)
+{
+        struct sockaddr_vm sa = {
+                .svm_family = AF_VSOCK,
+                .svm_port = VMSILO_PROTO_VSOCK_PORT,
+                .svm_cid = VMADDR_CID_ANY,
+        };
+        int fd;
+
+        fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+                int r = -errno;
+
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+void agent_accept(struct agent *a)
+{
+        int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+        if (fd < 0)
+                return;
+        if (!conn_add(a, fd, CONN_STREAM, 1))
+                close(fd);
+        log_dbg("vsock connection accepted");
+}
+
+static int agent_open(struct agent *a, const struct agent_options *o)
+{
+        int fd;
+
+        if (o->port) {
+                fd = open(o->port, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        log_msg("failed to open '%s': %m", o->port);
+                else if (!conn_add(a, fd, CONN_PORT, 0))
+                        return -ENOMEM;
+        }
+        if (o->fd >= 0) {
+                if (fcntl(o->fd, F_SETFL, O_NONBLOCK) < 0 ||
+                    fcntl(o->fd, F_SETFD, FD_CLOEXEC) < 0 ||
+                    !conn_add(a, o->fd, CONN_STREAM, 1))
+                        return -EBADF;
+                a->exit_on_close = 1;
+        }
+        a->listen_fd = -1;
+        if (o->vsock) {
+                a->listen_fd = open_vsock();
+                if (a->listen_fd < 0)
+                        log_dbg("vsock port %u unavailable: %s", VMSILO_PROTO_VSOCK_PORT,
+                                strerror(-a->listen_fd));
+        }
+        if (!a->conns && a->listen_fd < 0)
+                return -ENODEV;
+        return 0;
+}
+
+int agent_run(const struct agent_options *o)
+{
+        struct agent a = { .root = o->root ? o->root : "/" };
+        sigset_t mask;
+        int r;
+
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        a.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (a.sigfd < 0) {
+                log_msg("failed to create a signalfd: %m");
+                return 1;
+        }
+        r = agent_open(&a, o);
+        if (r < 0) {
+                log_msg("no channel to the host: %s", strerror(-r));
+                return 1;
+        }
+        r = agent_loop(&a);
+        for (struct conn *c = a.conns; c; c = c->next)
+                conn_down(&a, c);
+        agent_sweep(&a);
+        return r < 0 ? 1 : 0;
+}
+
+static void usage(void)
+{
+        fprintf(stderr, "usage: vmsilo-agent [--root DIR] [--port DEVICE] [--vsock] [--fd N] "
+                        "[--debug]\n");
+}
+
+int agent_main(int argc, char **argv)
+{
+        struct agent_options o = { .root = "/", .fd = -1 };
+
+        log_prefix = "vmsilo-agent";
+        for (int i = 1; i < argc; i++) {
+                const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+                if (strcmp(arg, "--vsock") == 0) {
+                        o.vsock = 1;
+                } else if (strcmp(arg, "--debug") == 0) {
+                        log_debug_enabled = 1;
+                } else if (val && strcmp(arg, "--root") == 0) {
+                        o.root = argv[++i];
+                } else if (val && strcmp(arg, "--port") == 0) {
+                        o.port = argv[++i];
+                } else if (val && strcmp(arg, "--fd") == 0) {
+                        o.fd = atoi(argv[++i]);
+                } else {
+                        usage();
+                        return 2;
+                }
+        }
+        return agent_run(&o);
+}

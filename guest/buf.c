@@ -1,0 +1,84 @@
+/* A growable byte queue. */
+#include "buf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+uint8_t *buf_reserve(struct buf *b, size_t n)
+{
+        size_t need;
+
+        if (b->off > 0 && b->off == b->len)
+                b->off = b->len = 0;
+        if (b->off > 0 && b->len + n > b->cap) {
+                memmove(b->data, b->data + b->off, b->len - b->off);
+                b->len -= b->off;
+                b->off = 0;
+        }
+        need = b->len + n;
+        if (need > b->cap) {
+                size_t cap = b->cap ? b->cap : 4096;
+                uint8_t *p;
+
+                while (cap < need)
+                        cap *= 2;
+                p = realloc(b->data, cap);
+                if (!p)
+                        return NULL;
+                b->data = p;
+                b->cap = cap;
+        }
+        return b->data + b->len;
+}
+
+void buf_commit(struct buf *b, size_t n)
+{
+        b->len += n;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+        uint8_t *dst = buf_reserve(b, n);
+
+        if (!dst)
+                return -ENOMEM;
+        memcpy(dst, p, n);
+        buf_commit(b, n);
+        return 0;
+}
+
+size_t buf_pending(const struct buf *b)
+{
+        return b->len - b->off;
+}
+
+int buf_flush(struct buf *b, int fd)
+{
+        while (buf_pending(b) > 0) {
+                ssize_t n = write(fd, b->data + b->off, buf_pending(b));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return 0;
+                if (n < 0)
+                        return -errno;
+                b->off += (size_t)n;
+        }
+        b->off = b->len = 0;
+        return 0;
+}
+
+void buf_clear(struct buf *b)
+{
+        b->off = b->len = 0;
+}
+
+void buf_free(struct buf *b)
+{
+        free(b->data);
+        b->data = NULL;
+        b->off = b->len = b->cap = 0;
+}

@@ -1,0 +1,27 @@
+/* A growable byte queue: bytes [off, len) of data are pending. */
+#ifndef VMSILO_GUEST_BUF_H
+#define VMSILO_GUEST_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+        uint8_t *data;
+        size_t off;
+        size_t len;
+        size_t cap;
+};
+
+/* Returns room for n more bytes at the end (NULL on allocation failure); buf_commit()
+ * then adds the bytes actually written there. */
+uint8_t *buf_reserve(struct buf *b, size_t n);
+void buf_commit(struct buf *b, size_t n);
+int buf_append(struct buf *b, const void *p, size_t n);
+size_t buf_pending(const struct buf *b);
+/* Writes pending bytes to a non-blocking fd: 0 when all or some went (or EAGAIN),
+ * a negative errno on error. */
+int buf_flush(struct buf *b, int fd);
+void buf_clear(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

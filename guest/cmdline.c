@@ -1,0 +1,342 @@
+/* The kernel command line contract of vmsilo-init. */
+#define _GNU_SOURCE
+#include "cmdline.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define VALUE_MAX 512
+
+struct param {
+        const char *name;
+        int (*parse)(struct config *cfg, char *value);
+};
+
+static int copy_field(char *dst, size_t size, const char *src)
+{
+        size_t n = strlen(src);
+
+        if (n == 0 || n >= size)
+                return -EINVAL;
+        memcpy(dst, src, n + 1);
+        return 0;
+}
+
+/* Splits s at commas into at most max parts; returns the count (max + 1 if more). */
+static int split_commas(char *s, char **parts, int max)
+{
+        int n = 0;
+
+        for (char *p = s; ; ) {
+                char *comma = strchr(p, ',');
+
+                if (n == max)
+                        return max + 1;
+                parts[n++] = p;
+                if (!comma)
+                        return n;
+                *comma = '\0';
+                p = comma + 1;
+        }
+}
+
+static int check_ifname(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= 16 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+                return -EINVAL;
+        for (; *s; s++)
+                if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+                        return -EINVAL;
+        return 0;
+}
+
+/* Returns 4 or 6 for a valid IPv4/IPv6 address, else -EINVAL. */
+static int ip_family(const char *s)
+{
+        unsigned char addr[16];
+
+        if (inet_pton(AF_INET, s, addr) == 1)
+                return 4;
+        if (inet_pton(AF_INET6, s, addr) == 1)
+                return 6;
+        return -EINVAL;
+}
+
+/* ADDR/PREFIX: returns 4 or 6, else -EINVAL. */
+static int cidr_family(const char *s)
+{
+        char addr[64], *end;
+        const char *slash = strchr(s, '/');
+        long prefix;
+        int fam;
+
+        if (!slash || (size_t)(slash - s) >= sizeof(addr) || !slash[1])
+                return -EINVAL;
+        memcpy(addr, s, (size_t)(slash - s));
+        addr[slash - s] = '\0';
+        fam = ip_family(addr);
+        if (fam < 0)
+                return fam;
+        errno = 0;
+        prefix = strtol(slash + 1, &end, 10);
+        if (errno || *end || prefix < 0 || prefix > (fam == 4 ? 32 : 128))
+                return -EINVAL;
+        return fam;
+}
+
+static int parse_mac(char *dst, const char *s)
+{
+        if (strlen(s) != 17)
+                return -EINVAL;
+        for (int i = 0; i < 17; i++) {
+                if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+                        return -EINVAL;
+                dst[i] = (char)tolower((unsigned char)s[i]);
+        }
+        dst[17] = '\0';
+        return 0;
+}
+
+static int p_hostname(struct config *cfg, char *v)
+{
+        for (const char *p = v; *p; p++)
+                if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+                        return -EINVAL;
+        return copy_field(cfg->hostname, sizeof(cfg->hostname), v);
+}
+
+static int p_ifname(struct config *cfg, char *v)
+{
+        struct cfg_ifname *it = &cfg->ifnames[cfg->n_ifnames];
+        char *f[2];
+
+        if (cfg->n_ifnames >= CMDLINE_MAX_ITEMS || split_commas(v, f, 2) != 2 ||
+            check_ifname(f[0]) < 0 || parse_mac(it->mac, f[1]) < 0)
+                return -EINVAL;
+        copy_field(it->ifname, sizeof(it->ifname), f[0]);
+        cfg->n_ifnames++;
+        return 0;
+}
+
+static int p_ip(struct config *cfg, char *v)
+{
+        struct cfg_ip *it = &cfg->ips[cfg->n_ips];
+        char *f[2];
+        int fam;
+
+        if (cfg->n_ips >= CMDLINE_MAX_ITEMS || split_commas(v, f, 2) != 2 ||
+            check_ifname(f[0]) < 0)
+                return -EINVAL;
+        fam = cidr_family(f[1]);
+        if (fam < 0 || copy_field(it->addr, sizeof(it->addr), f[1]) < 0)
+                return -EINVAL;
+        copy_field(it->ifname, sizeof(it->ifname), f[0]);
+        it->v6 = fam == 6;
+        cfg->n_ips++;
+        return 0;
+}
+
+static int p_route(struct config *cfg, char *v)
+{
+        struct cfg_route *it = &cfg->routes[cfg->n_routes];
+        int n, fam_dest = 0, fam_via = 0;
+        char *f[3];
+
+        if (cfg->n_routes >= CMDLINE_MAX_ITEMS)
+                return -EINVAL;
+        n = split_commas(v, f, 3);
+        if (n < 2 || n > 3 || check_ifname(f[0]) < 0)
+                return -EINVAL;
+        if (strcmp(f[1], "default") != 0 && (fam_dest = cidr_family(f[1])) < 0)
+                return -EINVAL;
+        if (n == 3 && (fam_via = ip_family(f[2])) < 0)
+                return -EINVAL;
+        if ((fam_dest && fam_via && fam_dest != fam_via) || (!fam_dest && !fam_via))
+                return -EINVAL;
+        copy_field(it->ifname, sizeof(it->ifname), f[0]);
+        if (copy_field(it->dest, sizeof(it->dest), f[1]) < 0)
+                return -EINVAL;
+        it->via[0] = '\0';
+        if (n == 3)
+                copy_field(it->via, sizeof(it->via), f[2]);
+        it->v6 = (fam_dest ? fam_dest : fam_via) == 6;
+        cfg->n_routes++;
+        return 0;
+}
+
+static int p_dhcp(struct config *cfg, char *v)
+{
+        if (cfg->n_dhcp >= CMDLINE_MAX_ITEMS || check_ifname(v) < 0)
+                return -EINVAL;
+        return copy_field(cfg->dhcp[cfg->n_dhcp++], sizeof(cfg->dhcp[0]), v);
+}
+
+static int p_nameserver(struct config *cfg, char *v)
+{
+        if (cfg->n_nameservers >= CMDLINE_MAX_ITEMS || ip_family(v) < 0)
+                return -EINVAL;
+        return copy_field(cfg->nameservers[cfg->n_nameservers++],
+                          sizeof(cfg->nameservers[0]), v);
+}
+
+static int p_mount(struct config *cfg, char *v)
+{
+        struct cfg_mount *it = &cfg->mounts[cfg->n_mounts];
+        char *f[3];
+        int n;
+
+        if (cfg->n_mounts >= CMDLINE_MAX_ITEMS)
+                return -EINVAL;
+        n = split_commas(v, f, 3);
+        if (n < 2 || n > 3 || (n == 3 && strcmp(f[2], "ro") != 0 && strcmp(f[2], "rw") != 0))
+                return -EINVAL;
+        if (f[1][0] != '/' || strstr(f[1], "/../") || copy_field(it->tag, 37, f[0]) < 0 ||
+            copy_field(it->path, sizeof(it->path), f[1]) < 0)
+                return -EINVAL;
+        it->ro = n == 3 && strcmp(f[2], "ro") == 0;
+        cfg->n_mounts++;
+        return 0;
+}
+
+static int p_overlay(struct config *cfg, char *v)
+{
+        if (strcmp(v, "tmpfs") == 0) {
+                cfg->overlay = OVERLAY_TMPFS;
+                return 0;
+        }
+        if (strncmp(v, "raw,", 4) != 0 || strchr(v + 4, ',') ||
+            copy_field(cfg->overlay_serial, sizeof(cfg->overlay_serial), v + 4) < 0)
+                return -EINVAL;
+        cfg->overlay = OVERLAY_RAW;
+        return 0;
+}
+
+static int p_cmd(struct config *cfg, char *v)
+{
+        char *cmd = strdup(v);
+
+        if (!cmd)
+                return -ENOMEM;
+        if (percent_decode(cmd) < 0 || cmd[0] == '\0') {
+                free(cmd);
+                return -EINVAL;
+        }
+        free(cfg->cmd);
+        cfg->cmd = cmd;
+        return 0;
+}
+
+static int p_nonce(struct config *cfg, char *v)
+{
+        for (const char *p = v; *p; p++)
+                if (!isgraph((unsigned char)*p))
+                        return -EINVAL;
+        return copy_field(cfg->nonce, sizeof(cfg->nonce), v);
+}
+
+static int p_exit(struct config *cfg, char *v)
+{
+        if (strcmp(v, "poweroff") == 0)
+                cfg->exit_kind = EXIT_POWEROFF;
+        else if (strcmp(v, "debugexit") == 0)
+                cfg->exit_kind = EXIT_DEBUGEXIT;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int p_root(struct config *cfg, char *v)
+{
+        if (strncmp(v, "/dev/", 5) != 0)
+                return -EINVAL;
+        return copy_field(cfg->root, sizeof(cfg->root), v);
+}
+
+static const struct param params[] = {
+        { "vmsilo.hostname", p_hostname },
+        { "vmsilo.ifname", p_ifname },
+        { "vmsilo.ip", p_ip },
+        { "vmsilo.route", p_route },
+        { "vmsilo.dhcp", p_dhcp },
+        { "vmsilo.nameserver", p_nameserver },
+        { "vmsilo.mount", p_mount },
+        { "vmsilo.overlay", p_overlay },
+        { "vmsilo.cmd", p_cmd },
+        { "vmsilo.nonce", p_nonce },
+        { "vmsilo.exit", p_exit },
+        { "root", p_root },
+};
+
+static int parse_flag(struct config *cfg, const char *tok)
+{
+        if (strcmp(tok, "vmsilo.debug") == 0)
+                cfg->debug = 1;
+        else if (strcmp(tok, "vmsilo.console-shell") == 0)
+                cfg->console_shell = 1;
+        else if (strcmp(tok, "rw") == 0)
+                cfg->root_rw = 1;
+        else if (strcmp(tok, "ro") == 0)
+                cfg->root_rw = 0;
+        else
+                return 0;
+        return 1;
+}
+
+static void parse_token(struct config *cfg, const char *tok)
+{
+        const char *eq = strchr(tok, '=');
+        char value[VALUE_MAX * 4];
+
+        if (parse_flag(cfg, tok))
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(params); i++) {
+                size_t n = strlen(params[i].name);
+
+                if (!eq || (size_t)(eq - tok) != n || strncmp(tok, params[i].name, n) != 0)
+                        continue;
+                if (strlen(eq + 1) >= sizeof(value) ||
+                    params[i].parse(cfg, strcpy(value, eq + 1)) < 0)
+                        log_msg("ignoring malformed '%s'", tok);
+                return;
+        }
+        if (strncmp(tok, "vmsilo.", 7) == 0)
+                log_msg("ignoring unknown '%s'", tok);
+}
+
+/* Splits at whitespace outside double quotes and drops the quotes, like the kernel. */
+static char *next_token(char **cursor)
+{
+        char *in = *cursor, *out, *tok;
+        int quoted = 0;
+
+        while (isspace((unsigned char)*in))
+                in++;
+        if (!*in)
+                return NULL;
+        tok = out = in;
+        for (; *in && (quoted || !isspace((unsigned char)*in)); in++) {
+                if (*in == '"')
+                        quoted = !quoted;
+                else
+                        *out++ = *in;
+        }
+        *cursor = *in ? in + 1 : in;
+        *out = '\0';
+        return tok;
+}
+
+void config_parse(struct config *cfg, char *buf)
+{
+        char *cursor = buf, *tok;
+
+        while ((tok = next_token(&cursor)))
+                parse_token(cfg, tok);
+}

@@ -1,0 +1,349 @@
+/* One command started by the agent: spawning, stdio, signals, window size. */
+#define _GNU_SOURCE
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "user.h"
+#include "util.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+enum stage { STAGE_TTY, STAGE_CHROOT, STAGE_USER, STAGE_CWD, STAGE_EXEC };
+
+struct child_error {
+        int stage;
+        int error;
+};
+
+/* The child's side of the stdio plumbing, and the parent's. */
+struct plumbing {
+        int child[3];
+        int parent[3];
+        char pts[64];
+};
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+static void plumbing_close(struct plumbing *p)
+{
+        for (int i = 0; i < 3; i++) {
+                close_fd(&p->child[i]);
+                close_fd(&p->parent[i]);
+        }
+}
+
+static int open_pty(struct plumbing *p, const struct vmsilo_proto_start *st)
+{
+        struct winsize ws = { .ws_row = st->rows, .ws_col = st->cols };
+        int m;
+
+        m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+        if (m < 0)
+                return -errno;
+        if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, p->pts, sizeof(p->pts)) != 0) {
+                int r = -errno;
+
+                close(m);
+                return r;
+        }
+        if (ws.ws_row > 0 && ws.ws_col > 0)
+                (void)ioctl(m, TIOCSWINSZ, &ws);
+        p->parent[1] = m;
+        p->parent[0] = fcntl(m, F_DUPFD_CLOEXEC, 3);
+        return p->parent[0] < 0 ? -errno : 0;
+}
+
+static int open_pipes(struct plumbing *p)
+{
+        for (int i = 0; i < 3; i++) {
+                int fds[2];
+
+                if (pipe2(fds, O_CLOEXEC) < 0)
+                        return -errno;
+                /* stdin: the child reads fds[0]; stdout/stderr: the child writes fds[1] */
+                p->child[i] = i == 0 ? fds[0] : fds[1];
+                p->parent[i] = i == 0 ? fds[1] : fds[0];
+                if (fcntl(p->parent[i], F_SETFL, O_NONBLOCK) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+static int setup_stdio(struct plumbing *p)
+{
+        if (p->pts[0]) {
+                int fd = open(p->pts, O_RDWR);
+
+                if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+                        return -1;
+                for (int i = 0; i < 3; i++)
+                        if (dup2(fd, i) < 0)
+                                return -1;
+                if (fd > 2)
+                        close(fd);
+                return 0;
+        }
+        for (int i = 0; i < 3; i++)
+                if (dup2(p->child[i], i) < 0)
+                        return -1;
+        return 0;
+}
+
+/* Sets (KEY=VALUE) or unsets (KEY) one variable in the child's environment. */
+static void apply_env(const char *entry)
+{
+        const char *eq = strchr(entry, '=');
+        char name[256];
+
+        if (!eq) {
+                unsetenv(entry);
+                return;
+        }
+        if ((size_t)(eq - entry) >= sizeof(name) || eq == entry)
+                return;
+        memcpy(name, entry, (size_t)(eq - entry));
+        name[eq - entry] = '\0';
+        setenv(name, eq + 1, 1);
+}
+
+static void build_env(const struct vmsilo_proto_start *st, const struct user_info *ui)
+{
+        clearenv();
+        setenv("PATH", DEFAULT_PATH, 1);
+        setenv("HOME", ui->home, 1);
+        setenv("USER", ui->name, 1);
+        setenv("LOGNAME", ui->name, 1);
+        setenv("SHELL", ui->shell, 1);
+        if (st->flags & VMSILO_START_PTY)
+                setenv("TERM", "linux", 1);
+        for (uint32_t i = 0; i < st->envc; i++)
+                apply_env(st->env[i]);
+}
+
+static int child_setup(struct plumbing *p, const struct vmsilo_proto_start *st,
+                       const char *root, const struct user_info *ui)
+{
+        if (setup_stdio(p) < 0)
+                return STAGE_TTY;
+        if (strcmp(root, "/") != 0 && (chroot(root) < 0 || chdir("/") < 0))
+                return STAGE_CHROOT;
+        if (setgroups((size_t)ui->n_groups, ui->groups) < 0 || setgid(ui->gid) < 0 ||
+            setuid(ui->uid) < 0)
+                return STAGE_USER;
+        if (st->cwd[0]) {
+                if (chdir(st->cwd) < 0)
+                        return STAGE_CWD;
+        } else if (chdir(ui->home) < 0 && chdir("/") < 0) {
+                return STAGE_CWD;
+        }
+        build_env(st, ui);
+        execvp(st->argv[0], (char *const *)st->argv);
+        return STAGE_EXEC;
+}
+
+static __attribute__((noreturn)) void child_run(struct plumbing *p, int errfd,
+                                                const struct vmsilo_proto_start *st,
+                                                const char *root, const struct user_info *ui)
+{
+        struct child_error ce;
+        sigset_t none;
+
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+                signal(sig, SIG_DFL);
+        setsid();
+        ce.stage = child_setup(p, st, root, ui);
+        ce.error = errno;
+        (void)write_all(errfd, &ce, sizeof(ce));
+        _exit(127);
+}
+
+static void format_error(char *err, size_t size, const struct child_error *ce,
+                         const struct vmsilo_proto_start *st, const char *root,
+                         const struct user_info *ui)
+{
+        const char *e = strerror(ce->error);
+
+        switch (ce->stage) {
+        case STAGE_TTY:
+                snprintf(err, size, "failed to set up the terminal: %s", e);
+                break;
+        case STAGE_CHROOT:
+                snprintf(err, size, "failed to change root to '%s': %s", root, e);
+                break;
+        case STAGE_USER:
+                snprintf(err, size, "failed to change to user '%s': %s", ui->name, e);
+                break;
+        case STAGE_CWD:
+                snprintf(err, size, "failed to change directory to '%s': %s",
+                         st->cwd[0] ? st->cwd : ui->home, e);
+                break;
+        default:
+                snprintf(err, size, "failed to execute '%s': %s", st->argv[0], e);
+        }
+}
+
+/* Waits for the child to exec (the error pipe closes) or to report why it could not. */
+static int wait_exec(int errfd, struct child_error *ce)
+{
+        ssize_t n;
+
+        do
+                n = read(errfd, ce, sizeof(*ce));
+        while (n < 0 && errno == EINTR);
+        if (n == (ssize_t)sizeof(*ce))
+                return ce->error > 0 ? -ce->error : -EIO;
+        return 0;
+}
+
+static int spawn_child(struct session *s, struct plumbing *p,
+                       const struct vmsilo_proto_start *st, const char *root,
+                       const struct user_info *ui, char *err, size_t err_size)
+{
+        struct child_error ce = { 0 };
+        int errp[2], r;
+        pid_t pid;
+
+        if (pipe2(errp, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid == 0)
+                child_run(p, errp[1], st, root, ui);
+        close(errp[1]);
+        if (pid < 0) {
+                close(errp[0]);
+                snprintf(err, err_size, "failed to fork: %s", strerror(errno));
+                return -EAGAIN;
+        }
+        s->pid = pid;
+        r = wait_exec(errp[0], &ce);
+        close(errp[0]);
+        if (r < 0)
+                format_error(err, err_size, &ce, st, root, ui);
+        return r;
+}
+
+int session_spawn(struct session *s, const struct vmsilo_proto_start *st, const char *root,
+                  char *err, size_t err_size)
+{
+        struct plumbing p = { .child = { -1, -1, -1 }, .parent = { -1, -1, -1 } };
+        struct user_info ui;
+        int r;
+
+        r = user_lookup(root, st->user, &ui);
+        if (r < 0) {
+                snprintf(err, err_size, "unknown user '%s'", st->user);
+                return r;
+        }
+        s->pty = !!(st->flags & VMSILO_START_PTY);
+        r = s->pty ? open_pty(&p, st) : open_pipes(&p);
+        if (r < 0) {
+                snprintf(err, err_size, "failed to create the command's stdio: %s",
+                         strerror(-r));
+                plumbing_close(&p);
+                return r;
+        }
+        r = spawn_child(s, &p, st, root, &ui, err, err_size);
+        for (int i = 0; i < 3; i++)
+                close_fd(&p.child[i]);
+        s->in_fd = p.parent[0];
+        s->out_fd = p.parent[1];
+        s->err_fd = p.parent[2];
+        if (r < 0)
+                session_close_fds(s);
+        return r;
+}
+
+void session_write_stdin(struct session *s)
+{
+        int r;
+
+        if (s->in_fd < 0) {
+                buf_clear(&s->inq);
+                return;
+        }
+        r = buf_flush(&s->inq, s->in_fd);
+        if (r < 0) {
+                /* the reader is gone (EPIPE) or the pty hung up: drop what is left */
+                buf_clear(&s->inq);
+                close_fd(&s->in_fd);
+                return;
+        }
+        if (buf_pending(&s->inq) == 0 && s->in_eof && !s->pty)
+                close_fd(&s->in_fd);
+}
+
+void session_stdin_eof(struct session *s)
+{
+        struct termios t;
+        uint8_t c;
+
+        if (!s->pty) {
+                s->in_eof = 1;
+                session_write_stdin(s);
+                return;
+        }
+        /* a terminal has no half-close: send its EOF character, as a typed ^D would */
+        c = 4;
+        if (s->in_fd >= 0 && tcgetattr(s->in_fd, &t) == 0)
+                c = t.c_cc[VEOF];
+        (void)buf_append(&s->inq, &c, 1);
+        session_write_stdin(s);
+}
+
+int session_signal(struct session *s, uint32_t signo)
+{
+        if (signo == 0 || signo >= (uint32_t)NSIG)
+                return -EINVAL;
+        if (s->exited)
+                return -ESRCH;
+        if (kill(-s->pid, (int)signo) < 0 && kill(s->pid, (int)signo) < 0)
+                return -errno;
+        return 0;
+}
+
+int session_resize(struct session *s, uint16_t rows, uint16_t cols)
+{
+        struct winsize ws = { .ws_row = rows, .ws_col = cols };
+
+        if (!s->pty)
+                return -ENOTTY;
+        if (s->out_fd < 0)
+                return 0;
+        if (ioctl(s->out_fd, TIOCSWINSZ, &ws) < 0)
+                return -errno;
+        return 0;
+}
+
+void session_close_fds(struct session *s)
+{
+        close_fd(&s->in_fd);
+        close_fd(&s->out_fd);
+        close_fd(&s->err_fd);
+        buf_free(&s->inq);
+}
+
+void session_hangup(struct session *s)
+{
+        if (!s->exited && s->pid > 0) {
+                kill(-s->pid, SIGHUP);
+                kill(-s->pid, SIGCONT);
+        }
+        session_close_fds(s);
+}

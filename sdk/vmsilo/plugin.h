@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmsilo-core plugin ABI, major version 1.
+ *
+ * A plugin is a shared object that exports exactly one symbol, VMSILO_PLUGIN_SYMBOL, a
+ * `const struct vmsilo_plugin`. The core dlopen()s it, checks abi_major and size, copies
+ * min(size, sizeof) bytes of the descriptor and calls the hooks in this order, for one VM:
+ *
+ *   init -> configure (once per key=value of the plugin's sections, in file order)
+ *        -> preflight (check, never change the host)
+ *        -> prepare   (change the host; register an undo for every change)
+ *        -> contribute (declare devices, kernel parameters, fds)
+ *        -> ... the VMM runs ...
+ *        -> undo (once per undo the plugin registered, newest first)
+ *        -> teardown (exactly once for every plugin whose init ran)
+ *
+ * Every hook is optional (NULL = nothing to do). Hooks return 0 or a negative errno.
+ *
+ * Compatibility: members are only ever appended, to this descriptor and to the host table,
+ * and each new member says "Since: ABI 1.x". A plugin checks host->size before using a
+ * member newer than 1.0 (VMSILO_HOST_HAS()). Removing or changing a member bumps
+ * VMSILO_PLUGIN_ABI_MAJOR, never silently.
+ *
+ * Ownership: every `const char *` handed to the host is borrowed for the duration of the
+ * call (the host copies what it keeps); every string the host hands to a plugin is valid
+ * until the hook returns unless said otherwise.
+ */
+#ifndef VMSILO_PLUGIN_H
+#define VMSILO_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VMSILO_PLUGIN_ABI_MAJOR 1
+#define VMSILO_PLUGIN_ABI_MINOR 0
+
+/* The one symbol a plugin exports. */
+#define VMSILO_PLUGIN_SYMBOL "vmsilo_plugin_v1"
+
+#if defined(__GNUC__)
+#define VMSILO_EXPORT __attribute__((visibility("default")))
+#define VMSILO_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define VMSILO_EXPORT
+#define VMSILO_PRINTF(a, b)
+#endif
+
+/* Defines the descriptor: VMSILO_PLUGIN_DEFINE = { .name = "foo", ... }; */
+#define VMSILO_PLUGIN_DEFINE VMSILO_EXPORT const struct vmsilo_plugin vmsilo_plugin_v1
+
+/* True when the host table is new enough to have `member`. */
+#define VMSILO_HOST_HAS(host, member)                                                              \
+        ((host)->size >= offsetof(struct vmsilo_host, member) + sizeof((host)->member) &&          \
+         (host)->member != 0)
+
+enum vmsilo_log_level {
+        VMSILO_LOG_ERROR = 3,
+        VMSILO_LOG_WARNING = 4,
+        VMSILO_LOG_NOTICE = 5,
+        VMSILO_LOG_INFO = 6,
+        VMSILO_LOG_DEBUG = 7,
+};
+
+/* Which VMM the VM description is rendered for. */
+enum vmsilo_vmm {
+        VMSILO_VMM_CROSVM = 1,
+        VMSILO_VMM_QEMU = 2,
+};
+
+/* Device types for vmsilo_host.add_device(). Since: ABI 1.0. */
+enum vmsilo_device_type {
+        VMSILO_DEVICE_DISK = 1,       /* path, id, flags RO/ROOT/NO_DIRECT, options */
+        VMSILO_DEVICE_NET = 2,        /* fd (tap, from pass_fd) or name (tap name), mac */
+        VMSILO_DEVICE_VHOST_USER = 3, /* kind ("fs", "sound", ...), socket, tag (fs) */
+        VMSILO_DEVICE_VFIO = 4,       /* path (sysfs device dir), options */
+        VMSILO_DEVICE_GPU = 5,        /* options: crosvm --gpu value */
+        VMSILO_DEVICE_SOUND = 6,      /* options: crosvm --virtio-snd value */
+};
+
+#define VMSILO_DEVICE_RO (1u << 0)        /* disk: read-only */
+#define VMSILO_DEVICE_ROOT (1u << 1)      /* disk: the root disk (root= on the cmdline) */
+#define VMSILO_DEVICE_NO_DIRECT (1u << 2) /* disk: do not bypass the host page cache */
+
+/*
+ * One device of the VM description. The backend renders it for crosvm or QEMU. Fields a
+ * type does not use stay 0/NULL. Since: ABI 1.0.
+ */
+struct vmsilo_device {
+        uint32_t size; /* sizeof(struct vmsilo_device) as the plugin compiled it */
+        uint32_t type; /* enum vmsilo_device_type */
+        uint32_t flags;
+        int fd;              /* NET: VMM-side fd number returned by pass_fd(), or -1 */
+        const char *path;    /* DISK: image; VFIO: sysfs device directory */
+        const char *id;      /* DISK: serial/id (crosvm id=, <= 20 chars) */
+        const char *name;    /* NET: tap name when fd is -1 */
+        const char *mac;     /* NET: guest MAC, aa:bb:cc:dd:ee:ff */
+        const char *kind;    /* VHOST_USER: crosvm device type ("fs", "sound", ...) */
+        const char *socket;  /* VHOST_USER: backend socket path */
+        const char *tag;     /* VHOST_USER fs: mount tag (QEMU needs it; crosvm asks the backend) */
+        const char *options; /* extra crosvm key=value items, already quoted for crosvm */
+        const char *pci_address; /* optional crosvm pci-address (BUS:DEV.FN) */
+};
+
+/* Readiness condition of a helper process. Since: ABI 1.0. */
+enum vmsilo_ready {
+        VMSILO_READY_NONE = 0,   /* started is enough */
+        VMSILO_READY_SOCKET = 1, /* `socket` appears as a unix socket (never connected to:
+                                  * virtiofsd serves exactly one connection) */
+        VMSILO_READY_FILE = 2,   /* `socket` path appears (any file type) */
+};
+
+/* A helper process (virtiofsd, render server, sound backend). Since: ABI 1.0. */
+struct vmsilo_helper {
+        uint32_t size;       /* sizeof(struct vmsilo_helper) as the plugin compiled it */
+        uint32_t ready;      /* enum vmsilo_ready */
+        const char *name;    /* short name for logs, unique within the plugin */
+        const char *const *argv; /* NULL-terminated; argv[0] is looked up in $PATH */
+        const char *socket;  /* for VMSILO_READY_SOCKET/FILE */
+        uint32_t timeout_ms; /* readiness timeout; 0 = 5000 */
+};
+
+struct vmsilo_host;
+
+/*
+ * The host table. One per plugin (the core knows who is calling), passed to init().
+ * Since: ABI 1.0 for every member below unless marked otherwise.
+ */
+struct vmsilo_host {
+        uint32_t size;      /* sizeof(struct vmsilo_host) in the core */
+        uint32_t abi_minor; /* VMSILO_PLUGIN_ABI_MINOR of the core */
+        void *core;         /* opaque, for the core only */
+
+        /* Log a line; the core prefixes the plugin name (and path:line during configure). */
+        void (*log)(const struct vmsilo_host *h, int level, const char *fmt, ...)
+                VMSILO_PRINTF(3, 4);
+
+        /* VM identity. Strings are owned by the core, valid until teardown returns. */
+        const char *(*vm_name)(const struct vmsilo_host *h);
+        uint32_t (*vm_id)(const struct vmsilo_host *h); /* unique, >= 3 (the vsock CID) */
+        const char *(*runtime_dir)(const struct vmsilo_host *h); /* created by the core */
+        int (*vmm)(const struct vmsilo_host *h); /* enum vmsilo_vmm */
+
+        /* VMM capabilities: 1 if the VMM binary has `flag` (e.g. "--wayland-security-context",
+         * or "serial:stream-non-blocking" for a key of a flag), 0 if not, negative errno when
+         * the binary cannot be probed. `flag` is borrowed. */
+        int (*vmm_has)(const struct vmsilo_host *h, const char *flag);
+
+        /* contribute only. `dev` and its strings are copied. */
+        int (*add_device)(const struct vmsilo_host *h, const struct vmsilo_device *dev);
+        /* contribute only. One kernel command-line item, copied. */
+        int (*add_kernel_param)(const struct vmsilo_host *h, const char *param);
+        /* contribute only. A raw argument for one VMM (enum vmsilo_vmm), appended after the
+         * devices; use only where no device type fits. Copied. */
+        int (*add_vmm_arg)(const struct vmsilo_host *h, int vmm, const char *arg);
+        /* prepare or contribute. Hands `fd` to the VMM (consumed, even on failure); returns
+         * the fd number the VMM will see, or a negative errno. */
+        int (*pass_fd)(const struct vmsilo_host *h, int fd);
+
+        /* prepare only. Starts a helper, waits until it is ready; registers its stop as an
+         * undo. Returns 0 or a negative errno (its stderr tail has been logged). */
+        int (*spawn_helper)(const struct vmsilo_host *h, const struct vmsilo_helper *helper);
+        /* prepare only. Records that `action` must be undone: the core journals it in the
+         * runtime dir and later calls the plugin's undo(state, action), also from `cleanup`
+         * after a crash. Copied. */
+        int (*push_undo)(const struct vmsilo_host *h, const char *action);
+        /* prepare only. Registers removal of a file or empty directory the plugin created. */
+        int (*push_unlink)(const struct vmsilo_host *h, const char *path);
+
+        /* The effective uid/gid that owns the VM (the user who starts it). */
+        uint32_t (*vm_uid)(const struct vmsilo_host *h);
+        uint32_t (*vm_gid)(const struct vmsilo_host *h);
+
+        /* A path under the configured root (the --root option / $VMSILO_ROOT), for plugins
+         * that read /sys, /dev or /proc: returns a malloc()ed string the caller frees. */
+        char *(*root_path)(const struct vmsilo_host *h, const char *path);
+
+        /* 1 when the core only plans (`vmsilo-core print`): prepare must not change the host,
+         * but still calls spawn_helper(), pass_fd() (with fd -1), push_undo() and describe()
+         * so that the plan shows them. 0 in a real start. */
+        int (*dry_run)(const struct vmsilo_host *h);
+        /* prepare only. One privileged step in words ("create tap 'x' owned by uid 1000"):
+         * listed by `print`, logged at info level in a real start. */
+        void (*describe)(const struct vmsilo_host *h, const char *fmt, ...) VMSILO_PRINTF(2, 3);
+};
+
+/*
+ * The descriptor. `state` is what init() returned through ret_state (may stay NULL).
+ * Since: ABI 1.0 for every member.
+ */
+struct vmsilo_plugin {
+        uint32_t abi_major; /* VMSILO_PLUGIN_ABI_MAJOR */
+        uint32_t size;      /* sizeof(struct vmsilo_plugin) */
+        const char *name;   /* = the file name without .so = the config section name */
+        const char *version;
+
+        int (*init)(const struct vmsilo_host *host, void **ret_state);
+        /* One key of the plugin's section, in file order, global drop-ins first, then the
+         * VM's own files. `instance` is the part after the name in `[net eth0]`, or NULL.
+         * Return -ENOENT for an unknown key (the core reports it with path:line), -EINVAL for
+         * a bad value after logging why (the core adds path:line). An empty value is the
+         * "reset" of a list key. */
+        int (*configure)(void *state, const char *instance, const char *key, const char *value);
+        int (*preflight)(void *state);
+        int (*prepare)(void *state);
+        int (*contribute)(void *state);
+        /* One action registered with push_undo(), newest first. May run in a later process
+         * (`cleanup`) whose configure saw the same files, so it must not need prepare's state;
+         * must be idempotent: the action may be already undone. */
+        int (*undo)(void *state, const char *action);
+        void (*teardown)(void *state);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMSILO_PLUGIN_H */
