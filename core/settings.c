@@ -41,7 +41,22 @@ int settings_init(struct settings *s, const char *root, const char *plugin_dir,
 
         *s = (struct settings){ .uid = geteuid(), .gid = getegid() };
         root = first(root, getenv("VMSILO_ROOT"));
-        r = confdirs_init(&s->dirs, root, NULL);
+        v = getenv("VMSILO_CONF_PATH");
+        if (!isempty(v)) {
+                /* colon-separated, highest precedence first, under the root */
+                struct strv dirs = {};
+                _cleanup_free_ char *copy = strdup(v);
+                char *save = NULL;
+
+                r = copy ? 0 : -ENOMEM;
+                for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && r >= 0;
+                     d = strtok_r(NULL, ":", &save))
+                        r = strv_push(&dirs, d);
+                if (r >= 0)
+                        r = confdirs_init(&s->dirs, root, &dirs);
+                strv_done(&dirs);
+        } else
+                r = confdirs_init(&s->dirs, root, NULL);
         if (r < 0)
                 return r;
         v = first(plugin_dir, getenv("VMSILO_PLUGIN_DIR"));
