@@ -17,8 +17,11 @@ static void host_logv(struct plugin *p, int level, const char *fmt, va_list ap) 
         const struct conf_entry *e = p->vm ? p->vm->entry : NULL;
         char prefix[1024];
 
-        if (e && p->vm->phase == PHASE_CONFIGURE)
+        if (e && p->vm->phase == PHASE_CONFIGURE) {
                 snprintf(prefix, sizeof(prefix), "%s:%u: %s", e->file, e->line, p->name);
+                if (level <= VMSILO_LOG_ERROR)
+                        p->vm->entry_logged = 1;
+        }
         else
                 snprintf(prefix, sizeof(prefix), "%s", p->name);
         (void) log_fullv(level, 0, prefix, fmt, ap);

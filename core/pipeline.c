@@ -87,8 +87,11 @@ static int route_entry(struct vm *vm, const struct conf_entry *e) {
                 return log_syntax(e->file, e->line, "plugin '%s' takes no keys, found '%s'",
                                   p->name, e->key);
         vm->entry = e;
+        vm->entry_logged = 0;
         r = p->desc.configure(p->state, e->instance, e->key, e->value);
         vm->entry = NULL;
+        if (r < 0 && r != -ENOENT && vm->entry_logged)
+                return -EINVAL;
         if (r == -ENOENT)
                 return log_syntax(e->file, e->line, "unknown key '%s' in section [%s%s%s]",
                                   e->key, e->section, e->instance ? " " : "",
@@ -163,7 +166,7 @@ int vm_open(struct vm *vm, const struct settings *s, const char *name) {
 
         *vm = (struct vm){ .settings = s, .phase = PHASE_LOAD };
         if (!vm_name_valid(name) || streq(name, "vms"))
-                return log_error_errno(EINVAL,
+                return log_error_errno(EDOM,
                                        "invalid VM name '%s': expected 1 to 32 letters, digits, '-' or '_', starting with a letter or digit",
                                        name);
         r = vm_config_init(&vm->config, name);

@@ -23,6 +23,8 @@ int exit_code_for_open(int r) {
                 return EXIT_OK;
         case -ENOENT:
                 return EXIT_NOT_FOUND;
+        case -EDOM:
+                return EXIT_USAGE;
         case -EINVAL:
         case -ENOEXEC:
                 return EXIT_CONFIG;
@@ -276,8 +278,10 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
         if (r < 0) {
                 console_free(s.console);
                 safe_close(s.sigfd);
-                notify(&notify_fd, EXIT_RUNTIME);
-                return start_abort(vm, lock_fd, EXIT_RUNTIME);
+                /* undo before the caller returns, so a failed start leaves nothing */
+                code = start_abort(vm, lock_fd, EXIT_RUNTIME);
+                notify(&notify_fd, (unsigned char) code);
+                return code;
         }
         log_notice("VM '%s' is up (%s pid %d)", vm->config.name, vm->backend->name, (int) s.vmm);
         if (notify_fd >= 0) {

@@ -35,6 +35,7 @@ struct vm {
         int dry_run;
         int phase;                     /* enum vm_phase */
         const struct conf_entry *entry; /* during configure, for path:line */
+        int entry_logged;               /* the plugin already said what is wrong with it */
 };
 
 /* Socket and file names inside the runtime dir. */

@@ -66,7 +66,7 @@ void buttons_scan(struct buttons *b)
                 }
                 log_dbg("watching '%s' for the power button", path);
                 b->fds[b->n] = fd;
-                snprintf(b->names[b->n], sizeof(b->names[0]), "%s", de->d_name);
+                memcpy(b->names[b->n], de->d_name, strlen(de->d_name) + 1);
                 b->n++;
         }
         closedir(d);

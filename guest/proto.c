@@ -110,6 +110,16 @@ int vmsilo_proto_encode_hello(uint8_t *buf, size_t size, const struct vmsilo_pro
         return (int)(VMSILO_PROTO_HDR_SIZE + HELLO_FIXED + h->ident_len);
 }
 
+/* strnlen() without POSIX, so that this file builds as strict C99. */
+static size_t bounded_len(const char *s, size_t max)
+{
+        size_t n = 0;
+
+        while (n < max && s[n])
+                n++;
+        return n;
+}
+
 /* Size of the strings of a start payload, or 0 if too big or a pointer is missing. */
 static size_t start_strings_size(const struct vmsilo_proto_start *s)
 {
@@ -117,17 +127,17 @@ static size_t start_strings_size(const struct vmsilo_proto_start *s)
 
         if (!s->cwd || !s->user || !s->argv || (s->envc > 0 && !s->env))
                 return 0;
-        total += strnlen(s->cwd, VMSILO_PROTO_MAX_PAYLOAD) + 1;
-        total += strnlen(s->user, VMSILO_PROTO_MAX_PAYLOAD) + 1;
+        total += bounded_len(s->cwd, VMSILO_PROTO_MAX_PAYLOAD) + 1;
+        total += bounded_len(s->user, VMSILO_PROTO_MAX_PAYLOAD) + 1;
         for (uint32_t i = 0; i < s->argc && total <= VMSILO_PROTO_MAX_PAYLOAD; i++) {
                 if (!s->argv[i])
                         return 0;
-                total += strnlen(s->argv[i], VMSILO_PROTO_MAX_PAYLOAD) + 1;
+                total += bounded_len(s->argv[i], VMSILO_PROTO_MAX_PAYLOAD) + 1;
         }
         for (uint32_t i = 0; i < s->envc && total <= VMSILO_PROTO_MAX_PAYLOAD; i++) {
                 if (!s->env[i])
                         return 0;
-                total += strnlen(s->env[i], VMSILO_PROTO_MAX_PAYLOAD) + 1;
+                total += bounded_len(s->env[i], VMSILO_PROTO_MAX_PAYLOAD) + 1;
         }
         return total;
 }

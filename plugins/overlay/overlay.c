@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * overlay: the ephemeral root overlay of vmsilo. `raw` gives the guest a fresh sparse raw
+ * disk (made at every start, deleted at stop) for the upper layer over its read-only root;
+ * `tmpfs` only tells the guest to use RAM. See overlay.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <vmsilo/plugin.h>
+
+enum overlay_type { OVERLAY_OFF, OVERLAY_RAW, OVERLAY_TMPFS };
+
+struct overlay {
+        const struct vmsilo_host *host;
+        int type;
+        unsigned long long size; /* bytes */
+        char *directory;
+        char *path; /* DIRECTORY/NAME-ephemeral.raw */
+};
+
+#define DISK_ID "ephemeral"
+
+static int overlay_init(const struct vmsilo_host *host, void **ret_state) {
+        struct overlay *o = calloc(1, sizeof(*o));
+
+        if (!o)
+                return -ENOMEM;
+        o->host = host;
+        o->type = OVERLAY_TMPFS;
+        o->size = 10ULL << 30;
+        *ret_state = o;
+        return 0;
+}
+
+/* "10G", "512M", "1T", or bytes. */
+static int parse_size(const char *v, unsigned long long *ret) {
+        unsigned long long n, mult = 1;
+        char *end;
+
+        errno = 0;
+        n = strtoull(v, &end, 10);
+        if (errno || end == v || v[0] == '-')
+                return -EINVAL;
+        switch (*end) {
+        case 'T':
+                mult <<= 10;
+                /* fallthrough */
+        case 'G':
+                mult <<= 10;
+                /* fallthrough */
+        case 'M':
+                mult <<= 10;
+                /* fallthrough */
+        case 'K':
+                mult <<= 10;
+                end++;
+                break;
+        case 0:
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (*end || n == 0 || n > (~0ULL) / mult)
+                return -EINVAL;
+        *ret = n * mult;
+        return 0;
+}
+
+static int overlay_configure(void *state, const char *instance, const char *key,
+                             const char *value) {
+        struct overlay *o = state;
+        const struct vmsilo_host *h = o->host;
+
+        if (instance) {
+                h->log(h, VMSILO_LOG_ERROR, "section [overlay] takes no name, found '%s'",
+                       instance);
+                return -EINVAL;
+        }
+        if (strcmp(key, "type") == 0) {
+                if (strcmp(value, "raw") == 0)
+                        o->type = OVERLAY_RAW;
+                else if (strcmp(value, "tmpfs") == 0)
+                        o->type = OVERLAY_TMPFS;
+                else if (strcmp(value, "off") == 0)
+                        o->type = OVERLAY_OFF;
+                else {
+                        h->log(h, VMSILO_LOG_ERROR,
+                               "invalid value '%s' for 'type' in [overlay]: expected raw, tmpfs or off",
+                               value);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (strcmp(key, "size") == 0) {
+                if (parse_size(value, &o->size) < 0) {
+                        h->log(h, VMSILO_LOG_ERROR,
+                               "invalid value '%s' for 'size' in [overlay]: expected a size such as 512M or 10G",
+                               value);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (strcmp(key, "directory") == 0) {
+                char *d;
+
+                if (value[0] != '/') {
+                        h->log(h, VMSILO_LOG_ERROR,
+                               "invalid value '%s' for 'directory' in [overlay]: expected an absolute path",
+                               value);
+                        return -EINVAL;
+                }
+                d = strdup(value);
+                if (!d)
+                        return -ENOMEM;
+                free(o->directory);
+                o->directory = d;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* The directory for the raw file: configured, else the state dir under the host's root. */
+static int resolve_path(struct overlay *o) {
+        const struct vmsilo_host *h = o->host;
+        char buf[4096];
+
+        if (o->path)
+                return 0;
+        if (!o->directory) {
+                const char *home = getenv("HOME");
+
+                if (h->vm_uid(h) == 0 || !home)
+                        o->directory = h->root_path(h, "/var/lib/vmsilo");
+                else {
+                        snprintf(buf, sizeof(buf), "%s/.local/state/vmsilo", home);
+                        o->directory = strdup(buf);
+                }
+                if (!o->directory)
+                        return -ENOMEM;
+        }
+        snprintf(buf, sizeof(buf), "%s/%s-ephemeral.raw", o->directory, h->vm_name(h));
+        o->path = strdup(buf);
+        return o->path ? 0 : -ENOMEM;
+}
+
+static int overlay_preflight(void *state) {
+        struct overlay *o = state;
+        const struct vmsilo_host *h = o->host;
+        struct statvfs sv;
+        int r;
+
+        if (o->type != OVERLAY_RAW)
+                return 0;
+        r = resolve_path(o);
+        if (r < 0)
+                return r;
+        if (mkdir(o->directory, 0750) < 0 && errno != EEXIST) {
+                r = -errno;
+                h->log(h, VMSILO_LOG_ERROR, "cannot create overlay directory '%s': %s",
+                       o->directory, strerror(-r));
+                return r;
+        }
+        if (access(o->directory, W_OK) < 0 || statvfs(o->directory, &sv) < 0) {
+                h->log(h, VMSILO_LOG_ERROR, "overlay directory '%s' is not writable: %s",
+                       o->directory, strerror(errno));
+                return -EACCES;
+        }
+        if ((unsigned long long) sv.f_bavail * sv.f_frsize < o->size)
+                h->log(h, VMSILO_LOG_WARNING,
+                       "only %llu MiB free in '%s' for an overlay of up to %llu MiB (the file is sparse, so this only matters if the guest fills it)",
+                       (unsigned long long) sv.f_bavail * sv.f_frsize >> 20, o->directory,
+                       o->size >> 20);
+        return 0;
+}
+
+static int overlay_prepare(void *state) {
+        struct overlay *o = state;
+        const struct vmsilo_host *h = o->host;
+        int fd, r;
+
+        if (o->type != OVERLAY_RAW)
+                return 0;
+        r = resolve_path(o);
+        if (r < 0)
+                return r;
+        h->describe(h, "create sparse overlay disk '%s' of %llu MiB", o->path, o->size >> 20);
+        if (h->dry_run(h))
+                return 0;
+        r = h->push_unlink(h, o->path); /* journalled first: a crash in between leaks nothing */
+        if (r < 0)
+                return r;
+        (void) unlink(o->path); /* fresh at every start */
+        fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                r = -errno;
+                h->log(h, VMSILO_LOG_ERROR, "failed to create '%s': %s", o->path, strerror(errno));
+                return r;
+        }
+        if (ftruncate(fd, (off_t) o->size) < 0) {
+                r = -errno;
+                h->log(h, VMSILO_LOG_ERROR, "failed to size '%s': %s", o->path, strerror(errno));
+                close(fd);
+                return r;
+        }
+        if (h->vm_uid(h) != 0 && geteuid() == 0)
+                (void) !fchown(fd, h->vm_uid(h), h->vm_gid(h));
+        close(fd);
+        return 0;
+}
+
+static int overlay_contribute(void *state) {
+        struct overlay *o = state;
+        const struct vmsilo_host *h = o->host;
+        struct vmsilo_device d = {
+                .size = sizeof(d), .type = VMSILO_DEVICE_DISK, .fd = -1, .id = DISK_ID,
+        };
+        int r;
+
+        if (o->type == OVERLAY_OFF)
+                return 0;
+        if (o->type == OVERLAY_TMPFS)
+                return h->add_kernel_param(h, "vmsilo.overlay=tmpfs");
+        d.path = o->path;
+        r = h->add_device(h, &d);
+        if (r < 0)
+                return r;
+        return h->add_kernel_param(h, "vmsilo.overlay=raw," DISK_ID);
+}
+
+static void overlay_teardown(void *state) {
+        struct overlay *o = state;
+
+        if (!o)
+                return;
+        free(o->directory);
+        free(o->path);
+        free(o);
+}
+
+VMSILO_PLUGIN_DEFINE = {
+        .abi_major = VMSILO_PLUGIN_ABI_MAJOR,
+        .size = sizeof(struct vmsilo_plugin),
+        .name = "overlay",
+        .version = "0.1.0",
+        .init = overlay_init,
+        .configure = overlay_configure,
+        .preflight = overlay_preflight,
+        .prepare = overlay_prepare,
+        .contribute = overlay_contribute,
+        .teardown = overlay_teardown,
+};
