@@ -29,7 +29,7 @@ CORE_LIBS := $(shell $(PKG_CONFIG) --libs inih) -ldl
 PLUGIN_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Isdk
 PLUGIN_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,defs
 
-CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c)) guest/proto.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 
 # In-tree plugins: plugins/NAME/*.c -> $(BUILD)/plugins/NAME.so (+ plugins/NAME/libs for -l)
@@ -48,6 +48,10 @@ $(BUILD)/vmsilo-core: $(BUILD)/core/main.o $(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 $(BUILD)/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/proto.o: guest/proto.c guest/proto.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 

@@ -20,6 +20,8 @@ struct backend {
         int (*render)(struct vm *vm, struct strv *argv);
         /* 1 when `flag` is supported */
         int (*has)(const struct vm *vm, const char *flag);
+        /* where the guest agent answers: "unix:PATH" or "vsock:CID:PORT", malloc()ed */
+        char *(*agent_address)(const struct vm *vm);
         /* asks a running VMM to stop: graceful (power button) or hard (quit now) */
         int (*request_stop)(const char *binary, const char *runtime_dir, int hard);
 };

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "agent.h"
 #include "backend.h"
 #include "commands.h"
 #include "exitcode.h"
@@ -336,4 +337,119 @@ int cmd_cleanup(const struct settings *s, int argc, char **argv) {
         if (r >= 0)
                 return r;
         return vm_cleanup(s, o.name);
+}
+
+struct run_opts {
+        int pty;
+        int no_start;
+        const char *user;
+        const char *cwd;
+        struct strv env;
+};
+
+static int parse_run(int argc, char **argv, struct run_opts *o) {
+        static const struct option options[] = {
+                { "tty", no_argument, NULL, 't' },
+                { "no-tty", no_argument, NULL, 'T' },
+                { "user", required_argument, NULL, 'u' },
+                { "env", required_argument, NULL, 'e' },
+                { "workdir", required_argument, NULL, 'w' },
+                { "no-start", no_argument, NULL, 'N' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        static const char usage[] =
+                "usage: vmsilo-core run [-t|-T] [-u USER] [-e K=V]... [-w DIR] [--no-start] NAME CMD [ARG...]\n\n"
+                "Runs CMD in VM NAME through its guest agent, starting the VM first if it is not\n"
+                "running. The argv arrives exactly as given. stdin, stdout and stderr are\n"
+                "streamed; Ctrl-C and other signals reach the command. The exit status is the\n"
+                "command's (128+N if a signal killed it); 125 if there is no status (the VM,\n"
+                "its agent or vmsilo-core failed).\n"
+                "  -t, --tty       give the command a pty (raw local terminal, window size)\n"
+                "  -T, --no-tty    no pty (the default)\n"
+                "  -u, --user U    run as U (name or uid) instead of root\n"
+                "  -e, --env K=V   set K (or unset it: -e K)\n"
+                "  -w, --workdir D working directory (default: the user's home)\n"
+                "  --no-start      fail instead of starting a stopped VM\n";
+        int c;
+
+        while ((c = getopt_long(argc, argv, "+tTu:e:w:h", options, NULL)) >= 0) {
+                switch (c) {
+                case 't':
+                case 'T':
+                        o->pty = c == 't';
+                        break;
+                case 'u':
+                        o->user = optarg;
+                        break;
+                case 'w':
+                        o->cwd = optarg;
+                        break;
+                case 'e':
+                        if (strv_push(&o->env, optarg) < 0)
+                                return log_oom(), EXIT_NO_STATUS;
+                        break;
+                case 'N':
+                        o->no_start = 1;
+                        break;
+                case 'h':
+                        printf("%s", usage);
+                        return EXIT_OK;
+                default:
+                        fprintf(stderr, "%s", usage);
+                        return EXIT_NO_STATUS;
+                }
+        }
+        if (argc - optind < 2) {
+                fprintf(stderr, "%s", usage);
+                return EXIT_NO_STATUS;
+        }
+        return -1;
+}
+
+int cmd_run(const struct settings *s, int argc, char **argv) {
+        struct run_opts o = {};
+        _cleanup_free_ char *dir = NULL, *addr = NULL;
+        struct agent_request req;
+        const char *name;
+        int r;
+
+        r = parse_run(argc, argv, &o);
+        if (r >= 0) {
+                strv_done(&o.env);
+                return r;
+        }
+        name = argv[optind];
+        dir = settings_runtime_dir(s, name);
+        if (!vm_name_valid(name) || !dir) {
+                log_error("invalid VM name '%s'", name);
+                strv_done(&o.env);
+                return EXIT_NO_STATUS;
+        }
+        if (state_is_running(dir) <= 0) {
+                struct start_options so = { .stop_timeout_s = 30, .up_timeout_s = 30 };
+
+                if (o.no_start) {
+                        log_error("VM '%s' is not running", name);
+                        strv_done(&o.env);
+                        return EXIT_NO_STATUS;
+                }
+                log_info("starting VM '%s'", name);
+                r = vm_start(s, name, &so);
+                if (r != EXIT_OK && r != EXIT_RUNNING) {
+                        strv_done(&o.env);
+                        return EXIT_NO_STATUS;
+                }
+        }
+        addr = vm_agent_address(dir);
+        if (!addr) {
+                log_error("VM '%s' has no guest agent address in '%s'", name, dir);
+                strv_done(&o.env);
+                return EXIT_NO_STATUS;
+        }
+        req = (struct agent_request){ .argv = argv + optind + 1, .env = &o.env, .user = o.user,
+                                      .cwd = o.cwd, .pty = o.pty, .connect_timeout_s = 120 };
+        r = agent_run(name, addr, &req);
+        strv_done(&o.env);
+        return r;
 }

@@ -306,6 +306,10 @@ static int crosvm_request_stop(const char *binary, const char *runtime_dir, int 
         return r == 0 ? 0 : -EIO;
 }
 
+static char *crosvm_agent_address(const struct vm *vm) {
+        return strdup_printf("vsock:%u:%u", vm->config.id, VMSILO_AGENT_VSOCK_PORT);
+}
+
 const struct backend crosvm_backend = {
         .name = "crosvm",
         .vmm = VMSILO_VMM_CROSVM,
@@ -315,5 +319,6 @@ const struct backend crosvm_backend = {
         .preflight = crosvm_preflight,
         .render = crosvm_render,
         .has = crosvm_has,
+        .agent_address = crosvm_agent_address,
         .request_stop = crosvm_request_stop,
 };

@@ -26,6 +26,7 @@ static const struct command commands[] = {
         { "start", cmd_start, "start a VM" },
         { "stop", cmd_stop, "stop a VM and undo its host changes" },
         { "cleanup", cmd_cleanup, "undo what a crashed run of a VM left behind" },
+        { "run", cmd_run, "run a command in a VM (starting it if needed)" },
 };
 
 static void usage(FILE *f) {

@@ -301,6 +301,10 @@ static int qemu_request_stop(const char *binary, const char *runtime_dir, int ha
         return r;
 }
 
+static char *qemu_agent_address(const struct vm *vm) {
+        return strdup_printf("unix:%s/%s", vm->runtime_dir, VM_AGENT_SOCKET);
+}
+
 const struct backend qemu_backend = {
         .name = "qemu",
         .vmm = VMSILO_VMM_QEMU,
@@ -310,5 +314,6 @@ const struct backend qemu_backend = {
         .preflight = qemu_preflight,
         .render = qemu_render,
         .has = qemu_has,
+        .agent_address = qemu_agent_address,
         .request_stop = qemu_request_stop,
 };

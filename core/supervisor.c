@@ -124,6 +124,12 @@ static int spawn_vmm(struct vm *vm, struct strv *argv, pid_t *ret_pid) {
                 return log_oom();
         (void) write_text(vm->runtime_dir, "vmm.argv", quoted);
         (void) write_text(vm->runtime_dir, "vmm.info", info);
+        {
+                _cleanup_free_ char *addr = vm->backend->agent_address(vm);
+
+                if (addr)
+                        (void) write_text(vm->runtime_dir, VM_AGENT_ADDRESS, addr);
+        }
         log_info("starting: %s", quoted);
         pid = process_spawn(argv->items, log, vm->desc.fds, vm->desc.n_fds);
         if (pid < 0)
@@ -477,4 +483,8 @@ int vm_cleanup(const struct settings *s, const char *name) {
         }
         log_info("VM '%s' cleaned up", name);
         return EXIT_OK;
+}
+
+char *vm_agent_address(const char *runtime_dir) {
+        return read_line(runtime_dir, VM_AGENT_ADDRESS, 0);
 }

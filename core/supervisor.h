@@ -21,3 +21,6 @@ int vm_cleanup(const struct settings *s, const char *name);
 
 /* Maps vm_open()'s errors to exit codes. */
 int exit_code_for_open(int r);
+
+/* The guest agent address a running VM recorded at start, malloc()ed, or NULL. */
+char *vm_agent_address(const char *runtime_dir);

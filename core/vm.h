@@ -45,6 +45,8 @@ struct vm {
 #define VM_CONSOLE_LOG "console.log"
 #define VM_VMM_LOG "vmm.log"
 #define VM_AGENT_SOCKET "agent-backend.sock"
+#define VM_AGENT_ADDRESS "agent.addr" /* where `run` reaches the guest agent */
+#define VMSILO_AGENT_VSOCK_PORT 5000
 
 /* Reads the configuration of VM `name`, loads and configures its plugins.
  * -ENOENT: no such VM (logged); -EINVAL: config error (logged); -ENOEXEC: plugin error. */

@@ -218,12 +218,13 @@ void conn_down(struct agent *a, struct conn *c)
                 session_hangup(s);
                 s->dead = 1;
         }
+        if (c->up)
+                log_dbg("host disconnected");
         c->up = 0;
         c->in_len = 0;
         c->skip = 0;
         buf_clear(&c->out);
         if (c->kind == CONN_PORT) {
-                log_dbg("host disconnected from the port");
                 a->next_port_check = now_ms() + PORT_RETRY_MS;
                 return;
         }

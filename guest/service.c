@@ -156,6 +156,14 @@ static void reap(struct service *s)
         }
 }
 
+/* Interactive shells ignore SIGTERM: hang up the console shell's session first. */
+static __attribute__((noreturn)) void power_off(struct service *s)
+{
+        if (s->shell.pid > 0)
+                kill(-s->shell.pid, SIGHUP);
+        system_shutdown(SHUTDOWN_ANNOUNCE, 0);
+}
+
 static void handle_signals(struct service *s)
 {
         struct signalfd_siginfo si;
@@ -164,7 +172,7 @@ static void handle_signals(struct service *s)
                 if (si.ssi_signo == SIGCHLD)
                         reap(s);
                 else if (si.ssi_signo != SIGHUP)
-                        system_shutdown(SHUTDOWN_ANNOUNCE, 0);
+                        power_off(s);
         }
 }
 
@@ -209,7 +217,7 @@ static void service_poll(struct service *s)
         for (int i = 2; i < n; i++) {
                 if (pfd[i].revents && buttons_pressed(pfd[i].fd)) {
                         log_dbg("power button pressed");
-                        system_shutdown(SHUTDOWN_ANNOUNCE, 0);
+                        power_off(s);
                 }
         }
 }

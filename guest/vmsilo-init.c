@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -161,6 +162,8 @@ static int init_main(void)
         setenv("TERM", "linux", 1);
         (void)setup_early_mounts();
         setup_console();
+        /* Ctrl-Alt-Del becomes SIGINT: a clean shutdown instead of an instant reboot */
+        (void)reboot(RB_DISABLE_CAD);
         fill_sigset(&set);
         sigprocmask(SIG_BLOCK, &set, NULL);
         sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

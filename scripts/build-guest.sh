@@ -14,6 +14,9 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cache="$out/cache"
 work="$out/work"
+# one build at a time per OUTDIR (test suites may start in parallel)
+exec 9>"$out/.lock"
+flock 9
 
 # Modules to ship (dependencies are added from each .ko's depends=). virtio_pci pulls in the
 # virtio core; button + evdev give the ACPI power button as /dev/input/event*.
@@ -38,14 +41,15 @@ kernel_package() {
                 sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n 1
 }
 
-pkg=$(kernel_package)
-if [ -z "$pkg" ]; then
-        log "no package lists: running apt-get update"
-        DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 ||
-                die "apt-get update failed"
+apt_update() {
+        log "$1: running apt-get update"
+        DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || die "apt-get update failed"
         pkg=$(kernel_package)
-fi
-[ -n "$pkg" ] || die "cannot resolve 'linux-image-cloud-amd64' to a kernel package"
+        [ -n "$pkg" ] || die "cannot resolve 'linux-image-cloud-amd64' to a kernel package"
+}
+
+pkg=$(kernel_package)
+[ -n "$pkg" ] || apt_update "no package lists"
 [ -x "$busybox" ] || die "'$busybox' is missing: install busybox-static"
 bbver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
 
@@ -71,19 +75,26 @@ rm -f "$out/stamp"
 
 # --- kernel ---------------------------------------------------------------------------
 mkdir -p "$cache"
-deb=$(ls "$cache/${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
-if [ -z "$deb" ]; then
-        log "downloading '$pkg'"
+download() {
         rm -f "$cache"/linux-image-*.deb
         # as root, apt would try to drop to the _apt user, who cannot write here
-        (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) ||
-                die "failed to download '$pkg'"
-        deb=$(ls "$cache/${pkg}"_*.deb | head -n 1)
+        (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2)
+}
+
+deb=$(find "$cache" -name "${pkg}_*.deb" | head -n 1)
+if [ -z "$deb" ]; then
+        log "downloading '$pkg'"
+        if ! download; then
+                # stale package lists name a version the archive no longer has
+                apt_update "download failed"
+                download || die "failed to download '$pkg'"
+        fi
+        deb=$(find "$cache" -name "${pkg}_*.deb" | head -n 1)
 fi
 rm -rf "$work"
 mkdir -p "$work/kernel"
 dpkg-deb -x "$deb" "$work/kernel"
-kdir=$(ls -d "$work"/kernel/lib/modules/* | head -n 1)
+kdir=$(find "$work/kernel/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n 1)
 [ -d "$kdir" ] || die "no modules in '$deb'"
 cp "$work"/kernel/boot/vmlinuz-* "$work/vmlinuz"
 
@@ -214,5 +225,5 @@ for f in vmlinuz initrd.gz rootfs.img; do
         mv "$work/$f" "$out/$f"
 done
 rm -rf "$work"
-echo "$hash" >"$out/stamp"
+inputs_hash >"$out/stamp"
 log "built '$out' ($(du -k "$out/initrd.gz" | cut -f1) KiB initrd, kernel '$pkg')"

@@ -161,16 +161,27 @@ static int overlay_preflight(void *state) {
         r = resolve_path(o);
         if (r < 0)
                 return r;
-        if (mkdir(o->directory, 0750) < 0 && errno != EEXIST) {
-                r = -errno;
-                h->log(h, VMSILO_LOG_ERROR, "cannot create overlay directory '%s': %s",
-                       o->directory, strerror(-r));
-                return r;
+        if (access(o->directory, F_OK) < 0) {
+                /* prepare creates it: its parent must be a writable directory */
+                char parent[4096], *slash;
+
+                snprintf(parent, sizeof(parent), "%s", o->directory);
+                slash = strrchr(parent, '/');
+                if (slash)
+                        *(slash == parent ? slash + 1 : slash) = 0;
+                if (access(parent, W_OK | X_OK) < 0) {
+                        r = -errno;
+                        h->log(h, VMSILO_LOG_ERROR, "cannot create overlay directory '%s': %s",
+                               o->directory, strerror(-r));
+                        return r;
+                }
+                return 0;
         }
         if (access(o->directory, W_OK) < 0 || statvfs(o->directory, &sv) < 0) {
+                r = -errno;
                 h->log(h, VMSILO_LOG_ERROR, "overlay directory '%s' is not writable: %s",
-                       o->directory, strerror(errno));
-                return -EACCES;
+                       o->directory, strerror(-r));
+                return r;
         }
         if ((unsigned long long) sv.f_bavail * sv.f_frsize < o->size)
                 h->log(h, VMSILO_LOG_WARNING,
@@ -193,6 +204,16 @@ static int overlay_prepare(void *state) {
         h->describe(h, "create sparse overlay disk '%s' of %llu MiB", o->path, o->size >> 20);
         if (h->dry_run(h))
                 return 0;
+        if (mkdir(o->directory, 0750) == 0) {
+                r = h->push_unlink(h, o->directory);
+                if (r < 0)
+                        return r;
+        } else if (errno != EEXIST) {
+                r = -errno;
+                h->log(h, VMSILO_LOG_ERROR, "failed to create '%s': %s", o->directory,
+                       strerror(-r));
+                return r;
+        }
         r = h->push_unlink(h, o->path); /* journalled first: a crash in between leaks nothing */
         if (r < 0)
                 return r;

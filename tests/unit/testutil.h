@@ -51,10 +51,11 @@ static inline int testutil_streq_ptr(const char *a, const char *b) {
 /* A fatal variant for preconditions whose failure would make the rest crash. */
 #define REQUIRE(cond)                                                                              \
         do {                                                                                       \
-                if (!(cond))                                                                       \
+                int ok_ = !!(cond);                                                                \
+                if (!ok_)                                                                          \
                         fprintf(stderr, "\n%s:%d: precondition failed: %s\n", __FILE__, __LINE__, \
                                 #cond);                                                            \
-                CU_assertImplementation(!!(cond), __LINE__, "REQUIRE(" #cond ")", __FILE__, "",    \
+                CU_assertImplementation(ok_, __LINE__, "REQUIRE(" #cond ")", __FILE__, "",         \
                                         CU_TRUE);                                                  \
         } while (0)
 

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/* The host side of the guest agent protocol: `vmsilo-core run`. The guest is untrusted:
+ * every frame is bounded by VMSILO_PROTO_MAX_PAYLOAD and checked before use. */
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+
+#include "../guest/proto.h"
+#include "agent.h"
+#include "framer.h"
+#include "log.h"
+#include "process.h"
+
+struct run_state {
+        const char *vm;
+        int sock;
+        int sigfd;
+        int stdin_open;
+        uint32_t session;
+        int hello;
+        int started;
+        int status; /* -1 until EXIT */
+        struct framer in;
+        struct termios saved;
+        int raw;
+};
+
+static int connect_address(const char *address) {
+        int fd;
+
+        if (strncmp(address, "unix:", 5) == 0) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+                if (strlen(address + 5) >= sizeof(sa.sun_path))
+                        return -ENAMETOOLONG;
+                strcpy(sa.sun_path, address + 5);
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return negative_errno();
+                if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                        int r = negative_errno();
+
+                        close(fd);
+                        return r;
+                }
+                return fd;
+        }
+        if (strncmp(address, "vsock:", 6) == 0) {
+                struct sockaddr_vm sa = { .svm_family = AF_VSOCK };
+                unsigned cid, port;
+
+                if (sscanf(address + 6, "%u:%u", &cid, &port) != 2)
+                        return -EINVAL;
+                sa.svm_cid = cid;
+                sa.svm_port = port;
+                fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return negative_errno();
+                if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                        int r = negative_errno();
+
+                        close(fd);
+                        return r;
+                }
+                return fd;
+        }
+        return -EINVAL;
+}
+
+static int send_all(int fd, const uint8_t *buf, size_t n) {
+        while (n > 0) {
+                ssize_t k = send(fd, buf, n, MSG_NOSIGNAL);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return negative_errno();
+                buf += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+static int send_hello(struct run_state *s) {
+        uint8_t frame[128];
+        struct vmsilo_proto_hello h = { .version = VMSILO_PROTO_VERSION,
+                                        .max_payload = VMSILO_PROTO_MAX_PAYLOAD,
+                                        .ident = "vmsilo-core", .ident_len = 11 };
+        int n = vmsilo_proto_encode_hello(frame, sizeof(frame), &h);
+
+        return n < 0 ? n : send_all(s->sock, frame, (size_t) n);
+}
+
+static int send_start(struct run_state *s, const struct agent_request *req) {
+        static uint8_t frame[VMSILO_PROTO_MAX_FRAME];
+        struct vmsilo_proto_start st = { .cwd = strempty(req->cwd), .user = strempty(req->user) };
+        struct winsize ws = {};
+        int n;
+
+        while (req->argv[st.argc])
+                st.argc++;
+        st.argv = (const char *const *) req->argv;
+        st.envc = req->env ? (uint32_t) req->env->n : 0;
+        st.env = req->env ? (const char *const *) req->env->items : NULL;
+        if (req->pty) {
+                st.flags |= VMSILO_START_PTY;
+                if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+                        st.rows = ws.ws_row;
+                        st.cols = ws.ws_col;
+                }
+        }
+        n = vmsilo_proto_encode_start(frame, sizeof(frame), s->session, &st);
+        if (n < 0)
+                return log_error_errno(n, "command too large for one frame (%u bytes at most)",
+                                       VMSILO_PROTO_MAX_PAYLOAD);
+        return send_all(s->sock, frame, (size_t) n);
+}
+
+static int send_u32(struct run_state *s, uint8_t type, uint32_t v) {
+        uint8_t frame[32];
+        int n = vmsilo_proto_encode_u32(frame, sizeof(frame), s->session, type, v);
+
+        return n < 0 ? n : send_all(s->sock, frame, (size_t) n);
+}
+
+static void write_all(int fd, const uint8_t *p, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return;
+                p += k;
+                n -= (size_t) k;
+        }
+}
+
+/* One frame from the guest. Returns 1 when the command is over. */
+static int on_frame(struct run_state *s, const struct vmsilo_proto_hdr *h, const uint8_t *p) {
+        struct vmsilo_proto_exit e;
+        struct vmsilo_proto_error err;
+        struct vmsilo_proto_hello hello;
+
+        if (h->type == VMSILO_MSG_HELLO) {
+                if (vmsilo_proto_decode_hello(p, h->len, &hello) < 0 ||
+                    hello.version != VMSILO_PROTO_VERSION)
+                        return log_error_errno(EPROTO, "VM '%s': the guest agent speaks another protocol version",
+                                               s->vm), 1;
+                s->hello = 1;
+                return 0;
+        }
+        if (h->session != s->session)
+                return 0; /* another client's session */
+        switch (h->type) {
+        case VMSILO_MSG_STARTED:
+                s->started = 1;
+                return 0;
+        case VMSILO_MSG_STDOUT:
+                write_all(STDOUT_FILENO, p, h->len);
+                return 0;
+        case VMSILO_MSG_STDERR:
+                write_all(STDERR_FILENO, p, h->len);
+                return 0;
+        case VMSILO_MSG_EXIT:
+                if (vmsilo_proto_decode_exit(p, h->len, &e) < 0 || e.value > 255)
+                        return log_error_errno(EPROTO, "VM '%s': malformed exit frame from the guest",
+                                               s->vm), 1;
+                s->status = e.kind == VMSILO_EXIT_SIGNAL ? 128 + (int) e.value : (int) e.value;
+                return 1;
+        case VMSILO_MSG_ERROR:
+                if (vmsilo_proto_decode_error(p, h->len, &err) < 0)
+                        err = (struct vmsilo_proto_error){ .msg = "?", .msg_len = 1 };
+                log_error("VM '%s': %.*s", s->vm, (int) (err.msg_len > 512 ? 512 : err.msg_len),
+                          err.msg);
+                return 1;
+        default:
+                return 0; /* unknown types are skipped (forward compatibility) */
+        }
+}
+
+static int on_socket(struct run_state *s) {
+        struct vmsilo_proto_hdr h;
+        const uint8_t *payload;
+        int r;
+
+        r = framer_read(&s->in, s->sock);
+        if (r <= 0)
+                return r == 0 ? -ECONNRESET : r;
+        while ((r = framer_next(&s->in, &h, &payload)) > 0)
+                if (on_frame(s, &h, payload))
+                        return 1;
+        if (r < 0)
+                return log_error_errno(r, "VM '%s': the guest sent a malformed frame", s->vm);
+        return 0;
+}
+
+static int on_stdin(struct run_state *s) {
+        static uint8_t buf[32768], frame[32768 + VMSILO_PROTO_HDR_SIZE];
+        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+        int k;
+
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 0;
+        if (n <= 0)
+                s->stdin_open = 0; /* an empty STDIN frame is EOF */
+        k = vmsilo_proto_encode_data(frame, sizeof(frame), s->session, VMSILO_MSG_STDIN, buf,
+                                     n > 0 ? (size_t) n : 0);
+        return k < 0 ? k : send_all(s->sock, frame, (size_t) k);
+}
+
+static void on_signal(struct run_state *s) {
+        struct signalfd_siginfo si;
+        struct winsize ws;
+        uint8_t frame[32];
+
+        while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGWINCH) {
+                        int n;
+
+                        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+                                continue;
+                        n = vmsilo_proto_encode_resize(frame, sizeof(frame), s->session,
+                                                       ws.ws_row, ws.ws_col);
+                        if (n > 0)
+                                (void) send_all(s->sock, frame, (size_t) n);
+                } else
+                        (void) send_u32(s, VMSILO_MSG_SIGNAL, si.ssi_signo);
+        }
+}
+
+static int handshake(struct run_state *s, unsigned timeout_s) {
+        uint64_t deadline = now_ms() + (uint64_t) timeout_s * 1000, next_hello = 0;
+
+        while (!s->hello) {
+                struct pollfd p = { .fd = s->sock, .events = POLLIN };
+                int r;
+
+                if (now_ms() >= deadline)
+                        return log_error_errno(ETIMEDOUT, "VM '%s': the guest agent did not answer within %u s",
+                                               s->vm, timeout_s);
+                /* the port may not be open in the guest yet: say hello until it answers */
+                if (now_ms() >= next_hello) {
+                        r = send_hello(s);
+                        if (r < 0)
+                                return log_error_errno(r, "VM '%s': agent connection lost: %m",
+                                                       s->vm);
+                        next_hello = now_ms() + 500;
+                }
+                if (poll(&p, 1, 100) > 0) {
+                        r = on_socket(s);
+                        if (r < 0)
+                                return log_error_errno(r, "VM '%s': agent connection lost: %m",
+                                                       s->vm);
+                        if (r > 0)
+                                return -EPROTO;
+                }
+        }
+        return 0;
+}
+
+static void restore_terminal(struct run_state *s) {
+        if (s->raw)
+                (void) tcsetattr(STDIN_FILENO, TCSADRAIN, &s->saved);
+        s->raw = 0;
+}
+
+static int set_raw(struct run_state *s) {
+        struct termios t;
+
+        if (tcgetattr(STDIN_FILENO, &s->saved) < 0)
+                return log_error_errno(errno, "-t needs a terminal on stdin: %m");
+        t = s->saved;
+        cfmakeraw(&t);
+        if (tcsetattr(STDIN_FILENO, TCSADRAIN, &t) < 0)
+                return log_error_errno(errno, "failed to set the terminal to raw mode: %m");
+        s->raw = 1;
+        return 0;
+}
+
+static int block_signals(void) {
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGQUIT);
+        sigaddset(&mask, SIGWINCH);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return negative_errno();
+        return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int pump(struct run_state *s) {
+        for (;;) {
+                struct pollfd fds[3] = {
+                        { .fd = s->sock, .events = POLLIN },
+                        { .fd = s->sigfd, .events = POLLIN },
+                        { .fd = s->stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+                };
+                int r;
+
+                if (poll(fds, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (fds[0].revents) {
+                        r = on_socket(s);
+                        if (r != 0)
+                                return r < 0 ? r : 0;
+                }
+                if (fds[1].revents)
+                        on_signal(s);
+                if (fds[2].revents && on_stdin(s) < 0)
+                        return -ECONNRESET;
+        }
+}
+
+int agent_run(const char *vm_name, const char *address, const struct agent_request *req) {
+        struct run_state s = { .vm = vm_name, .stdin_open = 1, .status = -1,
+                               .session = (uint32_t) getpid() };
+        int r;
+
+        s.sock = connect_address(address);
+        if (s.sock < 0)
+                return log_error_errno(s.sock, "VM '%s': cannot reach the guest agent at '%s': %m",
+                                       vm_name, address),
+                       EXIT_NO_STATUS;
+        s.sigfd = block_signals();
+        r = s.sigfd < 0 ? s.sigfd : handshake(&s, req->connect_timeout_s);
+        if (r >= 0)
+                r = send_start(&s, req);
+        if (r >= 0 && req->pty)
+                r = set_raw(&s);
+        if (r >= 0)
+                r = pump(&s);
+        restore_terminal(&s);
+        safe_close(s.sock);
+        safe_close(s.sigfd);
+        if (s.status >= 0)
+                return s.status;
+        if (r == -ECONNRESET || r == 0)
+                log_error("VM '%s' went away while running the command: no exit status", vm_name);
+        return EXIT_NO_STATUS;
+}

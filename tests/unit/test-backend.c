@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/* core/backend.c: crosvm key=value quoting, capability tokens, binaries and probe caching. */
+#include "../sdk/vmsilo/plugin.h"
+#include "backend.h"
+#include "testutil.h"
+
+static void assert_kv(const char *in, const char *expected) {
+        _cleanup_free_ char *q = kv_quote(in);
+
+        ASSERT_STREQ(q, expected);
+}
+
+static void test_backend_kv_quote_safe_values_unchanged(void) {
+        assert_kv("abc", "abc");
+        assert_kv("/var/lib/vmsilo/root.img", "/var/lib/vmsilo/root.img");
+        assert_kv("aa:bb:cc:dd:ee:ff", "aa:bb:cc:dd:ee:ff");
+        assert_kv("0000:00:02.0", "0000:00:02.0");
+        assert_kv("my-disk_01", "my-disk_01");
+}
+
+static void test_backend_kv_quote_escapes(void) {
+        assert_kv("a,b", "\"a,b\"");
+        assert_kv("a\"b", "\"a\\\"b\"");
+        assert_kv("a\\b", "\"a\\\\b\"");
+        assert_kv("[x]", "\"[x]\"");
+        assert_kv("a[", "\"a[\"");
+        assert_kv("a]", "\"a]\"");
+        assert_kv("it's", "\"it's\"");
+        assert_kv("a b", "\"a b\"");
+        assert_kv("a\tb", "\"a\tb\"");
+        assert_kv("", "\"\"");
+        assert_kv("/home/user/My Files,old", "\"/home/user/My Files,old\"");
+        assert_kv("\"\\", "\"\\\"\\\\\"");
+}
+
+static void test_backend_text_has_token(void) {
+        static const char *const help = "Usage: crosvm run [options]\n"
+                                        "  --block  PATH   a disk\n"
+                                        "  --block-size N\n"
+                                        "  --gpu=[KEY=VALUE,...]\n"
+                                        "      stream-non-blocking=BOOL\n"
+                                        "  --no-i8042";
+
+        ASSERT_INT_EQ(text_has_token("  --block  PATH", "--block"), 1);
+        ASSERT_INT_EQ(text_has_token("--block", "--block"), 1);
+        ASSERT_INT_EQ(text_has_token("--block-size", "--block"), 0);
+        ASSERT_INT_EQ(text_has_token("--blocks", "--block"), 0);
+        ASSERT_INT_EQ(text_has_token("--block_x", "--block"), 0);
+        ASSERT_INT_EQ(text_has_token("x--block", "--block"), 0);
+        ASSERT_INT_EQ(text_has_token("no--block here", "--block"), 0);
+        ASSERT_INT_EQ(text_has_token("", "--block"), 0);
+        /* a longer word first does not hide a later exact one */
+        ASSERT_INT_EQ(text_has_token("--block-size N, --block PATH", "--block"), 1);
+        ASSERT_INT_EQ(text_has_token(help, "--block"), 1);
+        ASSERT_INT_EQ(text_has_token(help, "--gpu"), 1);
+        ASSERT_INT_EQ(text_has_token(help, "stream-non-blocking"), 1);
+        ASSERT_INT_EQ(text_has_token(help, "non-blocking"), 0);
+        ASSERT_INT_EQ(text_has_token(help, "--no-i8042"), 1);
+        ASSERT_INT_EQ(text_has_token(help, "--no-i804"), 0);
+        ASSERT_INT_EQ(text_has_token(help, "--no-rtc"), 0);
+}
+
+static void test_backend_find(void) {
+        CU_ASSERT(backend_find("crosvm") == &crosvm_backend);
+        CU_ASSERT(backend_find("qemu") == &qemu_backend);
+        CU_ASSERT_PTR_NULL(backend_find("kvmtool"));
+        CU_ASSERT_PTR_NULL(backend_find("Crosvm"));
+        ASSERT_STREQ(crosvm_backend.name, "crosvm");
+        ASSERT_INT_EQ(crosvm_backend.vmm, VMSILO_VMM_CROSVM);
+        ASSERT_STREQ(qemu_backend.name, "qemu");
+        ASSERT_INT_EQ(qemu_backend.vmm, VMSILO_VMM_QEMU);
+}
+
+static void write_exec(const char *dir, const char *rel, const char *text, mode_t mode) {
+        _cleanup_free_ char *path = NULL;
+
+        write_file(dir, rel, text);
+        REQUIRE(asprintf(&path, "%s/%s", dir, rel) > 0);
+        REQUIRE(chmod(path, mode) == 0);
+}
+
+static void test_backend_find_binary(void) {
+        char *dir = tmpdir_new(), *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+        _cleanup_free_ char *a = NULL, *b = NULL, *search = NULL, *expected = NULL;
+        char *found;
+
+        write_exec(dir, "a/tool", "#!/bin/sh\n", 0644); /* not executable: skipped */
+        write_exec(dir, "b/tool", "#!/bin/sh\n", 0755);
+        REQUIRE(asprintf(&a, "%s/a", dir) > 0);
+        REQUIRE(asprintf(&b, "%s/b", dir) > 0);
+        REQUIRE(asprintf(&search, "%s/missing:%s:%s", dir, a, b) > 0);
+        setenv("PATH", search, 1);
+
+        found = find_binary("tool");
+        REQUIRE(asprintf(&expected, "%s/tool", b) > 0);
+        ASSERT_STREQ(found, expected);
+        free(found);
+
+        errno = 0;
+        found = find_binary("no-such-tool");
+        CU_ASSERT_PTR_NULL(found);
+        ASSERT_INT_EQ(errno, ENOENT);
+
+        /* with a slash: no search, only "is it executable" */
+        found = find_binary(expected);
+        ASSERT_STREQ(found, expected);
+        free(found);
+        free(expected);
+        REQUIRE(asprintf(&expected, "%s/tool", a) > 0);
+        CU_ASSERT_PTR_NULL(find_binary(expected));
+        /* a directory of that name in $PATH is not the binary */
+        {
+                _cleanup_free_ char *c = NULL, *s2 = NULL, *e2 = NULL;
+
+                REQUIRE(asprintf(&c, "%s/c", dir) > 0);
+                REQUIRE(mkdir(c, 0755) == 0);
+                REQUIRE(asprintf(&e2, "%s/tool", c) > 0);
+                REQUIRE(mkdir(e2, 0755) == 0);
+                REQUIRE(asprintf(&s2, "%s:%s", c, b) > 0);
+                setenv("PATH", s2, 1);
+                found = find_binary("tool");
+                free(e2);
+                REQUIRE(asprintf(&e2, "%s/tool", b) > 0);
+                ASSERT_STREQ(found, e2);
+                free(found);
+        }
+
+        if (old_path)
+                setenv("PATH", old_path, 1);
+        else
+                unsetenv("PATH");
+        free(old_path);
+        tmpdir_remove(dir);
+}
+
+static void test_backend_probe_cached(void) {
+        char *dir = tmpdir_new();
+        _cleanup_free_ char *bin = NULL, *cache = NULL, *counter = NULL, *script = NULL;
+        char *text;
+
+        REQUIRE(asprintf(&bin, "%s/fakevmm", dir) > 0);
+        REQUIRE(asprintf(&cache, "%s/cache", dir) > 0);
+        REQUIRE(asprintf(&counter, "%s/runs", dir) > 0);
+        REQUIRE(asprintf(&script, "#!/bin/sh\necho ran >> '%s'\necho \"usage: $*\"\necho '  --block PATH'\n",
+                         counter) > 0);
+        write_exec(dir, "fakevmm", script, 0755);
+        {
+                const char *const argv[] = { bin, "run", "--help", NULL };
+
+                text = probe_cached(cache, bin, argv);
+                ASSERT_STREQ(text, "usage: run --help\n  --block PATH\n");
+                free(text);
+                /* the second time comes from the cache: the binary does not run again */
+                text = probe_cached(cache, bin, argv);
+                ASSERT_STREQ(text, "usage: run --help\n  --block PATH\n");
+                free(text);
+                {
+                        _cleanup_free_ char *runs = read_file(counter);
+
+                        ASSERT_STREQ(runs, "ran\n");
+                }
+        }
+        {
+                /* other arguments: another cache entry */
+                const char *const argv[] = { bin, "--help", NULL };
+
+                text = probe_cached(cache, bin, argv);
+                ASSERT_STREQ(text, "usage: --help\n  --block PATH\n");
+                free(text);
+        }
+        {
+                /* a new binary (other size and mtime) is probed again */
+                const char *const argv[] = { bin, "run", "--help", NULL };
+                _cleanup_free_ char *runs = NULL;
+
+                free(script);
+                REQUIRE(asprintf(&script,
+                                 "#!/bin/sh\necho ran >> '%s'\necho \"new usage: $*\"\necho '  --gpu'\n",
+                                 counter) > 0);
+                write_exec(dir, "fakevmm", script, 0755);
+                text = probe_cached(cache, bin, argv);
+                ASSERT_STREQ(text, "new usage: run --help\n  --gpu\n");
+                free(text);
+                runs = read_file(counter);
+                ASSERT_STREQ(runs, "ran\nran\nran\n");
+        }
+        tmpdir_remove(dir);
+}
+
+static void test_backend_probe_failure(void) {
+        char *dir = tmpdir_new();
+        _cleanup_free_ char *bin = NULL, *cache = NULL, *missing = NULL;
+        char *text;
+
+        REQUIRE(asprintf(&bin, "%s/failing", dir) > 0);
+        REQUIRE(asprintf(&cache, "%s/cache", dir) > 0);
+        write_exec(dir, "failing", "#!/bin/sh\necho partial\nexit 3\n", 0755);
+        {
+                const char *const argv[] = { bin, "--help", NULL };
+
+                errno = 0;
+                text = probe_cached(cache, bin, argv);
+                CU_ASSERT_PTR_NULL(text);
+                ASSERT_INT_EQ(errno, ENOEXEC);
+                /* a failure is not cached */
+                errno = 0;
+                CU_ASSERT_PTR_NULL(probe_cached(cache, bin, argv));
+                ASSERT_INT_EQ(errno, ENOEXEC);
+        }
+        REQUIRE(asprintf(&missing, "%s/missing", dir) > 0);
+        {
+                const char *const argv[] = { missing, "--help", NULL };
+
+                CU_ASSERT_PTR_NULL(probe_cached(cache, missing, argv));
+        }
+        tmpdir_remove(dir);
+}
+
+int main(void) {
+        static const struct test_def tests[] = {
+                TEST(test_backend_kv_quote_safe_values_unchanged),
+                TEST(test_backend_kv_quote_escapes),
+                TEST(test_backend_text_has_token),
+                TEST(test_backend_find),
+                TEST(test_backend_find_binary),
+                TEST(test_backend_probe_cached),
+                TEST(test_backend_probe_failure),
+        };
+
+        return RUN_SUITE("backend", tests);
+}
