@@ -85,7 +85,8 @@ static int count_sessions(struct agent *a)
 static void handle_start(struct agent *a, struct conn *c, uint32_t id, const uint8_t *p,
                          size_t len)
 {
-        static const char *strv[VMSILO_PROTO_MAX_PAYLOAD / 2];
+        /* every string takes at least its NUL: a payload never holds more than this */
+        static const char *strv[VMSILO_PROTO_MAX_PAYLOAD];
         struct vmsilo_proto_start st;
         struct session *s;
         char err[512];

@@ -22,9 +22,13 @@ static int run_ip(char *const argv[], const char *what, const char *ifname)
 {
         int r = run_wait(argv, 0);
 
-        if (r != 0) {
-                log_msg("failed to %s on '%s'%s", what, ifname, r < 0 ? ": ip not run" : "");
-                return r < 0 ? r : -EIO;
+        if (r < 0) {
+                log_msg("failed to %s on '%s': %s", what, ifname, strerror(-r));
+                return r;
+        }
+        if (r > 0) {
+                log_msg("failed to %s on '%s': 'ip' exited with status %d", what, ifname, r);
+                return -EIO;
         }
         return 0;
 }

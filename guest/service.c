@@ -105,7 +105,8 @@ static pid_t start_agent(struct service *s)
         }
         if (pid < 0)
                 return -errno;
-        log_dbg("agent started (pid %d)%s%s", (int)pid, port ? " on " : "", port ? dev : "");
+        log_dbg("agent started as pid %d on '%s'%s", (int)pid, port ? dev : "vsock",
+                port && vsock ? " and vsock" : "");
         return pid;
 }
 
