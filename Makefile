@@ -113,6 +113,9 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all check install clean format check-format test-programs
+demo:
+	scripts/demo.sh
+
+.PHONY: demo all check install clean format check-format test-programs
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

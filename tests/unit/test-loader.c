@@ -622,6 +622,32 @@ static void test_loader_vm_load_failure_runs_no_hook(void) {
         vm_teardown();
 }
 
+/*
+ * Known bug (see the report): [plugin NAME] sections are collected from the global conf.d
+ * files only; in a VM's own file, route_entry() skips them without a word, so "enable = no"
+ * there leaves the plugin running for that VM. Either it takes effect or it is an error.
+ */
+static void test_loader_vm_plugin_section_in_vm_file(void) {
+        _cleanup_free_ char *log = NULL, *hooks = NULL;
+        struct vm vm;
+        int r;
+
+        vm_setup("[plugin good]\nenable = yes\n", "[plugin good]\nenable = no\n");
+        CAPTURE_LOG(log, r = vm_open(&vm, &settings, "work"));
+        hooks = hooks_take();
+        if (r == 0)
+                ASSERT_STREQ(hooks, ""); /* disabled for this VM: never initialised */
+        else {
+                _cleanup_free_ char *where = NULL;
+
+                REQUIRE(asprintf(&where, "%s:4: ", vm_file) > 0);
+                CU_ASSERT_PTR_NOT_NULL(strstr(log, where));
+        }
+        vm_close(&vm);
+        free(hooks_take());
+        vm_teardown();
+}
+
 static int fake_probe(struct vm *vm) {
         (void) vm;
         return 0;
@@ -693,6 +719,7 @@ int main(void) {
                 TEST(test_loader_vm_init_failure),
                 TEST(test_loader_vm_load_failure_runs_no_hook),
                 TEST(test_loader_vm_preflight_failure),
+                KNOWN_BUG(test_loader_vm_plugin_section_in_vm_file),
         };
 
         if (suite_init() < 0)
