@@ -225,6 +225,11 @@ struct test_def {
 #define TEST(f) { #f, f, 0 }
 #define KNOWN_BUG(f) { #f, f, 1 }
 
+/* Before each test: a failed REQUIRE() inside CAPTURE_LOG() must not swallow later logs. */
+static inline void testutil_before_each(void) {
+        log_set_fd(STDERR_FILENO);
+}
+
 /* Runs one suite; returns the exit code for main(): 0 if every test passed. */
 static inline int run_suite(const char *suite_name, const struct test_def *tests, size_t n) {
         const char *kb = getenv("VMSILO_TEST_KNOWN_BUGS");
@@ -234,7 +239,8 @@ static inline int run_suite(const char *suite_name, const struct test_def *tests
 
         if (CU_initialize_registry() != CUE_SUCCESS)
                 return 2;
-        suite = CU_add_suite(suite_name, NULL, NULL);
+        suite = CU_add_suite_with_setup_and_teardown(suite_name, NULL, NULL, testutil_before_each,
+                                                     NULL);
         if (!suite)
                 return 2;
         for (size_t i = 0; i < n; i++) {
