@@ -92,7 +92,8 @@ static int send_hello(struct run_state *s) {
         uint8_t frame[128];
         struct vmsilo_proto_hello h = { .version = VMSILO_PROTO_VERSION,
                                         .max_payload = VMSILO_PROTO_MAX_PAYLOAD,
-                                        .ident = "vmsilo-core", .ident_len = 11 };
+                                        .ident = "vmsilo-core",
+                                        .ident_len = 11 };
         int n = vmsilo_proto_encode_hello(frame, sizeof(frame), &h);
 
         return n < 0 ? n : send_all(s->sock, frame, (size_t) n);
@@ -152,8 +153,11 @@ static int on_frame(struct run_state *s, const struct vmsilo_proto_hdr *h, const
         if (h->type == VMSILO_MSG_HELLO) {
                 if (vmsilo_proto_decode_hello(p, h->len, &hello) < 0 ||
                     hello.version != VMSILO_PROTO_VERSION)
-                        return log_error_errno(EPROTO, "VM '%s': the guest agent speaks another protocol version",
-                                               s->vm), 1;
+                        return log_error_errno(
+                                       EPROTO,
+                                       "VM '%s': the guest agent speaks another protocol version",
+                                       s->vm),
+                               1;
                 s->hello = 1;
                 return 0;
         }
@@ -171,8 +175,10 @@ static int on_frame(struct run_state *s, const struct vmsilo_proto_hdr *h, const
                 return 0;
         case VMSILO_MSG_EXIT:
                 if (vmsilo_proto_decode_exit(p, h->len, &e) < 0 || e.value > 255)
-                        return log_error_errno(EPROTO, "VM '%s': malformed exit frame from the guest",
-                                               s->vm), 1;
+                        return log_error_errno(EPROTO,
+                                               "VM '%s': malformed exit frame from the guest",
+                                               s->vm),
+                               1;
                 s->status = e.kind == VMSILO_EXIT_SIGNAL ? 128 + (int) e.value : (int) e.value;
                 return 1;
         case VMSILO_MSG_ERROR:
@@ -227,8 +233,8 @@ static void on_signal(struct run_state *s) {
 
                         if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
                                 continue;
-                        n = vmsilo_proto_encode_resize(frame, sizeof(frame), s->session,
-                                                       ws.ws_row, ws.ws_col);
+                        n = vmsilo_proto_encode_resize(frame, sizeof(frame), s->session, ws.ws_row,
+                                                       ws.ws_col);
                         if (n > 0)
                                 (void) send_all(s->sock, frame, (size_t) n);
                 } else
@@ -244,8 +250,9 @@ static int handshake(struct run_state *s, unsigned timeout_s) {
                 int r;
 
                 if (now_ms() >= deadline)
-                        return log_error_errno(ETIMEDOUT, "VM '%s': the guest agent did not answer within %u s",
-                                               s->vm, timeout_s);
+                        return log_error_errno(
+                                ETIMEDOUT, "VM '%s': the guest agent did not answer within %u s",
+                                s->vm, timeout_s);
                 /* the port may not be open in the guest yet: say hello until it answers */
                 if (now_ms() >= next_hello) {
                         r = send_hello(s);
@@ -326,8 +333,9 @@ static int pump(struct run_state *s) {
 }
 
 int agent_run(const char *vm_name, const char *address, const struct agent_request *req) {
-        struct run_state s = { .vm = vm_name, .stdin_open = 1, .status = -1,
-                               .session = (uint32_t) getpid() };
+        struct run_state s = {
+                .vm = vm_name, .stdin_open = 1, .status = -1, .session = (uint32_t) getpid()
+        };
         int r;
 
         s.sock = connect_address(address);

@@ -58,8 +58,8 @@ int text_has_token(const char *text, const char *token) {
         size_t n = strlen(token);
 
         for (const char *p = text; (p = strstr(p, token)); p++) {
-                int before = p == text || !(isalnum((unsigned char) p[-1]) || p[-1] == '-' ||
-                                            p[-1] == '_');
+                int before = p == text ||
+                             !(isalnum((unsigned char) p[-1]) || p[-1] == '-' || p[-1] == '_');
                 int after = !(isalnum((unsigned char) p[n]) || p[n] == '-' || p[n] == '_');
 
                 if (before && after)
@@ -72,7 +72,8 @@ char *kv_quote(const char *value) {
         size_t n = 3;
         char *q, *o;
 
-        if (!isempty(value) && !strpbrk(value, ",[]\"' \t\\") )
+        value = strempty(value);
+        if (*value && !strpbrk(value, ",[]\"' \t\\"))
                 return strdup(value);
         for (const char *c = value; *c; c++)
                 n += (*c == '"' || *c == '\\') ? 2 : 1;

@@ -99,10 +99,11 @@ int cmd_plugins(const struct settings *s, int argc, char **argv) {
         _cleanup_free_ int *ok = NULL;
         int r, failures = 0;
 
-        r = parse(argc, argv,
-                  "usage: vmsilo-core plugins [--json]\n\n"
-                  "Lists the enabled plugins: name, version, ABI, path, and the file that enables it.\n",
-                  allowed, 0, &o);
+        r = parse(
+                argc, argv,
+                "usage: vmsilo-core plugins [--json]\n\n"
+                "Lists the enabled plugins: name, version, ABI, path, and the file that enables it.\n",
+                allowed, 0, &o);
         if (r >= 0)
                 return r;
         r = global_open(&conf, &set, s, 0);
@@ -125,8 +126,8 @@ int cmd_plugins(const struct settings *s, int argc, char **argv) {
                         const struct plugin *p = set.items[i];
 
                         printf("%-12s %-10s %-4s %-40s %s\n", p->name,
-                               ok[i] ? strempty(p->desc.version) : "-",
-                               ok[i] ? "1" : "-", p->path, strempty(p->enabled_by));
+                               ok[i] ? strempty(p->desc.version) : "-", ok[i] ? "1" : "-", p->path,
+                               strempty(p->enabled_by));
                 }
         }
         plugin_set_done(&set);
@@ -140,9 +141,10 @@ int cmd_list(const struct settings *s, int argc, char **argv) {
         struct strv names = {};
         int r;
 
-        r = parse(argc, argv,
-                  "usage: vmsilo-core list [--json]\n\nLists the configured VMs and whether each is running.\n",
-                  allowed, 0, &o);
+        r = parse(
+                argc, argv,
+                "usage: vmsilo-core list [--json]\n\nLists the configured VMs and whether each is running.\n",
+                allowed, 0, &o);
         if (r >= 0)
                 return r;
         r = confdirs_list_vms(&s->dirs, &names);
@@ -177,11 +179,12 @@ int cmd_check(const struct settings *s, int argc, char **argv) {
         struct vm vm;
         int r, failures;
 
-        r = parse(argc, argv,
-                  "usage: vmsilo-core check NAME\n\n"
-                  "Runs every preflight check of VM NAME (the core's and every plugin's) and lists\n"
-                  "all failures. Changes nothing on the host. Exit 4 if any check fails.\n",
-                  allowed, 1, &o);
+        r = parse(
+                argc, argv,
+                "usage: vmsilo-core check NAME\n\n"
+                "Runs every preflight check of VM NAME (the core's and every plugin's) and lists\n"
+                "all failures. Changes nothing on the host. Exit 4 if any check fails.\n",
+                allowed, 1, &o);
         if (r >= 0)
                 return r;
         r = vm_open(&vm, s, o.name);
@@ -303,7 +306,8 @@ int cmd_start(const struct settings *s, int argc, char **argv) {
                   allowed, 1, &o);
         if (r >= 0)
                 return r;
-        so = (struct start_options){ .foreground = o.foreground, .stop_timeout_s = o.timeout,
+        so = (struct start_options){ .foreground = o.foreground,
+                                     .stop_timeout_s = o.timeout,
                                      .up_timeout_s = 30 };
         return vm_start(s, o.name, &so);
 }
@@ -447,8 +451,12 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                 strv_done(&o.env);
                 return EXIT_NO_STATUS;
         }
-        req = (struct agent_request){ .argv = argv + optind + 1, .env = &o.env, .user = o.user,
-                                      .cwd = o.cwd, .pty = o.pty, .connect_timeout_s = 120 };
+        req = (struct agent_request){ .argv = argv + optind + 1,
+                                      .env = &o.env,
+                                      .user = o.user,
+                                      .cwd = o.cwd,
+                                      .pty = o.pty,
+                                      .connect_timeout_s = 120 };
         r = agent_run(name, addr, &req);
         strv_done(&o.env);
         return r;

@@ -7,6 +7,9 @@
 #include "log.h"
 #include "strv.h"
 
+/* inih's MAX_SECTION is 50 including the NUL; longer headers are truncated by it */
+#define SECTION_MAX 49
+
 struct parse_ctx {
         struct conf *conf;
         const char *path;
@@ -32,23 +35,24 @@ void conf_done(struct conf *c) {
         *c = (struct conf){};
 }
 
+/* "[ net  eth0 ]" -> "net", "eth0": blanks around and between are not part of the names. */
 static int split_section(const char *section, char **ret_name, char **ret_instance) {
-        const char *sp = strpbrk(section, " \t");
+        const char *b = section, *e = section + strlen(section), *sp;
         char *name, *instance = NULL;
 
-        if (!sp) {
-                name = strdup(section);
-                if (!name)
-                        return -ENOMEM;
-                *ret_name = name;
-                *ret_instance = NULL;
-                return 0;
-        }
-        name = strndup(section, (size_t) (sp - section));
-        while (*sp == ' ' || *sp == '\t')
+        while (*b == ' ' || *b == '\t')
+                b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+        sp = b;
+        while (sp < e && *sp != ' ' && *sp != '\t')
                 sp++;
-        instance = strdup(sp);
-        if (!name || !instance) {
+        name = strndup(b, (size_t) (sp - b));
+        while (sp < e && (*sp == ' ' || *sp == '\t'))
+                sp++;
+        if (sp < e)
+                instance = strndup(sp, (size_t) (e - sp));
+        if (!name || (sp < e && !instance)) {
                 free(name);
                 free(instance);
                 return -ENOMEM;
@@ -125,6 +129,14 @@ static char *reader(char *str, int num, void *stream) {
         }
         p->line++;
         len = strlen(str);
+        if (str[strspn(str, " \t")] == '[' && strcspn(str, "]") > SECTION_MAX) {
+                /* inih would cut it silently, merging sections that start alike */
+                log_syntax(p->path, p->line, "section header longer than %d characters",
+                           SECTION_MAX - 1);
+                p->errors++;
+                strcpy(str, "#\n");
+                return str;
+        }
         if (len == (size_t) num - 1 && str[len - 1] != '\n') {
                 int ch;
 

@@ -11,6 +11,7 @@ struct conf_entry {
         char *instance; /* "eth0" of "[net eth0]", or NULL */
         char *key;
         char *value;
+        int global; /* from a global conf.d drop-in (set by the pipeline) */
 };
 
 /* All assignments of a set of files, in reading order. */

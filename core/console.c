@@ -67,8 +67,10 @@ struct console *console_new(int backend_listen_fd, const char *connect_path,
         c->listen_clients = console_listen_backend(client_socket);
         c->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (c->listen_clients < 0)
-                log_warning_errno(c->listen_clients, "failed to listen on '%s': %m, continuing without console clients",
-                                  client_socket);
+                log_warning_errno(
+                        c->listen_clients,
+                        "failed to listen on '%s': %m, continuing without console clients",
+                        client_socket);
         return c;
 }
 
@@ -143,8 +145,8 @@ static void from_backend(struct console *c) {
         if (c->log_fd >= 0)
                 write_all(c->log_fd, buf, (size_t) n);
         for (int i = 0; i < MAX_CLIENTS; i++)
-                if (c->clients[i] >= 0 && send(c->clients[i], buf, (size_t) n,
-                                               MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+                if (c->clients[i] >= 0 &&
+                    send(c->clients[i], buf, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
                     errno != EAGAIN)
                         c->clients[i] = safe_close(c->clients[i]);
 }

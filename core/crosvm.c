@@ -22,10 +22,11 @@ static int crosvm_probe(struct vm *vm) {
         const char *run[] = { NULL, "run", "--help", NULL };
 
         if (!bin)
-                return log_error_errno(ENOENT,
-                                       "crosvm binary '%s' not found%s; install crosvm or set 'path =' in [crosvm]",
-                                       vm->config.crosvm_path,
-                                       strchr(vm->config.crosvm_path, '/') ? "" : " in $PATH");
+                return log_error_errno(
+                        ENOENT,
+                        "crosvm binary '%s' not found%s; install crosvm or set 'path =' in [crosvm]",
+                        vm->config.crosvm_path,
+                        strchr(vm->config.crosvm_path, '/') ? "" : " in $PATH");
         top[0] = run[0] = bin;
         vm->probe_top = probe_cached(vm->settings->cache_dir, bin, top);
         if (vm->probe_top)
@@ -77,20 +78,23 @@ static int crosvm_preflight(struct vm *vm) {
 
         for (size_t i = 0; i < ELEMENTSOF(switches); i++)
                 if (switch_on(vm, &switches[i]) && !crosvm_has(vm, switches[i].flag)) {
-                        log_error("crosvm '%s' has no '%s': set '%s = no' in [vm] or install a crosvm that has it",
-                                  bin, switches[i].flag, switches[i].key);
+                        log_error(
+                                "crosvm '%s' has no '%s': set '%s = no' in [vm] or install a crosvm that has it",
+                                bin, switches[i].flag, switches[i].key);
                         failures++;
                 }
         if (vm->config.sched_isolation != SCHED_ISOLATION_VM &&
             !crosvm_has(vm, "--core-scheduling")) {
-                log_error("crosvm '%s' has no '--core-scheduling': set 'scheduler-isolation = vm' in [vm] or install crosvm from 2023-06 or later",
-                          bin);
+                log_error(
+                        "crosvm '%s' has no '--core-scheduling': set 'scheduler-isolation = vm' in [vm] or install crosvm from 2023-06 or later",
+                        bin);
                 failures++;
         }
         if (vm->config.sched_isolation == SCHED_ISOLATION_VM &&
             !crosvm_has(vm, "--per-vm-core-scheduling")) {
-                log_error("crosvm '%s' has no '--per-vm-core-scheduling': set 'scheduler-isolation = full' or 'off' in [vm]",
-                          bin);
+                log_error(
+                        "crosvm '%s' has no '--per-vm-core-scheduling': set 'scheduler-isolation = full' or 'off' in [vm]",
+                        bin);
                 failures++;
         }
         return failures;
@@ -164,9 +168,9 @@ static int render_machine(struct vm *vm, struct strv *argv) {
 
 static int render_console(struct vm *vm, struct strv *argv) {
         _cleanup_free_ char *path = vm_path(vm, VM_CONSOLE_BACKEND);
-        const char *extra = crosvm_has(vm, "serial:stream-non-blocking") ?
-                                    "console,input-unix-stream,stream-non-blocking" :
-                                    "console,input-unix-stream";
+        const char *extra = crosvm_has(vm, "serial:stream-non-blocking")
+                                    ? "console,input-unix-stream,stream-non-blocking"
+                                    : "console,input-unix-stream";
         _cleanup_free_ char *q = NULL;
 
         if (!path)
@@ -191,8 +195,10 @@ static int render_disk(struct vm *vm, const struct vm_device *d, struct strv *ar
         else
                 snprintf(extra, sizeof(extra), "%s%s", ro ? ",ro=true" : "",
                          root ? ",root=true" : "");
-        return strv_pushf(argv, "%s=path=%s%s,packed-queue=true%s%s%s%s%s", flag, q, extra,
+        return strv_pushf(argv, "%s=path=%s%s%s%s%s%s%s%s%s", flag, q, extra,
+                          d->flags & VMSILO_DEVICE_NO_PACKED ? "" : ",packed-queue=true",
                           d->flags & VMSILO_DEVICE_NO_DIRECT ? "" : ",direct=true",
+                          d->flags & VMSILO_DEVICE_NO_SPARSE ? ",sparse=false" : "",
                           id ? ",id=" : "", strempty(id), d->options ? "," : "",
                           strempty(d->options));
 }
@@ -219,9 +225,9 @@ static int render_device(struct vm *vm, const struct vm_device *d, struct strv *
         case VMSILO_DEVICE_NET:
                 return render_net(d, argv);
         case VMSILO_DEVICE_VHOST_USER:
-                return push_kv(argv, "--vhost-user", NULL, d->kind, NULL) < 0 ?
-                               -ENOMEM :
-                               append_kv(argv, "socket", d->socket, d->options);
+                return push_kv(argv, "--vhost-user", NULL, d->kind, NULL) < 0
+                               ? -ENOMEM
+                               : append_kv(argv, "socket", d->socket, d->options);
         case VMSILO_DEVICE_VFIO:
                 return push_kv(argv, "--vfio", NULL, d->path, d->options);
         case VMSILO_DEVICE_GPU:
@@ -251,9 +257,10 @@ static int render_params(struct vm *vm, struct strv *argv) {
                 const char *p = vm->desc.kernel_params.items[i];
 
                 if (p[0] == '-')
-                        return log_error_errno(EINVAL,
-                                               "kernel parameter '%s' starts with '-', which crosvm would read as an option",
-                                               p);
+                        return log_error_errno(
+                                EINVAL,
+                                "kernel parameter '%s' starts with '-', which crosvm would read as an option",
+                                p);
                 r = strv_pushf(argv, "--params=%s", p);
         }
         return r;
@@ -277,8 +284,8 @@ static int crosvm_render(struct vm *vm, struct strv *argv) {
         if (r >= 0)
                 r = render_params(vm, argv);
         if (r >= 0)
-                r = crosvm_has(vm, "--vsock") ? strv_pushf(argv, "--vsock=cid=%u", vm->config.id) :
-                                                strv_pushf(argv, "--cid=%u", vm->config.id);
+                r = crosvm_has(vm, "--vsock") ? strv_pushf(argv, "--vsock=cid=%u", vm->config.id)
+                                              : strv_pushf(argv, "--cid=%u", vm->config.id);
         if (r >= 0)
                 r = render_devices(vm, argv, 0);
         if (r >= 0)

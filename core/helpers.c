@@ -24,8 +24,8 @@ static int helper_failed(const char *owner, const char *name, int status, const 
 
         if (WIFSIGNALED(status))
                 return log_full(LOG_LEVEL_ERR, ECHILD, owner,
-                                "helper '%s' was killed by signal %d before it was ready: %s",
-                                name, WTERMSIG(status), strempty(tail));
+                                "helper '%s' was killed by signal %d before it was ready: %s", name,
+                                WTERMSIG(status), strempty(tail));
         return log_full(LOG_LEVEL_ERR, ECHILD, owner,
                         "helper '%s' exited with status %d before it was ready: %s", name,
                         WEXITSTATUS(status), strempty(tail));

@@ -21,8 +21,7 @@ static void host_logv(struct plugin *p, int level, const char *fmt, va_list ap) 
                 snprintf(prefix, sizeof(prefix), "%s:%u: %s", e->file, e->line, p->name);
                 if (level <= VMSILO_LOG_ERROR)
                         p->vm->entry_logged = 1;
-        }
-        else
+        } else
                 snprintf(prefix, sizeof(prefix), "%s", p->name);
         (void) log_fullv(level, 0, prefix, fmt, ap);
 }
@@ -36,8 +35,8 @@ static void host_log(const struct vmsilo_host *h, int level, const char *fmt, ..
 }
 
 static int wrong_phase(struct plugin *p, const char *what, int phase) {
-        static const char *const names[] = { "load", "configure", "preflight", "prepare",
-                                             "contribute", "run", "undo" };
+        static const char *const names[] = { "load",       "configure", "preflight", "prepare",
+                                             "contribute", "run",       "undo" };
 
         log_full(LOG_LEVEL_ERR, 0, p->name, "called %s() during %s, which is not allowed", what,
                  names[phase]);
@@ -79,15 +78,28 @@ static int host_add_device(const struct vmsilo_host *h, const struct vmsilo_devi
                 return -EINVAL;
         memcpy(&dev, d, d->size < sizeof(dev) ? d->size : sizeof(dev));
         v = (struct vm_device){
-                .type = dev.type, .flags = dev.flags, .fd = dev.fd, .path = (char *) dev.path,
-                .id = (char *) dev.id, .name = (char *) dev.name, .mac = (char *) dev.mac,
-                .kind = (char *) dev.kind, .socket = (char *) dev.socket,
-                .tag = (char *) dev.tag, .options = (char *) dev.options,
-                .pci_address = (char *) dev.pci_address, .owner = p->name,
+                .type = dev.type,
+                .flags = dev.flags,
+                .fd = dev.fd,
+                .path = (char *) dev.path,
+                .id = (char *) dev.id,
+                .name = (char *) dev.name,
+                .mac = (char *) dev.mac,
+                .kind = (char *) dev.kind,
+                .socket = (char *) dev.socket,
+                .tag = (char *) dev.tag,
+                .options = (char *) dev.options,
+                .pci_address = (char *) dev.pci_address,
+                .owner = p->name,
         };
         if (dev.type < VMSILO_DEVICE_DISK || dev.type > VMSILO_DEVICE_SOUND)
-                return log_full(LOG_LEVEL_ERR, EINVAL, p->name, "unknown device type %u",
-                                dev.type);
+                return log_full(LOG_LEVEL_ERR, EINVAL, p->name, "unknown device type %u", dev.type);
+        if (((dev.type == VMSILO_DEVICE_DISK || dev.type == VMSILO_DEVICE_VFIO) &&
+             isempty(dev.path)) ||
+            (dev.type == VMSILO_DEVICE_VHOST_USER && (isempty(dev.kind) || isempty(dev.socket))) ||
+            (dev.type == VMSILO_DEVICE_NET && dev.fd < 0 && isempty(dev.name)))
+                return log_full(LOG_LEVEL_ERR, EINVAL, p->name,
+                                "add_device() of type %u without its required fields", dev.type);
         return vm_desc_add_device(&p->vm->desc, &v);
 }
 

@@ -100,9 +100,10 @@ int kvm_usable(const char *dev, unsigned timeout_ms, char *reason, size_t reason
         }
         if (!cpu_has_virt()) {
                 /* seen with PVM hosts: a real-mode test passes, a Linux guest hangs */
-                snprintf(reason, reason_size,
-                         "'%s' runs a test guest, but the CPU has no vmx or svm flag (a paravirtual KVM), where full guests hang",
-                         dev);
+                snprintf(
+                        reason, reason_size,
+                        "'%s' runs a test guest, but the CPU has no vmx or svm flag (a paravirtual KVM), where full guests hang",
+                        dev);
                 return 0;
         }
         snprintf(reason, reason_size, "a test guest ran on '%s'", dev);

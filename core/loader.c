@@ -74,17 +74,19 @@ static int apply_plugin_entry(struct plugin_set *s, const struct conf_entry *e) 
         struct plugin *p;
 
         if (!e->instance || !plugin_name_valid(e->instance))
-                return log_syntax(e->file, e->line,
-                                  "invalid section [plugin%s%s]: expected [plugin NAME], NAME of a-z, 0-9, - and _",
-                                  e->instance ? " " : "", strempty(e->instance));
+                return log_syntax(
+                        e->file, e->line,
+                        "invalid section [plugin%s%s]: expected [plugin NAME], NAME of a-z, 0-9, - and _",
+                        e->instance ? " " : "", strempty(e->instance));
         p = plugin_get(s, e);
         if (!p)
                 return log_oom();
         if (streq(e->key, "enable")) {
                 if (parse_bool(e->value, &p->enabled) < 0)
-                        return log_syntax(e->file, e->line,
-                                          "invalid value '%s' for 'enable' in [plugin %s]: expected yes or no",
-                                          e->value, e->instance);
+                        return log_syntax(
+                                e->file, e->line,
+                                "invalid value '%s' for 'enable' in [plugin %s]: expected yes or no",
+                                e->value, e->instance);
                 free(p->enabled_by);
                 p->enabled_by = strdup_printf("%s:%u", e->file, e->line);
                 return p->enabled_by ? 0 : log_oom();
@@ -160,22 +162,24 @@ static int check_descriptor(struct plugin *p, const struct vmsilo_plugin *d) {
         size_t n = strlen(p->name);
 
         if (d->abi_major != VMSILO_PLUGIN_ABI_MAJOR)
-                return log_error_errno(EPROTO,
-                                       "plugin '%s': '%s' was built for plugin ABI %u, this vmsilo-core speaks ABI %u; rebuild it against this SDK",
-                                       p->name, p->path, d->abi_major, VMSILO_PLUGIN_ABI_MAJOR);
+                return log_error_errno(
+                        EPROTO,
+                        "plugin '%s': '%s' was built for plugin ABI %u, this vmsilo-core speaks ABI %u; rebuild it against this SDK",
+                        p->name, p->path, d->abi_major, VMSILO_PLUGIN_ABI_MAJOR);
         if (d->size < VMSILO_PLUGIN_MIN_SIZE)
-                return log_error_errno(EPROTO,
-                                       "plugin '%s': descriptor in '%s' is %u bytes, ABI %u.0 needs at least %zu; rebuild it against this SDK",
-                                       p->name, p->path, d->size, VMSILO_PLUGIN_ABI_MAJOR,
-                                       (size_t) VMSILO_PLUGIN_MIN_SIZE);
+                return log_error_errno(
+                        EPROTO,
+                        "plugin '%s': descriptor in '%s' is %u bytes, ABI %u.0 needs at least %zu; rebuild it against this SDK",
+                        p->name, p->path, d->size, VMSILO_PLUGIN_ABI_MAJOR,
+                        (size_t) VMSILO_PLUGIN_MIN_SIZE);
         if (!d->name || !streq(d->name, p->name))
-                return log_error_errno(EINVAL,
-                                       "plugin '%s': '%s' calls itself '%s'; the descriptor name, the file name and the section name must match",
-                                       p->name, p->path, d->name ? d->name : "(null)");
+                return log_error_errno(
+                        EINVAL,
+                        "plugin '%s': '%s' calls itself '%s'; the descriptor name, the file name and the section name must match",
+                        p->name, p->path, d->name ? d->name : "(null)");
         if (strncmp(base, p->name, n) != 0 || !streq(base + n, ".so"))
-                return log_error_errno(EINVAL,
-                                       "plugin '%s': file '%s' must be named '%s.so'", p->name,
-                                       p->path, p->name);
+                return log_error_errno(EINVAL, "plugin '%s': file '%s' must be named '%s.so'",
+                                       p->name, p->path, p->name);
         return 0;
 }
 
@@ -185,15 +189,15 @@ static int dlopen_error(struct plugin *p) {
         if (!err)
                 err = "unknown error";
         if (strstr(err, "undefined symbol"))
-                return log_error_errno(ENOEXEC,
-                                       "plugin '%s': cannot load '%s': %s; run 'ldd -r %s' to see what is missing",
-                                       p->name, p->path, err, p->path);
+                return log_error_errno(
+                        ENOEXEC,
+                        "plugin '%s': cannot load '%s': %s; run 'ldd -r %s' to see what is missing",
+                        p->name, p->path, err, p->path);
         if (strstr(err, "invalid ELF header") || strstr(err, "file too short") ||
             strstr(err, "only ET_DYN") || strstr(err, "not an ELF"))
                 return log_error_errno(ENOEXEC, "plugin '%s': '%s' is not a shared object (%s)",
                                        p->name, p->path, err);
-        return log_error_errno(ENOEXEC, "plugin '%s': cannot load '%s': %s", p->name, p->path,
-                               err);
+        return log_error_errno(ENOEXEC, "plugin '%s': cannot load '%s': %s", p->name, p->path, err);
 }
 
 int plugin_load(struct plugin *p) {
@@ -206,17 +210,17 @@ int plugin_load(struct plugin *p) {
                 return log_error_errno(errno, "plugin '%s': cannot open '%s' (enabled by %s): %m",
                                        p->name, p->path, strempty(p->enabled_by));
         if (!S_ISREG(st.st_mode))
-                return log_error_errno(ENOEXEC, "plugin '%s': '%s' is not a regular file",
-                                       p->name, p->path);
+                return log_error_errno(ENOEXEC, "plugin '%s': '%s' is not a regular file", p->name,
+                                       p->path);
         dlerror();
         p->dl = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
         if (!p->dl)
                 return dlopen_error(p);
         d = dlsym(p->dl, VMSILO_PLUGIN_SYMBOL);
         if (!d)
-                return log_error_errno(ENOEXEC,
-                                       "plugin '%s': '%s' does not export '%s'; is it a vmsilo plugin?",
-                                       p->name, p->path, VMSILO_PLUGIN_SYMBOL);
+                return log_error_errno(
+                        ENOEXEC, "plugin '%s': '%s' does not export '%s'; is it a vmsilo plugin?",
+                        p->name, p->path, VMSILO_PLUGIN_SYMBOL);
         r = check_descriptor(p, d);
         if (r < 0)
                 return r;

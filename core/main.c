@@ -30,21 +30,23 @@ static const struct command commands[] = {
 };
 
 static void usage(FILE *f) {
-        fprintf(f, "usage: vmsilo-core [OPTIONS] COMMAND [ARGS...]\n\n"
-                   "Launches desktop app VMs on crosvm (or QEMU), one plugin per device concern.\n\n"
-                   "Commands:\n");
+        fprintf(f,
+                "usage: vmsilo-core [OPTIONS] COMMAND [ARGS...]\n\n"
+                "Launches desktop app VMs on crosvm (or QEMU), one plugin per device concern.\n\n"
+                "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\nOptions:\n"
-                   "  --root DIR         read configuration under DIR instead of / ($VMSILO_ROOT)\n"
-                   "  --plugin-dir DIR   load plugins from DIR ($VMSILO_PLUGIN_DIR)\n"
-                   "  --runtime-dir DIR  keep run state under DIR ($VMSILO_RUNTIME_DIR)\n"
-                   "  -v, --verbose      log more (twice: debug)\n"
-                   "  -q, --quiet        log errors only\n"
-                   "  -h, --help         show this help ('COMMAND --help' for a command)\n"
-                   "  --version          show the version\n\n"
-                   "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 configuration or plugin error,\n"
-                   "4 preflight failure, 5 VM not found, 6 VM already running, 7 VM not running.\n");
+        fprintf(f,
+                "\nOptions:\n"
+                "  --root DIR         read configuration under DIR instead of / ($VMSILO_ROOT)\n"
+                "  --plugin-dir DIR   load plugins from DIR ($VMSILO_PLUGIN_DIR)\n"
+                "  --runtime-dir DIR  keep run state under DIR ($VMSILO_RUNTIME_DIR)\n"
+                "  -v, --verbose      log more (twice: debug)\n"
+                "  -q, --quiet        log errors only\n"
+                "  -h, --help         show this help ('COMMAND --help' for a command)\n"
+                "  --version          show the version\n\n"
+                "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 configuration or plugin error,\n"
+                "4 preflight failure, 5 VM not found, 6 VM already running, 7 VM not running.\n");
 }
 
 int main(int argc, char **argv) {

@@ -27,8 +27,7 @@ static int read_files(struct conf *conf, const struct strv *files) {
         return errors;
 }
 
-int global_open(struct conf *conf, struct plugin_set *plugins, const struct settings *s,
-                int load) {
+int global_open(struct conf *conf, struct plugin_set *plugins, const struct settings *s, int load) {
         struct strv files = {};
         int r, errors;
 
@@ -74,15 +73,20 @@ static int route_entry(struct vm *vm, const struct conf_entry *e) {
         int r;
 
         if (streq(e->section, "plugin"))
-                return 0;
+                return e->global
+                               ? 0
+                               : log_syntax(
+                                         e->file, e->line,
+                                         "[plugin %s] belongs in a conf.d drop-in: plugins are enabled for all VMs",
+                                         strempty(e->instance));
         if (vm_config_owns(e->section))
                 return vm_config_apply(&vm->config, e);
         p = plugin_set_find(&vm->plugins, e->section);
         if (!p)
-                return log_syntax(e->file, e->line,
-                                  "section [%s%s%s] belongs to no enabled plugin; enable it with [plugin %s] enable = yes, or remove the section",
-                                  e->section, e->instance ? " " : "", strempty(e->instance),
-                                  e->section);
+                return log_syntax(
+                        e->file, e->line,
+                        "section [%s%s%s] belongs to no enabled plugin; enable it with [plugin %s] enable = yes, or remove the section",
+                        e->section, e->instance ? " " : "", strempty(e->instance), e->section);
         if (!p->desc.configure)
                 return log_syntax(e->file, e->line, "plugin '%s' takes no keys, found '%s'",
                                   p->name, e->key);
@@ -93,9 +97,8 @@ static int route_entry(struct vm *vm, const struct conf_entry *e) {
         if (r < 0 && r != -ENOENT && vm->entry_logged)
                 return -EINVAL;
         if (r == -ENOENT)
-                return log_syntax(e->file, e->line, "unknown key '%s' in section [%s%s%s]",
-                                  e->key, e->section, e->instance ? " " : "",
-                                  strempty(e->instance));
+                return log_syntax(e->file, e->line, "unknown key '%s' in section [%s%s%s]", e->key,
+                                  e->section, e->instance ? " " : "", strempty(e->instance));
         if (r < 0)
                 return log_syntax(e->file, e->line, "invalid value '%s' for '%s' in [%s%s%s]",
                                   e->value, e->key, e->section, e->instance ? " " : "",
@@ -131,10 +134,10 @@ static int check_runtime_dir(struct vm *vm) {
         size_t n = strlen(vm->runtime_dir) + 1 + strlen(VM_CONSOLE_BACKEND);
 
         if (n >= sizeof(sa.sun_path))
-                return log_error_errno(ENAMETOOLONG,
-                                       "runtime dir '%s' is too long for socket paths (at most %zu bytes); use a shorter --runtime-dir",
-                                       vm->runtime_dir,
-                                       sizeof(sa.sun_path) - 2 - strlen(VM_CONSOLE_BACKEND));
+                return log_error_errno(
+                        ENAMETOOLONG,
+                        "runtime dir '%s' is too long for socket paths (at most %zu bytes); use a shorter --runtime-dir",
+                        vm->runtime_dir, sizeof(sa.sun_path) - 2 - strlen(VM_CONSOLE_BACKEND));
         return 0;
 }
 
@@ -154,6 +157,8 @@ static int vm_read_config(struct vm *vm, const char *name) {
                 strv_done(&files);
                 return r;
         }
+        for (size_t i = 0; i < vm->conf.n; i++)
+                vm->conf.entries[i].global = 1;
         errors = read_files(&vm->conf, &files);
         strv_done(&files);
         if (errors < 0)
@@ -166,9 +171,10 @@ int vm_open(struct vm *vm, const struct settings *s, const char *name) {
 
         *vm = (struct vm){ .settings = s, .phase = PHASE_LOAD };
         if (!vm_name_valid(name) || streq(name, "vms"))
-                return log_error_errno(EDOM,
-                                       "invalid VM name '%s': expected 1 to 32 letters, digits, '-' or '_', starting with a letter or digit",
-                                       name);
+                return log_error_errno(
+                        EDOM,
+                        "invalid VM name '%s': expected 1 to 32 letters, digits, '-' or '_', starting with a letter or digit",
+                        name);
         r = vm_config_init(&vm->config, name);
         if (r < 0)
                 return log_oom();
@@ -273,8 +279,12 @@ int vm_prepare(struct vm *vm) {
 }
 
 static int add_core_disk(struct vm *vm, const char *path, uint32_t flags, const char *id) {
-        struct vm_device d = { .type = VMSILO_DEVICE_DISK, .flags = flags, .fd = -1,
-                               .path = (char *) path, .id = (char *) id, .owner = "core" };
+        struct vm_device d = { .type = VMSILO_DEVICE_DISK,
+                               .flags = flags,
+                               .fd = -1,
+                               .path = (char *) path,
+                               .id = (char *) id,
+                               .owner = "core" };
 
         return vm_desc_add_device(&vm->desc, &d);
 }
@@ -292,7 +302,9 @@ static int core_contribute(struct vm *vm) {
 
                 r = add_core_disk(vm, d->path,
                                   (d->read_only ? VMSILO_DEVICE_RO : 0) |
-                                          (d->direct ? 0 : VMSILO_DEVICE_NO_DIRECT),
+                                          (d->direct ? 0 : VMSILO_DEVICE_NO_DIRECT) |
+                                          (d->packed_queue ? 0 : VMSILO_DEVICE_NO_PACKED) |
+                                          (d->sparse ? 0 : VMSILO_DEVICE_NO_SPARSE),
                                   d->id);
         }
         if (r >= 0)
@@ -349,9 +361,9 @@ static int undo_record(struct vm *vm, const struct journal_record *rec) {
                 int r;
 
                 if (!p || !p->initialized || !p->desc.undo)
-                        return log_warning_errno(ENOENT,
-                                                 "cannot undo '%s' of plugin '%s': plugin not loaded",
-                                                 strempty(rec->b), strempty(rec->a));
+                        return log_warning_errno(
+                                ENOENT, "cannot undo '%s' of plugin '%s': plugin not loaded",
+                                strempty(rec->b), strempty(rec->a));
                 r = p->desc.undo(p->state, strempty(rec->b));
                 if (r < 0)
                         return log_full(LOG_LEVEL_WARNING, r, p->name, "undo '%s' failed: %m",

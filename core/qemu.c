@@ -41,9 +41,10 @@ static int qemu_probe(struct vm *vm) {
         const char *devices[] = { NULL, "-device", "help", NULL };
 
         if (!bin)
-                return log_error_errno(ENOENT,
-                                       "qemu binary '%s' not found; install qemu-system-x86 or set 'path =' in [qemu]",
-                                       vm->config.qemu_path);
+                return log_error_errno(
+                        ENOENT,
+                        "qemu binary '%s' not found; install qemu-system-x86 or set 'path =' in [qemu]",
+                        vm->config.qemu_path);
         version[0] = devices[0] = bin;
         vm->probe_top = probe_cached(vm->settings->cache_dir, bin, version);
         if (vm->probe_top)
@@ -51,8 +52,7 @@ static int qemu_probe(struct vm *vm) {
         if (!vm->probe_top || !vm->probe_run) {
                 free(vm->probe_top);
                 vm->probe_top = NULL;
-                return log_error_errno(errno, "failed to probe '%s' with '-device help': %m",
-                                       bin);
+                return log_error_errno(errno, "failed to probe '%s' with '-device help': %m", bin);
         }
         if (!vm->accel && !vm->dry_run)
                 choose_accel(vm);
@@ -75,8 +75,9 @@ static int qemu_preflight(struct vm *vm) {
 
         for (size_t i = 0; i < ELEMENTSOF(needed); i++)
                 if (!qemu_has(vm, needed[i])) {
-                        log_error("qemu '%s' has no device '%s'; install qemu-system-x86 7.2 or later",
-                                  vm->config.qemu_path, needed[i]);
+                        log_error(
+                                "qemu '%s' has no device '%s'; install qemu-system-x86 7.2 or later",
+                                vm->config.qemu_path, needed[i]);
                         failures++;
                 }
         return failures;
@@ -87,9 +88,12 @@ static int render_disk(const struct vm_device *d, size_t i, struct strv *argv) {
 
         r = strv_pushf(argv, "-drive");
         if (r >= 0)
-                r = strv_pushf(argv, "file=%s,format=raw,if=none,id=disk%zu%s,cache=%s,aio=threads",
-                               d->path, i, d->flags & VMSILO_DEVICE_RO ? ",readonly=on" : "",
-                               d->flags & VMSILO_DEVICE_NO_DIRECT ? "writeback" : "none");
+                r = strv_pushf(
+                        argv, "file=%s,format=raw,if=none,id=disk%zu%s,cache=%s,aio=threads%s",
+                        d->path, i, d->flags & VMSILO_DEVICE_RO ? ",readonly=on" : "",
+                        d->flags & VMSILO_DEVICE_NO_DIRECT ? "writeback" : "none",
+                        d->flags & (VMSILO_DEVICE_NO_SPARSE | VMSILO_DEVICE_RO) ? ""
+                                                                                : ",discard=unmap");
         if (r >= 0)
                 r = strv_push(argv, "-device");
         if (r >= 0)
@@ -119,16 +123,18 @@ static int render_vhost_user(const struct vm_device *d, size_t i, struct strv *a
         int r;
 
         if (!streq_ptr(d->kind, "fs"))
-                return log_error_errno(EOPNOTSUPP,
-                                       "plugin '%s' declared a vhost-user '%s' device; the qemu backend supports only 'fs'",
-                                       d->owner, strempty(d->kind));
+                return log_error_errno(
+                        EOPNOTSUPP,
+                        "plugin '%s' declared a vhost-user '%s' device; the qemu backend supports only 'fs'",
+                        d->owner, strempty(d->kind));
         r = strv_push(argv, "-chardev");
         if (r >= 0)
                 r = strv_pushf(argv, "socket,id=vhu%zu,path=%s", i, d->socket);
         if (r >= 0)
                 r = strv_push(argv, "-device");
         if (r >= 0)
-                r = strv_pushf(argv, "vhost-user-fs-pci,chardev=vhu%zu,tag=%s", i, strempty(d->tag));
+                r = strv_pushf(argv, "vhost-user-fs-pci,chardev=vhu%zu,tag=%s", i,
+                               strempty(d->tag));
         return r;
 }
 
@@ -148,9 +154,10 @@ static int render_device(const struct vm_device *d, size_t i, struct strv *argv)
                         return -ENOMEM;
                 return strv_pushf(argv, "vfio-pci,host=%s", bdf ? bdf + 1 : d->path);
         default:
-                return log_error_errno(EOPNOTSUPP,
-                                       "plugin '%s' declared a %s device, which the qemu backend cannot render; use crosvm",
-                                       d->owner, d->type == VMSILO_DEVICE_GPU ? "gpu" : "sound");
+                return log_error_errno(
+                        EOPNOTSUPP,
+                        "plugin '%s' declared a %s device, which the qemu backend cannot render; use crosvm",
+                        d->owner, d->type == VMSILO_DEVICE_GPU ? "gpu" : "sound");
         }
 }
 
@@ -174,8 +181,7 @@ static int render_append(struct vm *vm, struct strv *argv) {
         if (r >= 0)
                 r = strv_extend(&params, &vm->desc.kernel_params);
         for (size_t i = 0; r >= 0 && i < params.n; i++) {
-                char *n = strdup_printf("%s%s%s", strempty(joined), i ? " " : "",
-                                        params.items[i]);
+                char *n = strdup_printf("%s%s%s", strempty(joined), i ? " " : "", params.items[i]);
 
                 free(joined);
                 joined = n;
@@ -251,8 +257,8 @@ static int qemu_render(struct vm *vm, struct strv *argv) {
         if (r >= 0)
                 r = strv_pushf(argv, "%llu", c->cpus);
         {
-                static const char *const fixed[] = { "-nodefaults", "-no-user-config",
-                                                     "-display", "none", "-no-reboot" };
+                static const char *const fixed[] = { "-nodefaults", "-no-user-config", "-display",
+                                                     "none", "-no-reboot" };
 
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(fixed); i++)
                         r = strv_push(argv, fixed[i]);

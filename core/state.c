@@ -90,8 +90,7 @@ static char *unescape(const char *s, size_t n) {
         return out;
 }
 
-int journal_append(const char *dir, const char *kind, const char *a, const char *b,
-                   const char *c) {
+int journal_append(const char *dir, const char *kind, const char *a, const char *b, const char *c) {
         _cleanup_free_ char *path = strdup_printf("%s/journal", dir);
         const char *fields[] = { a, b, c };
         FILE *f;

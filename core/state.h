@@ -18,8 +18,7 @@ int state_is_running(const char *dir);
 
 /* Appends a record and fsyncs. Fields are escaped; record kinds:
  *   "unlink" PATH | "kill" PID START NAME | "plugin" NAME ACTION */
-int journal_append(const char *dir, const char *kind, const char *a, const char *b,
-                   const char *c);
+int journal_append(const char *dir, const char *kind, const char *a, const char *b, const char *c);
 
 /* One journal record. */
 struct journal_record {

@@ -13,8 +13,8 @@ struct strv {
 };
 
 void strv_done(struct strv *v);
-int strv_push(struct strv *v, const char *s);      /* copies s */
-int strv_consume(struct strv *v, char *s);         /* takes s, also on failure */
+int strv_push(struct strv *v, const char *s); /* copies s */
+int strv_consume(struct strv *v, char *s);    /* takes s, also on failure */
 int strv_pushf(struct strv *v, const char *fmt, ...) _printf_(2, 3);
 int strv_extend(struct strv *v, const struct strv *other);
 void strv_clear(struct strv *v);

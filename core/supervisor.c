@@ -38,8 +38,9 @@ static int start_abort(struct vm *vm, int lock_fd, int code) {
         int failures = vm_undo(vm);
 
         if (failures > 0)
-                log_error("%d change(s) of this start could not be undone; run 'vmsilo-core cleanup %s'",
-                          failures, vm->config.name);
+                log_error(
+                        "%d change(s) of this start could not be undone; run 'vmsilo-core cleanup %s'",
+                        failures, vm->config.name);
         else
                 (void) state_remove(vm->runtime_dir, 0);
         safe_close(lock_fd);
@@ -95,19 +96,18 @@ static int wait_up(struct vm *vm, pid_t pid, unsigned timeout_s) {
                 if (waitpid(pid, &status, WNOHANG) == pid) {
                         _cleanup_free_ char *tail = file_tail(log, 1500);
 
-                        return log_error_errno(ECHILD, "%s exited with %s %d before it was up: %s",
-                                               vm->backend->name,
-                                               WIFEXITED(status) ? "status" : "signal",
-                                               WIFEXITED(status) ? WEXITSTATUS(status) :
-                                                                   WTERMSIG(status),
-                                               strempty(tail));
+                        return log_error_errno(
+                                ECHILD, "%s exited with %s %d before it was up: %s",
+                                vm->backend->name, WIFEXITED(status) ? "status" : "signal",
+                                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                                strempty(tail));
                 }
                 if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
                         return 0;
                 if (now_ms() >= deadline)
-                        return log_error_errno(ETIMEDOUT,
-                                               "%s did not create its control socket '%s' within %u s",
-                                               vm->backend->name, sock, timeout_s);
+                        return log_error_errno(
+                                ETIMEDOUT, "%s did not create its control socket '%s' within %u s",
+                                vm->backend->name, sock, timeout_s);
                 sleep_ms(10);
         }
 }
@@ -405,8 +405,7 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
         unsigned long long start = 0;
         pid_t vmm = read_pid_file(dir, "vmm.pid", &start), sup;
 
-        if (b && b->request_stop(binary, dir, 0) == 0 &&
-            wait_stopped(dir, timeout_s * 1000) == 0)
+        if (b && b->request_stop(binary, dir, 0) == 0 && wait_stopped(dir, timeout_s * 1000) == 0)
                 return EXIT_OK;
         log_warning("VM '%s' did not power off within %u s, stopping it hard", name, timeout_s);
         if (b && b->request_stop(binary, dir, 1) == 0 && wait_stopped(dir, 5000) == 0)
@@ -422,7 +421,9 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
                 log_warning("the supervisor of '%s' (pid %d) hangs, killing it", name, (int) sup);
                 (void) kill(sup, SIGKILL);
         }
-        return wait_stopped(dir, 5000) == 0 ? -EAGAIN : log_error_errno(ETIMEDOUT, "VM '%s' does not stop", name);
+        return wait_stopped(dir, 5000) == 0
+                       ? -EAGAIN
+                       : log_error_errno(ETIMEDOUT, "VM '%s' does not stop", name);
 }
 
 int vm_stop(const struct settings *s, const char *name, unsigned timeout_s) {

@@ -29,11 +29,11 @@ struct vm {
         struct vm_desc desc;
         const struct backend *backend;
         char *runtime_dir;
-        char *probe_top;  /* `VMM --help` */
-        char *probe_run;  /* `VMM run --help` (crosvm) */
+        char *probe_top;   /* `VMM --help` */
+        char *probe_run;   /* `VMM run --help` (crosvm) */
         const char *accel; /* qemu: "kvm" or "tcg", decided by the probe */
         int dry_run;
-        int phase;                     /* enum vm_phase */
+        int phase;                      /* enum vm_phase */
         const struct conf_entry *entry; /* during configure, for path:line */
         int entry_logged;               /* the plugin already said what is wrong with it */
 };
@@ -54,8 +54,7 @@ int vm_open(struct vm *vm, const struct settings *s, const char *name);
 void vm_close(struct vm *vm);
 
 /* Global configuration only (for `plugins`): loads the enabled plugins, runs nothing. */
-int global_open(struct conf *conf, struct plugin_set *plugins, const struct settings *s,
-                int load);
+int global_open(struct conf *conf, struct plugin_set *plugins, const struct settings *s, int load);
 
 int vm_preflight(struct vm *vm);  /* every check; returns the number of failures */
 int vm_prepare(struct vm *vm);    /* on failure, what was done is undone */

@@ -30,9 +30,12 @@ static const char *const sched_values[] = { "full", "vm", "off", NULL };
 static const char *const accel_values[] = { "auto", "kvm", "tcg", NULL };
 static const char *const log_values[] = { "off", "error", "warn", "info", "debug", "trace", NULL };
 
-#define K(s, k, t, f) { s, k, t, offsetof(struct vm_config, f), NULL, 0, 0 }
-#define KU(s, k, f, lo, hi) { s, k, KEY_UINT, offsetof(struct vm_config, f), NULL, lo, hi }
-#define KE(s, k, f, v) { s, k, KEY_ENUM, offsetof(struct vm_config, f), v, 0, 0 }
+#define K(s, k, t, f) \
+        { s, k, t, offsetof(struct vm_config, f), NULL, 0, 0 }
+#define KU(s, k, f, lo, hi) \
+        { s, k, KEY_UINT, offsetof(struct vm_config, f), NULL, lo, hi }
+#define KE(s, k, f, v) \
+        { s, k, KEY_ENUM, offsetof(struct vm_config, f), v, 0, 0 }
 
 static const struct key_def keys[] = {
         KU("vm", "memory", memory_mib, 64, 1ULL << 24),
@@ -154,8 +157,9 @@ static int apply_enum(const struct key_def *k, void *field, const struct conf_en
                 for (size_t i = 0; k->values[i]; i++)
                         snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
                                  "%s'%s'", i ? ", " : "", k->values[i]);
-                return log_syntax(e->file, e->line, "invalid value '%s' for '%s' in [%s]: expected %s",
-                                  e->value, e->key, e->section, expected);
+                return log_syntax(e->file, e->line,
+                                  "invalid value '%s' for '%s' in [%s]: expected %s", e->value,
+                                  e->key, e->section, expected);
         }
 }
 
@@ -172,19 +176,27 @@ static int apply_key(const struct key_def *k, struct vm_config *c, const struct 
                 return 0;
         case KEY_UINT:
                 if (parse_uint64(e->value, &n) < 0 || n < k->min || n > k->max)
-                        return log_syntax(e->file, e->line,
-                                          "invalid value '%s' for '%s' in [%s]: expected a number from %llu to %llu",
-                                          e->value, e->key, e->section, k->min, k->max);
+                        return log_syntax(
+                                e->file, e->line,
+                                "invalid value '%s' for '%s' in [%s]: expected a number from %llu to %llu",
+                                e->value, e->key, e->section, k->min, k->max);
                 if (k->offset == offsetof(struct vm_config, id))
                         *(uint32_t *) field = (uint32_t) n;
                 else
                         *(unsigned long long *) field = n;
                 return 0;
         case KEY_PATH:
+                if (isempty(e->value) && k->offset != offsetof(struct vm_config, kernel)) {
+                        /* an empty value removes a default from a global drop-in */
+                        free(*(char **) field);
+                        *(char **) field = NULL;
+                        return 0;
+                }
                 if (e->value[0] != '/')
-                        return log_syntax(e->file, e->line,
-                                          "invalid value '%s' for '%s' in [%s]: expected an absolute path",
-                                          e->value, e->key, e->section);
+                        return log_syntax(
+                                e->file, e->line,
+                                "invalid value '%s' for '%s' in [%s]: expected an absolute path",
+                                e->value, e->key, e->section);
                 return set_string(field, e->value);
         case KEY_STRING:
                 if (isempty(e->value))
@@ -216,8 +228,9 @@ static struct vm_disk *disk_get(struct vm_config *c, const struct conf_entry *e)
                 return NULL;
         c->disks = d;
         d = &c->disks[c->n_disks];
-        *d = (struct vm_disk){ .direct = 1, .packed_queue = 1, .sparse = 1, .file = e->file,
-                               .line = e->line };
+        *d = (struct vm_disk){
+                .direct = 1, .packed_queue = 1, .sparse = 1, .file = e->file, .line = e->line
+        };
         d->name = strdup(e->instance);
         if (!d->name)
                 return NULL;
@@ -247,16 +260,18 @@ static int apply_disk(struct vm_config *c, const struct conf_entry *e) {
                 return log_oom();
         if (streq(e->key, "path")) {
                 if (e->value[0] != '/')
-                        return log_syntax(e->file, e->line,
-                                          "invalid value '%s' for 'path' in [disk %s]: expected an absolute path",
-                                          e->value, e->instance);
+                        return log_syntax(
+                                e->file, e->line,
+                                "invalid value '%s' for 'path' in [disk %s]: expected an absolute path",
+                                e->value, e->instance);
                 return set_string(&d->path, e->value);
         }
         if (streq(e->key, "id")) {
                 if (!disk_id_valid(e->value))
-                        return log_syntax(e->file, e->line,
-                                          "invalid value '%s' for 'id' in [disk %s]: expected 1 to 20 printable characters without , [ ] or quotes",
-                                          e->value, e->instance);
+                        return log_syntax(
+                                e->file, e->line,
+                                "invalid value '%s' for 'id' in [disk %s]: expected 1 to 20 printable characters without , [ ] or quotes",
+                                e->value, e->instance);
                 return set_string(&d->id, e->value);
         }
         if (streq(e->key, "read-only"))
@@ -268,9 +283,10 @@ static int apply_disk(struct vm_config *c, const struct conf_entry *e) {
         else if (streq(e->key, "sparse"))
                 flag = &d->sparse;
         if (!flag)
-                return log_syntax(e->file, e->line,
-                                  "unknown key '%s' in [disk %s]: expected path, id, read-only, direct, packed-queue or sparse",
-                                  e->key, e->instance);
+                return log_syntax(
+                        e->file, e->line,
+                        "unknown key '%s' in [disk %s]: expected path, id, read-only, direct, packed-queue or sparse",
+                        e->key, e->instance);
         if (parse_bool(e->value, flag) < 0)
                 return log_syntax(e->file, e->line,
                                   "invalid value '%s' for '%s' in [disk %s]: expected yes or no",
@@ -297,8 +313,7 @@ int vm_config_apply(struct vm_config *c, const struct conf_entry *e) {
                         return log_oom();
                 return r;
         }
-        return log_syntax(e->file, e->line, "unknown key '%s' in section [%s]", e->key,
-                          e->section);
+        return log_syntax(e->file, e->line, "unknown key '%s' in section [%s]", e->key, e->section);
 }
 
 static int cmp_disk(const void *a, const void *b) {
@@ -309,9 +324,10 @@ int vm_config_verify(struct vm_config *c) {
         int r = 0;
 
         if (!c->kernel)
-                r = log_error_errno(EINVAL,
-                                    "VM '%s': no kernel configured: set 'kernel =' in [vm] of vms/%s.conf",
-                                    c->name, c->name);
+                r = log_error_errno(
+                        EINVAL,
+                        "VM '%s': no kernel configured: set 'kernel =' in [vm] of vms/%s.conf",
+                        c->name, c->name);
         for (size_t i = 0; i < c->n_disks; i++)
                 if (!c->disks[i].path)
                         r = log_syntax(c->disks[i].file, c->disks[i].line,

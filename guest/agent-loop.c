@@ -26,8 +26,7 @@ struct pollset {
         size_t cap;
 };
 
-static int pollset_add(struct pollset *ps, int fd, short events, int kind, void *ptr)
-{
+static int pollset_add(struct pollset *ps, int fd, short events, int kind, void *ptr) {
         if (ps->n == ps->cap) {
                 size_t cap = ps->cap ? ps->cap * 2 : 32;
                 struct pollfd *fds = realloc(ps->fds, cap * sizeof(*fds));
@@ -48,16 +47,14 @@ static int pollset_add(struct pollset *ps, int fd, short events, int kind, void 
         return 0;
 }
 
-static int conn_stdin_full(struct agent *a, struct conn *c)
-{
+static int conn_stdin_full(struct agent *a, struct conn *c) {
         for (struct session *s = a->sessions; s; s = s->next)
                 if (s->conn == c && !s->dead && buf_pending(&s->inq) > IN_HIGH_WATER)
                         return 1;
         return 0;
 }
 
-static int add_sessions(struct agent *a, struct pollset *ps)
-{
+static int add_sessions(struct agent *a, struct pollset *ps) {
         int r = 0;
 
         for (struct session *s = a->sessions; s && r == 0; s = s->next) {
@@ -75,8 +72,7 @@ static int add_sessions(struct agent *a, struct pollset *ps)
         return r;
 }
 
-static int pollset_build(struct agent *a, struct pollset *ps)
-{
+static int pollset_build(struct agent *a, struct pollset *ps) {
         int r;
 
         ps->n = 0;
@@ -98,8 +94,7 @@ static int pollset_build(struct agent *a, struct pollset *ps)
 }
 
 /* A port without a host reports POLLHUP at once: look again every PORT_RETRY_MS. */
-static int check_ports(struct agent *a)
-{
+static int check_ports(struct agent *a) {
         long long now = now_ms();
         int timeout = -1;
 
@@ -117,16 +112,15 @@ static int check_ports(struct agent *a)
                         }
                         a->next_port_check = now + PORT_RETRY_MS;
                 }
-                timeout = (int)(a->next_port_check - now);
+                timeout = (int) (a->next_port_check - now);
         }
         return timeout;
 }
 
-static void handle_signals(struct agent *a)
-{
+static void handle_signals(struct agent *a) {
         struct signalfd_siginfo si;
 
-        while (read(a->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        while (read(a->sigfd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
                 if (si.ssi_signo == SIGCHLD)
                         agent_reap(a);
                 else
@@ -134,8 +128,7 @@ static void handle_signals(struct agent *a)
         }
 }
 
-static void dispatch(struct agent *a, struct pollfd *p, struct ref *ref)
-{
+static void dispatch(struct agent *a, struct pollfd *p, struct ref *ref) {
         struct session *s = ref->ptr;
         struct conn *c = ref->ptr;
 
@@ -166,8 +159,7 @@ static void dispatch(struct agent *a, struct pollfd *p, struct ref *ref)
         }
 }
 
-int agent_loop(struct agent *a)
-{
+int agent_loop(struct agent *a) {
         struct pollset ps = { 0 };
         int r = 0;
 

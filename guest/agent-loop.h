@@ -15,18 +15,18 @@
 #define IN_HIGH_WATER (1024 * 1024)
 
 enum conn_kind {
-        CONN_PORT,      /* virtio-console port: survives host disconnects */
-        CONN_STREAM     /* vsock or inherited fd: closed at EOF */
+        CONN_PORT,  /* virtio-console port: survives host disconnects */
+        CONN_STREAM /* vsock or inherited fd: closed at EOF */
 };
 
 struct conn {
         struct conn *next;
         int fd;
         int kind;
-        int up;         /* a host is connected */
+        int up; /* a host is connected */
         int dead;
         size_t in_len;
-        uint64_t skip;  /* bytes of an oversized frame still to discard */
+        uint64_t skip; /* bytes of an oversized frame still to discard */
         struct buf out;
         uint8_t in[VMSILO_PROTO_MAX_FRAME];
 };

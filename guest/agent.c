@@ -24,14 +24,12 @@
 #define AGENT_IDENT "vmsilo-agent"
 #define MAX_SESSIONS 256
 
-static void queue_frame_raw(struct conn *c, const uint8_t *frame, int len)
-{
+static void queue_frame_raw(struct conn *c, const uint8_t *frame, int len) {
         if (len > 0 && c->up)
-                (void)buf_append(&c->out, frame, (size_t)len);
+                (void) buf_append(&c->out, frame, (size_t) len);
 }
 
-void conn_send_hello(struct conn *c)
-{
+void conn_send_hello(struct conn *c) {
         struct vmsilo_proto_hello h = {
                 .version = VMSILO_PROTO_VERSION,
                 .max_payload = VMSILO_PROTO_MAX_PAYLOAD,
@@ -43,8 +41,7 @@ void conn_send_hello(struct conn *c)
         queue_frame_raw(c, frame, vmsilo_proto_encode_hello(frame, sizeof(frame), &h));
 }
 
-static void conn_send_error(struct conn *c, uint32_t session, int error, const char *fmt, ...)
-{
+static void conn_send_error(struct conn *c, uint32_t session, int error, const char *fmt, ...) {
         struct vmsilo_proto_error e = { .error = error };
         uint8_t frame[VMSILO_PROTO_HDR_SIZE + 4 + 512];
         char msg[512];
@@ -58,23 +55,20 @@ static void conn_send_error(struct conn *c, uint32_t session, int error, const c
         queue_frame_raw(c, frame, vmsilo_proto_encode_error(frame, sizeof(frame), session, &e));
 }
 
-static void conn_send_u32(struct conn *c, uint32_t session, uint8_t type, uint32_t v)
-{
+static void conn_send_u32(struct conn *c, uint32_t session, uint8_t type, uint32_t v) {
         uint8_t frame[VMSILO_PROTO_HDR_SIZE + 4];
 
         queue_frame_raw(c, frame, vmsilo_proto_encode_u32(frame, sizeof(frame), session, type, v));
 }
 
-static struct session *session_find(struct agent *a, struct conn *c, uint32_t id)
-{
+static struct session *session_find(struct agent *a, struct conn *c, uint32_t id) {
         for (struct session *s = a->sessions; s; s = s->next)
                 if (!s->dead && s->conn == c && s->id == id)
                         return s;
         return NULL;
 }
 
-static int count_sessions(struct agent *a)
-{
+static int count_sessions(struct agent *a) {
         int n = 0;
 
         for (struct session *s = a->sessions; s; s = s->next)
@@ -83,8 +77,7 @@ static int count_sessions(struct agent *a)
 }
 
 static void handle_start(struct agent *a, struct conn *c, uint32_t id, const uint8_t *p,
-                         size_t len)
-{
+                         size_t len) {
         /* every string takes at least its NUL: a payload never holds more than this */
         static const char *strv[VMSILO_PROTO_MAX_PAYLOAD];
         struct vmsilo_proto_start st;
@@ -110,15 +103,14 @@ static void handle_start(struct agent *a, struct conn *c, uint32_t id, const uin
                 free(s);
                 return conn_send_error(c, id, -r, "%s", err);
         }
-        log_dbg("session %u: started '%s' as pid %d", id, st.argv[0], (int)s->pid);
+        log_dbg("session %u: started '%s' as pid %d", id, st.argv[0], (int) s->pid);
         s->next = a->sessions;
         a->sessions = s;
-        conn_send_u32(c, id, VMSILO_MSG_STARTED, (uint32_t)s->pid);
+        conn_send_u32(c, id, VMSILO_MSG_STARTED, (uint32_t) s->pid);
 }
 
-static void handle_session_frame(struct agent *a, struct conn *c,
-                                 const struct vmsilo_proto_hdr *h, const uint8_t *p)
-{
+static void handle_session_frame(struct agent *a, struct conn *c, const struct vmsilo_proto_hdr *h,
+                                 const uint8_t *p) {
         struct session *s = session_find(a, c, h->session);
         uint16_t rows, cols;
         uint32_t signo;
@@ -155,8 +147,7 @@ static void handle_session_frame(struct agent *a, struct conn *c,
 }
 
 static void handle_frame(struct agent *a, struct conn *c, const struct vmsilo_proto_hdr *h,
-                         const uint8_t *p)
-{
+                         const uint8_t *p) {
         switch (h->type) {
         case VMSILO_MSG_HELLO:
                 conn_send_hello(c);
@@ -175,8 +166,7 @@ static void handle_frame(struct agent *a, struct conn *c, const struct vmsilo_pr
 }
 
 /* Consumes every complete frame in c->in. */
-static void parse_frames(struct agent *a, struct conn *c)
-{
+static void parse_frames(struct agent *a, struct conn *c) {
         size_t off = 0;
 
         while (off < c->in_len) {
@@ -185,7 +175,7 @@ static void parse_frames(struct agent *a, struct conn *c)
                 int r;
 
                 if (c->skip > 0) {
-                        size_t n = avail < c->skip ? avail : (size_t)c->skip;
+                        size_t n = avail < c->skip ? avail : (size_t) c->skip;
 
                         c->skip -= n;
                         off += n;
@@ -211,8 +201,7 @@ static void parse_frames(struct agent *a, struct conn *c)
 }
 
 /* The host went away: its sessions are hung up; a port waits for the next host. */
-void conn_down(struct agent *a, struct conn *c)
-{
+void conn_down(struct agent *a, struct conn *c) {
         for (struct session *s = a->sessions; s; s = s->next) {
                 if (s->conn != c || s->dead)
                         continue;
@@ -234,8 +223,7 @@ void conn_down(struct agent *a, struct conn *c)
                 a->quit = 1;
 }
 
-void conn_read(struct agent *a, struct conn *c)
-{
+void conn_read(struct agent *a, struct conn *c) {
         ssize_t n;
 
         n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
@@ -245,19 +233,17 @@ void conn_read(struct agent *a, struct conn *c)
                 conn_down(a, c);
                 return;
         }
-        c->in_len += (size_t)n;
+        c->in_len += (size_t) n;
         parse_frames(a, c);
 }
 
-void conn_flush(struct agent *a, struct conn *c)
-{
+void conn_flush(struct agent *a, struct conn *c) {
         if (c->up && buf_flush(&c->out, c->fd) < 0)
                 conn_down(a, c);
 }
 
 /* Reads one chunk of a command's output into a frame; EOF sends an empty frame. */
-void session_read_output(struct agent *a, struct session *s, int is_err)
-{
+void session_read_output(struct agent *a, struct session *s, int is_err) {
         int *fd = is_err ? &s->err_fd : &s->out_fd;
         uint8_t type = is_err ? VMSILO_MSG_STDERR : VMSILO_MSG_STDOUT;
         struct vmsilo_proto_hdr h = { .session = s->id, .type = type };
@@ -265,7 +251,7 @@ void session_read_output(struct agent *a, struct session *s, int is_err)
         uint8_t *frame;
         ssize_t n;
 
-        (void)a;
+        (void) a;
         frame = buf_reserve(&c->out, VMSILO_PROTO_MAX_FRAME);
         if (!frame)
                 return;
@@ -280,9 +266,9 @@ void session_read_output(struct agent *a, struct session *s, int is_err)
                         s->err_fd = -1;
                 n = 0;
         }
-        h.len = (uint32_t)n;
-        (void)vmsilo_proto_encode_hdr(frame, VMSILO_PROTO_HDR_SIZE, &h);
-        buf_commit(&c->out, VMSILO_PROTO_HDR_SIZE + (size_t)n);
+        h.len = (uint32_t) n;
+        (void) vmsilo_proto_encode_hdr(frame, VMSILO_PROTO_HDR_SIZE, &h);
+        buf_commit(&c->out, VMSILO_PROTO_HDR_SIZE + (size_t) n);
         if (n == 0 && s->pty) {
                 /* a pty has one stream: announce EOF on stderr too */
                 h.type = VMSILO_MSG_STDERR;
@@ -293,8 +279,7 @@ void session_read_output(struct agent *a, struct session *s, int is_err)
 }
 
 /* Sends EXIT once the process is gone and both output streams reached EOF. */
-static void session_maybe_finish(struct session *s)
-{
+static void session_maybe_finish(struct session *s) {
         struct vmsilo_proto_exit e;
         uint8_t frame[VMSILO_PROTO_HDR_SIZE + 8];
 
@@ -302,20 +287,18 @@ static void session_maybe_finish(struct session *s)
                 return;
         if (WIFSIGNALED(s->wstatus)) {
                 e.kind = VMSILO_EXIT_SIGNAL;
-                e.value = (uint32_t)WTERMSIG(s->wstatus);
+                e.value = (uint32_t) WTERMSIG(s->wstatus);
         } else {
                 e.kind = VMSILO_EXIT_STATUS;
-                e.value = (uint32_t)WEXITSTATUS(s->wstatus);
+                e.value = (uint32_t) WEXITSTATUS(s->wstatus);
         }
         log_dbg("session %u: done (%s %u)", s->id, e.kind ? "signal" : "status", e.value);
-        queue_frame_raw(s->conn, frame,
-                        vmsilo_proto_encode_exit(frame, sizeof(frame), s->id, &e));
+        queue_frame_raw(s->conn, frame, vmsilo_proto_encode_exit(frame, sizeof(frame), s->id, &e));
         session_close_fds(s);
         s->dead = 1;
 }
 
-void agent_reap(struct agent *a)
-{
+void agent_reap(struct agent *a) {
         int status;
         pid_t pid;
 
@@ -330,8 +313,7 @@ void agent_reap(struct agent *a)
 }
 
 /* Frees dead sessions and connections; sends EXIT for the finished ones. */
-void agent_sweep(struct agent *a)
-{
+void agent_sweep(struct agent *a) {
         struct session **sp = &a->sessions;
         struct conn **cp = &a->conns;
 
@@ -362,8 +344,7 @@ void agent_sweep(struct agent *a)
         }
 }
 
-struct conn *conn_add(struct agent *a, int fd, int kind, int up)
-{
+struct conn *conn_add(struct agent *a, int fd, int kind, int up) {
         struct conn *c = calloc(1, sizeof(*c));
 
         if (!c)
@@ -378,8 +359,7 @@ struct conn *conn_add(struct agent *a, int fd, int kind, int up)
         return c;
 }
 
-static int open_vsock(void)
-{
+static int open_vsock(void) {
         struct sockaddr_vm sa = {
                 .svm_family = AF_VSOCK,
                 .svm_port = VMSILO_PROTO_VSOCK_PORT,
@@ -390,7 +370,7 @@ static int open_vsock(void)
         fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
                 int r = -errno;
 
                 close(fd);
@@ -399,8 +379,7 @@ static int open_vsock(void)
         return fd;
 }
 
-void agent_accept(struct agent *a)
-{
+void agent_accept(struct agent *a) {
         int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
         if (fd < 0)
@@ -410,8 +389,7 @@ void agent_accept(struct agent *a)
         log_dbg("vsock connection accepted");
 }
 
-static int agent_open(struct agent *a, const struct agent_options *o)
-{
+static int agent_open(struct agent *a, const struct agent_options *o) {
         int fd;
 
         if (o->port) {
@@ -423,8 +401,7 @@ static int agent_open(struct agent *a, const struct agent_options *o)
         }
         if (o->fd >= 0) {
                 if (fcntl(o->fd, F_SETFL, O_NONBLOCK) < 0 ||
-                    fcntl(o->fd, F_SETFD, FD_CLOEXEC) < 0 ||
-                    !conn_add(a, o->fd, CONN_STREAM, 1))
+                    fcntl(o->fd, F_SETFD, FD_CLOEXEC) < 0 || !conn_add(a, o->fd, CONN_STREAM, 1))
                         return -EBADF;
                 a->exit_on_close = 1;
         }
@@ -440,8 +417,7 @@ static int agent_open(struct agent *a, const struct agent_options *o)
         return 0;
 }
 
-int agent_run(const struct agent_options *o)
-{
+int agent_run(const struct agent_options *o) {
         struct agent a = { .root = o->root ? o->root : "/" };
         sigset_t mask;
         int r;
@@ -469,14 +445,12 @@ int agent_run(const struct agent_options *o)
         return r < 0 ? 1 : 0;
 }
 
-static void usage(void)
-{
+static void usage(void) {
         fprintf(stderr, "usage: vmsilo-agent [--root DIR] [--port DEVICE] [--vsock] [--fd N] "
                         "[--debug]\n");
 }
 
-int agent_main(int argc, char **argv)
-{
+int agent_main(int argc, char **argv) {
         struct agent_options o = { .root = "/", .fd = -1 };
 
         log_prefix = "vmsilo-agent";

@@ -6,8 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-uint8_t *buf_reserve(struct buf *b, size_t n)
-{
+uint8_t *buf_reserve(struct buf *b, size_t n) {
         size_t need;
 
         if (b->off > 0 && b->off == b->len)
@@ -33,13 +32,11 @@ uint8_t *buf_reserve(struct buf *b, size_t n)
         return b->data + b->len;
 }
 
-void buf_commit(struct buf *b, size_t n)
-{
+void buf_commit(struct buf *b, size_t n) {
         b->len += n;
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
-{
+int buf_append(struct buf *b, const void *p, size_t n) {
         uint8_t *dst = buf_reserve(b, n);
 
         if (!dst)
@@ -49,13 +46,11 @@ int buf_append(struct buf *b, const void *p, size_t n)
         return 0;
 }
 
-size_t buf_pending(const struct buf *b)
-{
+size_t buf_pending(const struct buf *b) {
         return b->len - b->off;
 }
 
-int buf_flush(struct buf *b, int fd)
-{
+int buf_flush(struct buf *b, int fd) {
         while (buf_pending(b) > 0) {
                 ssize_t n = write(fd, b->data + b->off, buf_pending(b));
 
@@ -65,19 +60,17 @@ int buf_flush(struct buf *b, int fd)
                         return 0;
                 if (n < 0)
                         return -errno;
-                b->off += (size_t)n;
+                b->off += (size_t) n;
         }
         b->off = b->len = 0;
         return 0;
 }
 
-void buf_clear(struct buf *b)
-{
+void buf_clear(struct buf *b) {
         b->off = b->len = 0;
 }
 
-void buf_free(struct buf *b)
-{
+void buf_free(struct buf *b) {
         free(b->data);
         b->data = NULL;
         b->off = b->len = b->cap = 0;

@@ -18,8 +18,7 @@ struct param {
         int (*parse)(struct config *cfg, char *value);
 };
 
-static int copy_field(char *dst, size_t size, const char *src)
-{
+static int copy_field(char *dst, size_t size, const char *src) {
         size_t n = strlen(src);
 
         if (n == 0 || n >= size)
@@ -29,11 +28,10 @@ static int copy_field(char *dst, size_t size, const char *src)
 }
 
 /* Splits s at commas into at most max parts; returns the count (max + 1 if more). */
-static int split_commas(char *s, char **parts, int max)
-{
+static int split_commas(char *s, char **parts, int max) {
         int n = 0;
 
-        for (char *p = s; ; ) {
+        for (char *p = s;;) {
                 char *comma = strchr(p, ',');
 
                 if (n == max)
@@ -46,21 +44,19 @@ static int split_commas(char *s, char **parts, int max)
         }
 }
 
-static int check_ifname(const char *s)
-{
+static int check_ifname(const char *s) {
         size_t n = strlen(s);
 
         if (n == 0 || n >= 16 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
                 return -EINVAL;
         for (; *s; s++)
-                if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+                if (*s == '/' || *s == ':' || isspace((unsigned char) *s))
                         return -EINVAL;
         return 0;
 }
 
 /* Returns 4 or 6 for a valid IPv4/IPv6 address, else -EINVAL. */
-static int ip_family(const char *s)
-{
+static int ip_family(const char *s) {
         unsigned char addr[16];
 
         if (inet_pton(AF_INET, s, addr) == 1)
@@ -71,16 +67,15 @@ static int ip_family(const char *s)
 }
 
 /* ADDR/PREFIX: returns 4 or 6, else -EINVAL. */
-static int cidr_family(const char *s)
-{
+static int cidr_family(const char *s) {
         char addr[64], *end;
         const char *slash = strchr(s, '/');
         long prefix;
         int fam;
 
-        if (!slash || (size_t)(slash - s) >= sizeof(addr) || !slash[1])
+        if (!slash || (size_t) (slash - s) >= sizeof(addr) || !slash[1])
                 return -EINVAL;
-        memcpy(addr, s, (size_t)(slash - s));
+        memcpy(addr, s, (size_t) (slash - s));
         addr[slash - s] = '\0';
         fam = ip_family(addr);
         if (fam < 0)
@@ -92,29 +87,26 @@ static int cidr_family(const char *s)
         return fam;
 }
 
-static int parse_mac(char *dst, const char *s)
-{
+static int parse_mac(char *dst, const char *s) {
         if (strlen(s) != 17)
                 return -EINVAL;
         for (int i = 0; i < 17; i++) {
-                if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+                if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char) s[i]))
                         return -EINVAL;
-                dst[i] = (char)tolower((unsigned char)s[i]);
+                dst[i] = (char) tolower((unsigned char) s[i]);
         }
         dst[17] = '\0';
         return 0;
 }
 
-static int p_hostname(struct config *cfg, char *v)
-{
+static int p_hostname(struct config *cfg, char *v) {
         for (const char *p = v; *p; p++)
-                if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+                if (!isalnum((unsigned char) *p) && *p != '-' && *p != '.')
                         return -EINVAL;
         return copy_field(cfg->hostname, sizeof(cfg->hostname), v);
 }
 
-static int p_ifname(struct config *cfg, char *v)
-{
+static int p_ifname(struct config *cfg, char *v) {
         struct cfg_ifname *it = &cfg->ifnames[cfg->n_ifnames];
         char *f[2];
 
@@ -126,14 +118,12 @@ static int p_ifname(struct config *cfg, char *v)
         return 0;
 }
 
-static int p_ip(struct config *cfg, char *v)
-{
+static int p_ip(struct config *cfg, char *v) {
         struct cfg_ip *it = &cfg->ips[cfg->n_ips];
         char *f[2];
         int fam;
 
-        if (cfg->n_ips >= CMDLINE_MAX_ITEMS || split_commas(v, f, 2) != 2 ||
-            check_ifname(f[0]) < 0)
+        if (cfg->n_ips >= CMDLINE_MAX_ITEMS || split_commas(v, f, 2) != 2 || check_ifname(f[0]) < 0)
                 return -EINVAL;
         fam = cidr_family(f[1]);
         if (fam < 0 || copy_field(it->addr, sizeof(it->addr), f[1]) < 0)
@@ -144,8 +134,7 @@ static int p_ip(struct config *cfg, char *v)
         return 0;
 }
 
-static int p_route(struct config *cfg, char *v)
-{
+static int p_route(struct config *cfg, char *v) {
         struct cfg_route *it = &cfg->routes[cfg->n_routes];
         int n, fam_dest = 0, fam_via = 0;
         char *f[3];
@@ -172,23 +161,19 @@ static int p_route(struct config *cfg, char *v)
         return 0;
 }
 
-static int p_dhcp(struct config *cfg, char *v)
-{
+static int p_dhcp(struct config *cfg, char *v) {
         if (cfg->n_dhcp >= CMDLINE_MAX_ITEMS || check_ifname(v) < 0)
                 return -EINVAL;
         return copy_field(cfg->dhcp[cfg->n_dhcp++], sizeof(cfg->dhcp[0]), v);
 }
 
-static int p_nameserver(struct config *cfg, char *v)
-{
+static int p_nameserver(struct config *cfg, char *v) {
         if (cfg->n_nameservers >= CMDLINE_MAX_ITEMS || ip_family(v) < 0)
                 return -EINVAL;
-        return copy_field(cfg->nameservers[cfg->n_nameservers++],
-                          sizeof(cfg->nameservers[0]), v);
+        return copy_field(cfg->nameservers[cfg->n_nameservers++], sizeof(cfg->nameservers[0]), v);
 }
 
-static int p_mount(struct config *cfg, char *v)
-{
+static int p_mount(struct config *cfg, char *v) {
         struct cfg_mount *it = &cfg->mounts[cfg->n_mounts];
         char *f[3];
         int n;
@@ -206,8 +191,7 @@ static int p_mount(struct config *cfg, char *v)
         return 0;
 }
 
-static int p_overlay(struct config *cfg, char *v)
-{
+static int p_overlay(struct config *cfg, char *v) {
         if (strcmp(v, "tmpfs") == 0) {
                 cfg->overlay = OVERLAY_TMPFS;
                 return 0;
@@ -219,8 +203,7 @@ static int p_overlay(struct config *cfg, char *v)
         return 0;
 }
 
-static int p_cmd(struct config *cfg, char *v)
-{
+static int p_cmd(struct config *cfg, char *v) {
         char *cmd = strdup(v);
 
         if (!cmd)
@@ -234,16 +217,14 @@ static int p_cmd(struct config *cfg, char *v)
         return 0;
 }
 
-static int p_nonce(struct config *cfg, char *v)
-{
+static int p_nonce(struct config *cfg, char *v) {
         for (const char *p = v; *p; p++)
-                if (!isgraph((unsigned char)*p))
+                if (!isgraph((unsigned char) *p))
                         return -EINVAL;
         return copy_field(cfg->nonce, sizeof(cfg->nonce), v);
 }
 
-static int p_exit(struct config *cfg, char *v)
-{
+static int p_exit(struct config *cfg, char *v) {
         if (strcmp(v, "poweroff") == 0)
                 cfg->exit_kind = EXIT_POWEROFF;
         else if (strcmp(v, "debugexit") == 0)
@@ -253,8 +234,7 @@ static int p_exit(struct config *cfg, char *v)
         return 0;
 }
 
-static int p_root(struct config *cfg, char *v)
-{
+static int p_root(struct config *cfg, char *v) {
         if (strncmp(v, "/dev/", 5) != 0)
                 return -EINVAL;
         return copy_field(cfg->root, sizeof(cfg->root), v);
@@ -275,8 +255,7 @@ static const struct param params[] = {
         { "root", p_root },
 };
 
-static int parse_flag(struct config *cfg, const char *tok)
-{
+static int parse_flag(struct config *cfg, const char *tok) {
         if (strcmp(tok, "vmsilo.debug") == 0)
                 cfg->debug = 1;
         else if (strcmp(tok, "vmsilo.console-shell") == 0)
@@ -290,8 +269,7 @@ static int parse_flag(struct config *cfg, const char *tok)
         return 1;
 }
 
-static void parse_token(struct config *cfg, const char *tok)
-{
+static void parse_token(struct config *cfg, const char *tok) {
         const char *eq = strchr(tok, '=');
         char value[VALUE_MAX * 4];
 
@@ -300,7 +278,7 @@ static void parse_token(struct config *cfg, const char *tok)
         for (size_t i = 0; i < ELEMENTSOF(params); i++) {
                 size_t n = strlen(params[i].name);
 
-                if (!eq || (size_t)(eq - tok) != n || strncmp(tok, params[i].name, n) != 0)
+                if (!eq || (size_t) (eq - tok) != n || strncmp(tok, params[i].name, n) != 0)
                         continue;
                 if (strlen(eq + 1) >= sizeof(value) ||
                     params[i].parse(cfg, strcpy(value, eq + 1)) < 0)
@@ -312,17 +290,16 @@ static void parse_token(struct config *cfg, const char *tok)
 }
 
 /* Splits at whitespace outside double quotes and drops the quotes, like the kernel. */
-static char *next_token(char **cursor)
-{
+static char *next_token(char **cursor) {
         char *in = *cursor, *out, *tok;
         int quoted = 0;
 
-        while (isspace((unsigned char)*in))
+        while (isspace((unsigned char) *in))
                 in++;
         if (!*in)
                 return NULL;
         tok = out = in;
-        for (; *in && (quoted || !isspace((unsigned char)*in)); in++) {
+        for (; *in && (quoted || !isspace((unsigned char) *in)); in++) {
                 if (*in == '"')
                         quoted = !quoted;
                 else
@@ -333,8 +310,7 @@ static char *next_token(char **cursor)
         return tok;
 }
 
-void config_parse(struct config *cfg, char *buf)
-{
+void config_parse(struct config *cfg, char *buf) {
         char *cursor = buf, *tok;
 
         while ((tok = next_token(&cursor)))

@@ -11,19 +11,19 @@ enum exit_kind { EXIT_POWEROFF, EXIT_DEBUGEXIT };
 
 struct cfg_ifname {
         char ifname[16];
-        char mac[18];           /* lowercase aa:bb:cc:dd:ee:ff */
+        char mac[18]; /* lowercase aa:bb:cc:dd:ee:ff */
 };
 
 struct cfg_ip {
         char ifname[16];
-        char addr[64];          /* ADDR/PREFIX */
+        char addr[64]; /* ADDR/PREFIX */
         int v6;
 };
 
 struct cfg_route {
         char ifname[16];
-        char dest[64];          /* DEST/PREFIX or "default" */
-        char via[48];           /* may be empty: on-link route */
+        char dest[64]; /* DEST/PREFIX or "default" */
+        char via[48];  /* may be empty: on-link route */
         int v6;
 };
 
@@ -49,11 +49,11 @@ struct config {
         size_t n_nameservers;
         struct cfg_mount mounts[CMDLINE_MAX_ITEMS];
         size_t n_mounts;
-        char root[128];         /* root=, "" when absent */
-        int root_rw;            /* "rw" on the command line */
+        char root[128]; /* root=, "" when absent */
+        int root_rw;    /* "rw" on the command line */
         int overlay;
         char overlay_serial[64];
-        char *cmd;              /* decoded vmsilo.cmd (malloc), or NULL */
+        char *cmd; /* decoded vmsilo.cmd (malloc), or NULL */
         char nonce[128];
         int exit_kind;
 };

@@ -12,7 +12,7 @@ pid_t spawn_on_console(const char *root, char *const argv[]);
 /* Unblocks the signals PID 1 handles through a signalfd (for children before exec). */
 void reset_signals(void);
 /* Serves until a power-off request; never returns. */
-__attribute__((noreturn)) void service_run(const struct config *cfg, const char *root,
-                                           int sigfd, int uevent_fd);
+__attribute__((noreturn)) void service_run(const struct config *cfg, const char *root, int sigfd,
+                                           int uevent_fd);
 
 #endif

@@ -18,8 +18,7 @@
 #define UDHCPC "/bin/udhcpc"
 #define UDHCPC_SCRIPT "/etc/vmsilo/udhcpc.script"
 
-static int run_ip(char *const argv[], const char *what, const char *ifname)
-{
+static int run_ip(char *const argv[], const char *what, const char *ifname) {
         int r = run_wait(argv, 0);
 
         if (r < 0) {
@@ -33,16 +32,14 @@ static int run_ip(char *const argv[], const char *what, const char *ifname)
         return 0;
 }
 
-static int link_up(const char *ifname)
-{
-        char *argv[] = { IP, "link", "set", "dev", (char *)ifname, "up", NULL };
+static int link_up(const char *ifname) {
+        char *argv[] = { IP, "link", "set", "dev", (char *) ifname, "up", NULL };
 
         return run_ip(argv, "bring up the interface", ifname);
 }
 
 /* Finds the interface whose MAC is mac; returns 0 and its name, or -ENODEV. */
-static int find_by_mac(const char *mac, char *ret, size_t size)
-{
+static int find_by_mac(const char *mac, char *ret, size_t size) {
         DIR *d = opendir("/sys/class/net");
         struct dirent *de;
         int r = -ENODEV;
@@ -64,14 +61,13 @@ static int find_by_mac(const char *mac, char *ret, size_t size)
         return r;
 }
 
-static int rename_links(const struct config *cfg)
-{
+static int rename_links(const struct config *cfg) {
         int r = 0;
 
         for (size_t i = 0; i < cfg->n_ifnames; i++) {
                 const struct cfg_ifname *it = &cfg->ifnames[i];
                 char cur[256];
-                char *argv[] = { IP, "link", "set", "dev", cur, "name", (char *)it->ifname, NULL };
+                char *argv[] = { IP, "link", "set", "dev", cur, "name", (char *) it->ifname, NULL };
 
                 if (find_by_mac(it->mac, cur, sizeof(cur)) < 0) {
                         log_msg("no interface with MAC '%s' to name '%s'", it->mac, it->ifname);
@@ -87,13 +83,12 @@ static int rename_links(const struct config *cfg)
         return r;
 }
 
-static int add_addresses(const struct config *cfg)
-{
+static int add_addresses(const struct config *cfg) {
         int r = 0;
 
         for (size_t i = 0; i < cfg->n_ips; i++) {
                 const struct cfg_ip *it = &cfg->ips[i];
-                char *argv[] = { IP, "addr", "add", (char *)it->addr, "dev", (char *)it->ifname,
+                char *argv[] = { IP,  "addr", "add", (char *) it->addr, "dev", (char *) it->ifname,
                                  NULL };
                 char path[256];
 
@@ -101,7 +96,7 @@ static int add_addresses(const struct config *cfg)
                         /* a VM's address is its own: skip duplicate address detection */
                         snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad",
                                  it->ifname);
-                        (void)write_file(path, "0\n", O_TRUNC);
+                        (void) write_file(path, "0\n", O_TRUNC);
                 }
                 if (link_up(it->ifname) < 0 || run_ip(argv, "add an address", it->ifname) < 0)
                         r = -EIO;
@@ -111,21 +106,20 @@ static int add_addresses(const struct config *cfg)
         return r;
 }
 
-static int add_routes(const struct config *cfg)
-{
+static int add_routes(const struct config *cfg) {
         int r = 0;
 
         for (size_t i = 0; i < cfg->n_routes; i++) {
                 const struct cfg_route *it = &cfg->routes[i];
-                char *argv[10] = { IP, it->v6 ? "-6" : "-4", "route", "add", (char *)it->dest };
+                char *argv[10] = { IP, it->v6 ? "-6" : "-4", "route", "add", (char *) it->dest };
                 int n = 5;
 
                 if (it->via[0]) {
                         argv[n++] = "via";
-                        argv[n++] = (char *)it->via;
+                        argv[n++] = (char *) it->via;
                 }
                 argv[n++] = "dev";
-                argv[n++] = (char *)it->ifname;
+                argv[n++] = (char *) it->ifname;
                 argv[n] = NULL;
                 if (link_up(it->ifname) < 0 || run_ip(argv, "add a route", it->ifname) < 0)
                         r = -EIO;
@@ -133,8 +127,7 @@ static int add_routes(const struct config *cfg)
         return r;
 }
 
-static int start_dhcp(const struct config *cfg, const char *root)
-{
+static int start_dhcp(const struct config *cfg, const char *root) {
         char resolv[4096];
         int r = 0;
 
@@ -143,8 +136,8 @@ static int start_dhcp(const struct config *cfg, const char *root)
         if (path_join(resolv, sizeof(resolv), root, "/etc/resolv.conf") == 0)
                 setenv("VMSILO_RESOLV_CONF", resolv, 1);
         for (size_t i = 0; i < cfg->n_dhcp; i++) {
-                char *argv[] = { UDHCPC, "-i", (char *)cfg->dhcp[i], "-q", "-n", "-t", "5",
-                                 "-s", UDHCPC_SCRIPT, NULL };
+                char *argv[] = { UDHCPC, "-i", (char *) cfg->dhcp[i], "-q", "-n", "-t",
+                                 "5",    "-s", UDHCPC_SCRIPT,         NULL };
 
                 if (link_up(cfg->dhcp[i]) < 0 || run_background(argv) < 0)
                         r = -EIO;
@@ -155,8 +148,7 @@ static int start_dhcp(const struct config *cfg, const char *root)
         return r;
 }
 
-int setup_network(const struct config *cfg, const char *root)
-{
+int setup_network(const struct config *cfg, const char *root) {
         int r = 0;
 
         if (link_up("lo") < 0)

@@ -25,8 +25,7 @@
 #define MAX_MOUNTS 256
 #define PF_KTHREAD 0x00200000UL
 
-static int has_power_key(int fd)
-{
+static int has_power_key(int fd) {
         unsigned char bits[KEY_MAX / 8 + 1] = { 0 };
 
         if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(bits)), bits) < 0)
@@ -34,16 +33,14 @@ static int has_power_key(int fd)
         return !!(bits[KEY_POWER / 8] & (1 << (KEY_POWER % 8)));
 }
 
-static int button_known(const struct buttons *b, const char *name)
-{
+static int button_known(const struct buttons *b, const char *name) {
         for (int i = 0; i < b->n; i++)
                 if (strcmp(b->names[i], name) == 0)
                         return 1;
         return 0;
 }
 
-void buttons_scan(struct buttons *b)
-{
+void buttons_scan(struct buttons *b) {
         DIR *d = opendir("/dev/input");
         struct dirent *de;
 
@@ -72,30 +69,27 @@ void buttons_scan(struct buttons *b)
         closedir(d);
 }
 
-int buttons_pressed(int fd)
-{
+int buttons_pressed(int fd) {
         struct input_event ev[16];
         ssize_t n;
         int pressed = 0;
 
         while ((n = read(fd, ev, sizeof(ev))) > 0) {
-                for (size_t i = 0; i < (size_t)n / sizeof(ev[0]); i++)
+                for (size_t i = 0; i < (size_t) n / sizeof(ev[0]); i++)
                         if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1)
                                 pressed = 1;
         }
         return pressed;
 }
 
-static void reap_all(void)
-{
+static void reap_all(void) {
         while (waitpid(-1, NULL, WNOHANG) > 0)
                 ;
 }
 
 /* Whether a process other than PID 1 and kernel threads exists (kill(-1, 0) counts
  * kernel threads too, so it cannot tell). */
-static int other_processes_left(void)
-{
+static int other_processes_left(void) {
         DIR *d = opendir("/proc");
         struct dirent *de;
         int found = 0;
@@ -121,8 +115,7 @@ static int other_processes_left(void)
 }
 
 /* Waits until no process but PID 1 is left, or the timeout passes. */
-static int wait_processes_gone(int timeout_ms)
-{
+static int wait_processes_gone(int timeout_ms) {
         long long deadline = now_ms() + timeout_ms;
 
         for (;;) {
@@ -135,25 +128,23 @@ static int wait_processes_gone(int timeout_ms)
         }
 }
 
-static void kill_all(void)
-{
+static void kill_all(void) {
         kill(-1, SIGTERM);
         kill(-1, SIGCONT);
         if (wait_processes_gone(TERM_TIMEOUT_MS) == 0)
                 return;
         log_dbg("killing the processes left");
         kill(-1, SIGKILL);
-        (void)wait_processes_gone(KILL_TIMEOUT_MS);
+        (void) wait_processes_gone(KILL_TIMEOUT_MS);
 }
 
 /* Undoes the \ooo escapes of /proc/self/mounts. */
-static void unescape(char *s)
-{
+static void unescape(char *s) {
         char *out = s;
 
         for (; *s; s++) {
                 if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
-                        *out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+                        *out++ = (char) ((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
                         s += 3;
                 } else {
                         *out++ = *s;
@@ -162,8 +153,7 @@ static void unescape(char *s)
         *out = '\0';
 }
 
-static void unmount_all(void)
-{
+static void unmount_all(void) {
         char *mounts[MAX_MOUNTS], *line = NULL, dev[4096], path[4096];
         size_t cap = 0;
         int n = 0;
@@ -183,28 +173,26 @@ static void unmount_all(void)
         fclose(fp);
         while (n-- > 0) {
                 if (umount2(mounts[n], 0) < 0) {
-                        (void)mount(NULL, mounts[n], NULL, MS_REMOUNT | MS_RDONLY, NULL);
-                        (void)umount2(mounts[n], MNT_DETACH);
+                        (void) mount(NULL, mounts[n], NULL, MS_REMOUNT | MS_RDONLY, NULL);
+                        (void) umount2(mounts[n], MNT_DETACH);
                 }
                 free(mounts[n]);
         }
 }
 
-static void debug_exit(int status)
-{
+static void debug_exit(int status) {
 #if defined(__x86_64__) || defined(__i386__)
         if (ioperm(DEBUG_EXIT_PORT, 4, 1) < 0) {
                 log_msg("failed to access the debug exit port: %m");
                 return;
         }
-        outl((unsigned int)status, DEBUG_EXIT_PORT);
+        outl((unsigned int) status, DEBUG_EXIT_PORT);
 #else
-        (void)status;
+        (void) status;
 #endif
 }
 
-void system_shutdown(int flags, int status)
-{
+void system_shutdown(int flags, int status) {
         kill_all();
         sync();
         unmount_all();

@@ -16,8 +16,8 @@ void buttons_scan(struct buttons *b);
 int buttons_pressed(int fd);
 
 enum shutdown_flags {
-        SHUTDOWN_ANNOUNCE = 1 << 0,     /* print "powering off" */
-        SHUTDOWN_DEBUGEXIT = 1 << 1,    /* write the status to the isa-debug-exit port */
+        SHUTDOWN_ANNOUNCE = 1 << 0,  /* print "powering off" */
+        SHUTDOWN_DEBUGEXIT = 1 << 1, /* write the status to the isa-debug-exit port */
 };
 
 /* Stops every process, syncs, unmounts and powers off; never returns. */

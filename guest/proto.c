@@ -7,33 +7,28 @@
 #define START_FIXED 16u
 #define HELLO_FIXED 12u
 
-static void put_u16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
+static void put_u16(uint8_t *p, uint16_t v) {
+        p[0] = (uint8_t) v;
+        p[1] = (uint8_t) (v >> 8);
 }
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-        p[2] = (uint8_t)(v >> 16);
-        p[3] = (uint8_t)(v >> 24);
+static void put_u32(uint8_t *p, uint32_t v) {
+        p[0] = (uint8_t) v;
+        p[1] = (uint8_t) (v >> 8);
+        p[2] = (uint8_t) (v >> 16);
+        p[3] = (uint8_t) (v >> 24);
 }
 
-static uint16_t get_u16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] | (p[1] << 8));
+static uint16_t get_u16(const uint8_t *p) {
+        return (uint16_t) (p[0] | (p[1] << 8));
 }
 
-static uint32_t get_u32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-               (uint32_t)p[3] << 24;
+static uint32_t get_u32(const uint8_t *p) {
+        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
+               (uint32_t) p[3] << 24;
 }
 
-int vmsilo_proto_encode_hdr(uint8_t *buf, size_t size, const struct vmsilo_proto_hdr *hdr)
-{
+int vmsilo_proto_encode_hdr(uint8_t *buf, size_t size, const struct vmsilo_proto_hdr *hdr) {
         if (!buf || !hdr)
                 return -EINVAL;
         if (hdr->len > VMSILO_PROTO_MAX_PAYLOAD)
@@ -47,8 +42,7 @@ int vmsilo_proto_encode_hdr(uint8_t *buf, size_t size, const struct vmsilo_proto
         return VMSILO_PROTO_HDR_SIZE;
 }
 
-int vmsilo_proto_decode_hdr(const uint8_t *buf, size_t size, struct vmsilo_proto_hdr *hdr)
-{
+int vmsilo_proto_decode_hdr(const uint8_t *buf, size_t size, struct vmsilo_proto_hdr *hdr) {
         if (!buf || !hdr)
                 return -EINVAL;
         if (size < VMSILO_PROTO_HDR_SIZE)
@@ -62,21 +56,19 @@ int vmsilo_proto_decode_hdr(const uint8_t *buf, size_t size, struct vmsilo_proto
 }
 
 /* Writes the header of a frame whose payload is len bytes; checks the whole frame fits. */
-static int frame_begin(uint8_t *buf, size_t size, uint32_t session, uint8_t type, size_t len)
-{
+static int frame_begin(uint8_t *buf, size_t size, uint32_t session, uint8_t type, size_t len) {
         struct vmsilo_proto_hdr hdr = { .session = session, .type = type };
 
         if (len > VMSILO_PROTO_MAX_PAYLOAD)
                 return -EMSGSIZE;
         if (!buf || size < VMSILO_PROTO_HDR_SIZE + len)
                 return -ENOBUFS;
-        hdr.len = (uint32_t)len;
+        hdr.len = (uint32_t) len;
         return vmsilo_proto_encode_hdr(buf, size, &hdr);
 }
 
 int vmsilo_proto_encode_data(uint8_t *buf, size_t size, uint32_t session, uint8_t type,
-                             const void *data, size_t len)
-{
+                             const void *data, size_t len) {
         int r;
 
         if (len > 0 && !data)
@@ -86,11 +78,10 @@ int vmsilo_proto_encode_data(uint8_t *buf, size_t size, uint32_t session, uint8_
                 return r;
         if (len > 0)
                 memcpy(buf + VMSILO_PROTO_HDR_SIZE, data, len);
-        return (int)(VMSILO_PROTO_HDR_SIZE + len);
+        return (int) (VMSILO_PROTO_HDR_SIZE + len);
 }
 
-int vmsilo_proto_encode_hello(uint8_t *buf, size_t size, const struct vmsilo_proto_hello *h)
-{
+int vmsilo_proto_encode_hello(uint8_t *buf, size_t size, const struct vmsilo_proto_hello *h) {
         uint8_t *p;
         int r;
 
@@ -107,12 +98,11 @@ int vmsilo_proto_encode_hello(uint8_t *buf, size_t size, const struct vmsilo_pro
         put_u32(p + 8, h->flags);
         if (h->ident_len > 0)
                 memcpy(p + HELLO_FIXED, h->ident, h->ident_len);
-        return (int)(VMSILO_PROTO_HDR_SIZE + HELLO_FIXED + h->ident_len);
+        return (int) (VMSILO_PROTO_HDR_SIZE + HELLO_FIXED + h->ident_len);
 }
 
 /* strnlen() without POSIX, so that this file builds as strict C99. */
-static size_t bounded_len(const char *s, size_t max)
-{
+static size_t bounded_len(const char *s, size_t max) {
         size_t n = 0;
 
         while (n < max && s[n])
@@ -121,8 +111,7 @@ static size_t bounded_len(const char *s, size_t max)
 }
 
 /* Size of the strings of a start payload, or 0 if too big or a pointer is missing. */
-static size_t start_strings_size(const struct vmsilo_proto_start *s)
-{
+static size_t start_strings_size(const struct vmsilo_proto_start *s) {
         size_t total = 0;
 
         if (!s->cwd || !s->user || !s->argv || (s->envc > 0 && !s->env))
@@ -142,8 +131,7 @@ static size_t start_strings_size(const struct vmsilo_proto_start *s)
         return total;
 }
 
-static uint8_t *put_str(uint8_t *p, const char *s)
-{
+static uint8_t *put_str(uint8_t *p, const char *s) {
         size_t n = strlen(s) + 1;
 
         memcpy(p, s, n);
@@ -151,8 +139,7 @@ static uint8_t *put_str(uint8_t *p, const char *s)
 }
 
 int vmsilo_proto_encode_start(uint8_t *buf, size_t size, uint32_t session,
-                              const struct vmsilo_proto_start *s)
-{
+                              const struct vmsilo_proto_start *s) {
         size_t strings, len;
         uint8_t *p;
         int r;
@@ -180,12 +167,11 @@ int vmsilo_proto_encode_start(uint8_t *buf, size_t size, uint32_t session,
                 p = put_str(p, s->argv[i]);
         for (uint32_t i = 0; i < s->envc; i++)
                 p = put_str(p, s->env[i]);
-        return (int)(VMSILO_PROTO_HDR_SIZE + len);
+        return (int) (VMSILO_PROTO_HDR_SIZE + len);
 }
 
 int vmsilo_proto_encode_u32(uint8_t *buf, size_t size, uint32_t session, uint8_t type,
-                            uint32_t value)
-{
+                            uint32_t value) {
         int r = frame_begin(buf, size, session, type, 4);
 
         if (r < 0)
@@ -195,8 +181,7 @@ int vmsilo_proto_encode_u32(uint8_t *buf, size_t size, uint32_t session, uint8_t
 }
 
 int vmsilo_proto_encode_resize(uint8_t *buf, size_t size, uint32_t session, uint16_t rows,
-                               uint16_t cols)
-{
+                               uint16_t cols) {
         int r = frame_begin(buf, size, session, VMSILO_MSG_RESIZE, 4);
 
         if (r < 0)
@@ -207,8 +192,7 @@ int vmsilo_proto_encode_resize(uint8_t *buf, size_t size, uint32_t session, uint
 }
 
 int vmsilo_proto_encode_exit(uint8_t *buf, size_t size, uint32_t session,
-                             const struct vmsilo_proto_exit *e)
-{
+                             const struct vmsilo_proto_exit *e) {
         int r;
 
         if (!e)
@@ -222,8 +206,7 @@ int vmsilo_proto_encode_exit(uint8_t *buf, size_t size, uint32_t session,
 }
 
 int vmsilo_proto_encode_error(uint8_t *buf, size_t size, uint32_t session,
-                              const struct vmsilo_proto_error *e)
-{
+                              const struct vmsilo_proto_error *e) {
         int r;
 
         if (!e || (e->msg_len > 0 && !e->msg))
@@ -233,14 +216,13 @@ int vmsilo_proto_encode_error(uint8_t *buf, size_t size, uint32_t session,
         r = frame_begin(buf, size, session, VMSILO_MSG_ERROR, 4 + e->msg_len);
         if (r < 0)
                 return r;
-        put_u32(buf + VMSILO_PROTO_HDR_SIZE, (uint32_t)e->error);
+        put_u32(buf + VMSILO_PROTO_HDR_SIZE, (uint32_t) e->error);
         if (e->msg_len > 0)
                 memcpy(buf + VMSILO_PROTO_HDR_SIZE + 4, e->msg, e->msg_len);
-        return (int)(VMSILO_PROTO_HDR_SIZE + 4 + e->msg_len);
+        return (int) (VMSILO_PROTO_HDR_SIZE + 4 + e->msg_len);
 }
 
-int vmsilo_proto_decode_hello(const uint8_t *p, size_t len, struct vmsilo_proto_hello *h)
-{
+int vmsilo_proto_decode_hello(const uint8_t *p, size_t len, struct vmsilo_proto_hello *h) {
         if (!p || !h)
                 return -EINVAL;
         if (len < HELLO_FIXED || len > VMSILO_PROTO_MAX_PAYLOAD)
@@ -248,15 +230,14 @@ int vmsilo_proto_decode_hello(const uint8_t *p, size_t len, struct vmsilo_proto_
         h->version = get_u32(p);
         h->max_payload = get_u32(p + 4);
         h->flags = get_u32(p + 8);
-        h->ident = (const char *)p + HELLO_FIXED;
+        h->ident = (const char *) p + HELLO_FIXED;
         h->ident_len = len - HELLO_FIXED;
         return 0;
 }
 
 /* Splits p[0..len) into NUL-terminated strings; each must end inside the buffer and the
  * last one exactly at its end. Returns the count or -EMSGSIZE. */
-static int split_strings(const uint8_t *p, size_t len, const char **out, size_t want)
-{
+static int split_strings(const uint8_t *p, size_t len, const char **out, size_t want) {
         size_t n = 0, off = 0;
 
         while (off < len) {
@@ -264,15 +245,14 @@ static int split_strings(const uint8_t *p, size_t len, const char **out, size_t 
 
                 if (!nul || n >= want)
                         return -EMSGSIZE;
-                out[n++] = (const char *)p + off;
-                off = (size_t)(nul - p) + 1;
+                out[n++] = (const char *) p + off;
+                off = (size_t) (nul - p) + 1;
         }
-        return n == want ? (int)n : -EMSGSIZE;
+        return n == want ? (int) n : -EMSGSIZE;
 }
 
 int vmsilo_proto_decode_start(const uint8_t *p, size_t len, struct vmsilo_proto_start *s,
-                              const char **strv, size_t strv_cap)
-{
+                              const char **strv, size_t strv_cap) {
         const char *head[2];
         uint64_t want;
         uint32_t argc, envc;
@@ -284,13 +264,13 @@ int vmsilo_proto_decode_start(const uint8_t *p, size_t len, struct vmsilo_proto_
                 return -EMSGSIZE;
         argc = get_u32(p + 8);
         envc = get_u32(p + 12);
-        want = (uint64_t)argc + envc + 2;
+        want = (uint64_t) argc + envc + 2;
         if (argc == 0 || want > len - START_FIXED)
                 return -EMSGSIZE;
         if (strv_cap < want)
                 return -E2BIG;
         /* cwd and user go first: decode them into head[], then shift argv/env into strv */
-        r = split_strings(p + START_FIXED, len - START_FIXED, strv, (size_t)want);
+        r = split_strings(p + START_FIXED, len - START_FIXED, strv, (size_t) want);
         if (r < 0)
                 return r;
         head[0] = strv[0];
@@ -312,8 +292,7 @@ int vmsilo_proto_decode_start(const uint8_t *p, size_t len, struct vmsilo_proto_
         return 0;
 }
 
-int vmsilo_proto_decode_u32(const uint8_t *p, size_t len, uint32_t *value)
-{
+int vmsilo_proto_decode_u32(const uint8_t *p, size_t len, uint32_t *value) {
         if (!p || !value)
                 return -EINVAL;
         if (len != 4)
@@ -322,8 +301,7 @@ int vmsilo_proto_decode_u32(const uint8_t *p, size_t len, uint32_t *value)
         return 0;
 }
 
-int vmsilo_proto_decode_resize(const uint8_t *p, size_t len, uint16_t *rows, uint16_t *cols)
-{
+int vmsilo_proto_decode_resize(const uint8_t *p, size_t len, uint16_t *rows, uint16_t *cols) {
         if (!p || !rows || !cols)
                 return -EINVAL;
         if (len != 4)
@@ -333,8 +311,7 @@ int vmsilo_proto_decode_resize(const uint8_t *p, size_t len, uint16_t *rows, uin
         return 0;
 }
 
-int vmsilo_proto_decode_exit(const uint8_t *p, size_t len, struct vmsilo_proto_exit *e)
-{
+int vmsilo_proto_decode_exit(const uint8_t *p, size_t len, struct vmsilo_proto_exit *e) {
         if (!p || !e)
                 return -EINVAL;
         if (len != 8)
@@ -344,14 +321,13 @@ int vmsilo_proto_decode_exit(const uint8_t *p, size_t len, struct vmsilo_proto_e
         return 0;
 }
 
-int vmsilo_proto_decode_error(const uint8_t *p, size_t len, struct vmsilo_proto_error *e)
-{
+int vmsilo_proto_decode_error(const uint8_t *p, size_t len, struct vmsilo_proto_error *e) {
         if (!p || !e)
                 return -EINVAL;
         if (len < 4 || len > VMSILO_PROTO_MAX_PAYLOAD)
                 return -EMSGSIZE;
-        e->error = (int32_t)get_u32(p);
-        e->msg = (const char *)p + 4;
+        e->error = (int32_t) get_u32(p);
+        e->msg = (const char *) p + 4;
         e->msg_len = len - 4;
         return 0;
 }

@@ -54,28 +54,28 @@ struct vmsilo_proto_hdr {
 struct vmsilo_proto_hello {
         uint32_t version;
         uint32_t max_payload;
-        uint32_t flags;          /* none defined in version 1: send 0, ignore on receipt */
-        const char *ident;       /* free text, not NUL-terminated on the wire */
+        uint32_t flags;    /* none defined in version 1: send 0, ignore on receipt */
+        const char *ident; /* free text, not NUL-terminated on the wire */
         size_t ident_len;
 };
 
 #define VMSILO_START_PTY 0x1u
 
 struct vmsilo_proto_start {
-        uint32_t flags;          /* VMSILO_START_PTY */
-        uint16_t rows;           /* initial window size, pty only */
+        uint32_t flags; /* VMSILO_START_PTY */
+        uint16_t rows;  /* initial window size, pty only */
         uint16_t cols;
         const char *cwd;         /* "" = the user's home directory, else "/" */
         const char *user;        /* "" = root; a name or a decimal uid */
         uint32_t argc;           /* >= 1 */
         const char *const *argv; /* argc strings, passed to execvp() as given */
         uint32_t envc;
-        const char *const *env;  /* "KEY=VALUE" sets, "KEY" unsets */
+        const char *const *env; /* "KEY=VALUE" sets, "KEY" unsets */
 };
 
 enum vmsilo_proto_exit_kind {
-        VMSILO_EXIT_STATUS = 0,  /* value = exit status 0..255 */
-        VMSILO_EXIT_SIGNAL = 1   /* value = number of the signal that killed it */
+        VMSILO_EXIT_STATUS = 0, /* value = exit status 0..255 */
+        VMSILO_EXIT_SIGNAL = 1  /* value = number of the signal that killed it */
 };
 
 struct vmsilo_proto_exit {
@@ -84,8 +84,8 @@ struct vmsilo_proto_exit {
 };
 
 struct vmsilo_proto_error {
-        int32_t error;           /* positive Linux errno */
-        const char *msg;         /* free text, not NUL-terminated on the wire */
+        int32_t error;   /* positive Linux errno */
+        const char *msg; /* free text, not NUL-terminated on the wire */
         size_t msg_len;
 };
 

@@ -20,8 +20,7 @@
 #define UPPERFS "/run/vmsilo/upper"
 #define DEVICE_WAIT_MS 5000
 
-static int wait_for_path(const char *path)
-{
+static int wait_for_path(const char *path) {
         long long deadline = now_ms() + DEVICE_WAIT_MS;
 
         while (access(path, F_OK) < 0) {
@@ -34,8 +33,7 @@ static int wait_for_path(const char *path)
 
 /* The ext2/3/4 magic: the ext4 driver mounts all three without trying the others (each
  * failed guess logs a kernel error on the console). */
-static int is_ext(const char *dev)
-{
+static int is_ext(const char *dev) {
         unsigned char magic[2];
         int fd = open(dev, O_RDONLY | O_CLOEXEC);
         ssize_t n;
@@ -48,8 +46,7 @@ static int is_ext(const char *dev)
 }
 
 /* Mounts dev as ext4 if it is one, else tries every block file system the kernel knows. */
-static int mount_block(const char *dev, const char *where, unsigned long flags)
-{
+static int mount_block(const char *dev, const char *where, unsigned long flags) {
         char types[4096], *line, *save = NULL;
         int r = -ENODEV;
 
@@ -72,8 +69,7 @@ static int mount_block(const char *dev, const char *where, unsigned long flags)
         return r;
 }
 
-static int find_serial(const char *serial, char *dev, size_t size)
-{
+static int find_serial(const char *serial, char *dev, size_t size) {
         DIR *d = opendir("/sys/block");
         struct dirent *de;
         int r = -ENODEV;
@@ -86,8 +82,7 @@ static int find_serial(const char *serial, char *dev, size_t size)
                 if (de->d_name[0] == '.')
                         continue;
                 snprintf(path, sizeof(path), "/sys/block/%s/serial", de->d_name);
-                if (read_small_file(path, value, sizeof(value)) < 0 ||
-                    strcmp(value, serial) != 0)
+                if (read_small_file(path, value, sizeof(value)) < 0 || strcmp(value, serial) != 0)
                         continue;
                 snprintf(dev, size, "/dev/%s", de->d_name);
                 r = 0;
@@ -96,8 +91,7 @@ static int find_serial(const char *serial, char *dev, size_t size)
         return r;
 }
 
-static int raw_upper(const char *serial)
-{
+static int raw_upper(const char *serial) {
         long long deadline = now_ms() + DEVICE_WAIT_MS;
         char dev[300];
         /* 4 KiB blocks and an inode per 64 KiB: the inode tables, which mke2fs writes in
@@ -123,10 +117,8 @@ static int raw_upper(const char *serial)
         return r;
 }
 
-static int mount_overlay(const struct config *cfg)
-{
-        const char *opts = "lowerdir=" LOWER ",upperdir=" UPPERFS "/upper,workdir=" UPPERFS
-                           "/work";
+static int mount_overlay(const struct config *cfg) {
+        const char *opts = "lowerdir=" LOWER ",upperdir=" UPPERFS "/upper,workdir=" UPPERFS "/work";
         int r;
 
         if (cfg->overlay == OVERLAY_TMPFS) {
@@ -149,22 +141,20 @@ static int mount_overlay(const struct config *cfg)
 }
 
 /* The API file systems, visible in the new root too. */
-static void bind_api_mounts(void)
-{
+static void bind_api_mounts(void) {
         static const char *const api[] = { "/dev", "/proc", "/sys", "/run", "/tmp" };
 
         for (size_t i = 0; i < ELEMENTSOF(api); i++) {
                 char where[256];
 
                 snprintf(where, sizeof(where), SYSROOT "%s", api[i]);
-                (void)mkdir(where, 0755);
+                (void) mkdir(where, 0755);
                 if (mount(api[i], where, NULL, MS_BIND | MS_REC, NULL) < 0)
                         log_msg("failed to make '%s' visible in the root: %m", api[i]);
         }
 }
 
-int setup_root(const struct config *cfg, const char **ret_root)
-{
+int setup_root(const struct config *cfg, const char **ret_root) {
         int ro = cfg->overlay != OVERLAY_NONE || !cfg->root_rw;
         int r;
 
@@ -195,8 +185,7 @@ int setup_root(const struct config *cfg, const char **ret_root)
         return 0;
 }
 
-int setup_shares(const struct config *cfg, const char *root)
-{
+int setup_shares(const struct config *cfg, const char *root) {
         int r = 0;
 
         for (size_t i = 0; i < cfg->n_mounts; i++) {

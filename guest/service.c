@@ -25,7 +25,7 @@
 struct child {
         pid_t pid;
         long long started;
-        long long next_start;   /* 0: start when there is something to start */
+        long long next_start; /* 0: start when there is something to start */
         int delay;
 };
 
@@ -39,8 +39,7 @@ struct service {
         struct child shell;
 };
 
-static int find_agent_port(char *dev, size_t size)
-{
+static int find_agent_port(char *dev, size_t size) {
         DIR *d = opendir("/sys/class/virtio-ports");
         struct dirent *de;
         int r = -ENODEV;
@@ -63,8 +62,7 @@ static int find_agent_port(char *dev, size_t size)
         return r;
 }
 
-static int have_vsock_device(void)
-{
+static int have_vsock_device(void) {
         DIR *d = opendir(VSOCK_DRIVER);
         struct dirent *de;
         int found = 0;
@@ -77,10 +75,9 @@ static int have_vsock_device(void)
         return found;
 }
 
-static pid_t start_agent(struct service *s)
-{
+static pid_t start_agent(struct service *s) {
         char dev[300];
-        char *argv[10] = { "vmsilo-agent", "--root", (char *)s->root };
+        char *argv[10] = { "vmsilo-agent", "--root", (char *) s->root };
         int n = 3, port = find_agent_port(dev, sizeof(dev)) == 0;
         int vsock = have_vsock_device();
         pid_t pid;
@@ -105,13 +102,12 @@ static pid_t start_agent(struct service *s)
         }
         if (pid < 0)
                 return -errno;
-        log_dbg("agent started as pid %d on '%s'%s", (int)pid, port ? dev : "vsock",
+        log_dbg("agent started as pid %d on '%s'%s", (int) pid, port ? dev : "vsock",
                 port && vsock ? " and vsock" : "");
         return pid;
 }
 
-static pid_t start_shell(struct service *s)
-{
+static pid_t start_shell(struct service *s) {
         char *argv[] = { "/bin/sh", NULL };
 
         if (!s->cfg->console_shell)
@@ -119,8 +115,7 @@ static pid_t start_shell(struct service *s)
         return spawn_on_console(s->root, argv);
 }
 
-static void supervise(struct service *s, struct child *c, pid_t (*start)(struct service *))
-{
+static void supervise(struct service *s, struct child *c, pid_t (*start)(struct service *)) {
         pid_t pid;
 
         if (c->pid > 0 || now_ms() < c->next_start)
@@ -133,8 +128,7 @@ static void supervise(struct service *s, struct child *c, pid_t (*start)(struct 
         c->next_start = pid < 0 ? now_ms() + RESTART_MIN_MS : 0;
 }
 
-static void child_exited(struct child *c)
-{
+static void child_exited(struct child *c) {
         c->pid = 0;
         /* one that ran for a while starts over with the short delay */
         if (now_ms() - c->started > RESTART_MAX_MS)
@@ -145,8 +139,7 @@ static void child_exited(struct child *c)
         c->next_start = now_ms() + c->delay;
 }
 
-static void reap(struct service *s)
-{
+static void reap(struct service *s) {
         pid_t pid;
 
         while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
@@ -158,18 +151,16 @@ static void reap(struct service *s)
 }
 
 /* Interactive shells ignore SIGTERM: hang up the console shell's session first. */
-static __attribute__((noreturn)) void power_off(struct service *s)
-{
+static __attribute__((noreturn)) void power_off(struct service *s) {
         if (s->shell.pid > 0)
                 kill(-s->shell.pid, SIGHUP);
         system_shutdown(SHUTDOWN_ANNOUNCE, 0);
 }
 
-static void handle_signals(struct service *s)
-{
+static void handle_signals(struct service *s) {
         struct signalfd_siginfo si;
 
-        while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        while (read(s->sigfd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
                 if (si.ssi_signo == SIGCHLD)
                         reap(s);
                 else if (si.ssi_signo != SIGHUP)
@@ -177,8 +168,7 @@ static void handle_signals(struct service *s)
         }
 }
 
-static void drain_uevents(struct service *s)
-{
+static void drain_uevents(struct service *s) {
         char buf[8192];
 
         while (recv(s->uevent_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
@@ -186,8 +176,7 @@ static void drain_uevents(struct service *s)
         buttons_scan(&s->buttons);
 }
 
-static int next_timeout(const struct service *s)
-{
+static int next_timeout(const struct service *s) {
         const struct child *c[] = { &s->agent, &s->shell };
         long long now = now_ms(), t = -1;
 
@@ -197,11 +186,10 @@ static int next_timeout(const struct service *s)
                 if (t < 0 || c[i]->next_start - now < t)
                         t = c[i]->next_start > now ? c[i]->next_start - now : 0;
         }
-        return (int)t;
+        return (int) t;
 }
 
-static void service_poll(struct service *s)
-{
+static void service_poll(struct service *s) {
         struct pollfd pfd[2 + POWER_MAX_BUTTONS];
         int n = 0;
 
@@ -209,7 +197,7 @@ static void service_poll(struct service *s)
         pfd[n++] = (struct pollfd){ .fd = s->uevent_fd, .events = POLLIN };
         for (int i = 0; i < s->buttons.n; i++)
                 pfd[n++] = (struct pollfd){ .fd = s->buttons.fds[i], .events = POLLIN };
-        if (poll(pfd, (nfds_t)n, next_timeout(s)) <= 0)
+        if (poll(pfd, (nfds_t) n, next_timeout(s)) <= 0)
                 return;
         if (pfd[0].revents)
                 handle_signals(s);
@@ -223,8 +211,7 @@ static void service_poll(struct service *s)
         }
 }
 
-void service_run(const struct config *cfg, const char *root, int sigfd, int uevent_fd)
-{
+void service_run(const struct config *cfg, const char *root, int sigfd, int uevent_fd) {
         struct service s = {
                 .cfg = cfg,
                 .root = root,

@@ -32,23 +32,20 @@ struct plumbing {
         char pts[64];
 };
 
-static void close_fd(int *fd)
-{
+static void close_fd(int *fd) {
         if (*fd >= 0)
                 close(*fd);
         *fd = -1;
 }
 
-static void plumbing_close(struct plumbing *p)
-{
+static void plumbing_close(struct plumbing *p) {
         for (int i = 0; i < 3; i++) {
                 close_fd(&p->child[i]);
                 close_fd(&p->parent[i]);
         }
 }
 
-static int open_pty(struct plumbing *p, const struct vmsilo_proto_start *st)
-{
+static int open_pty(struct plumbing *p, const struct vmsilo_proto_start *st) {
         struct winsize ws = { .ws_row = st->rows, .ws_col = st->cols };
         int m;
 
@@ -62,14 +59,13 @@ static int open_pty(struct plumbing *p, const struct vmsilo_proto_start *st)
                 return r;
         }
         if (ws.ws_row > 0 && ws.ws_col > 0)
-                (void)ioctl(m, TIOCSWINSZ, &ws);
+                (void) ioctl(m, TIOCSWINSZ, &ws);
         p->parent[1] = m;
         p->parent[0] = fcntl(m, F_DUPFD_CLOEXEC, 3);
         return p->parent[0] < 0 ? -errno : 0;
 }
 
-static int open_pipes(struct plumbing *p)
-{
+static int open_pipes(struct plumbing *p) {
         for (int i = 0; i < 3; i++) {
                 int fds[2];
 
@@ -84,8 +80,7 @@ static int open_pipes(struct plumbing *p)
         return 0;
 }
 
-static int setup_stdio(struct plumbing *p)
-{
+static int setup_stdio(struct plumbing *p) {
         if (p->pts[0]) {
                 int fd = open(p->pts, O_RDWR);
 
@@ -105,8 +100,7 @@ static int setup_stdio(struct plumbing *p)
 }
 
 /* Sets (KEY=VALUE) or unsets (KEY) one variable in the child's environment. */
-static void apply_env(const char *entry)
-{
+static void apply_env(const char *entry) {
         const char *eq = strchr(entry, '=');
         char name[256];
 
@@ -114,15 +108,14 @@ static void apply_env(const char *entry)
                 unsetenv(entry);
                 return;
         }
-        if ((size_t)(eq - entry) >= sizeof(name) || eq == entry)
+        if ((size_t) (eq - entry) >= sizeof(name) || eq == entry)
                 return;
-        memcpy(name, entry, (size_t)(eq - entry));
+        memcpy(name, entry, (size_t) (eq - entry));
         name[eq - entry] = '\0';
         setenv(name, eq + 1, 1);
 }
 
-static void build_env(const struct vmsilo_proto_start *st, const struct user_info *ui)
-{
+static void build_env(const struct vmsilo_proto_start *st, const struct user_info *ui) {
         clearenv();
         setenv("PATH", DEFAULT_PATH, 1);
         setenv("HOME", ui->home, 1);
@@ -135,14 +128,13 @@ static void build_env(const struct vmsilo_proto_start *st, const struct user_inf
                 apply_env(st->env[i]);
 }
 
-static int child_setup(struct plumbing *p, const struct vmsilo_proto_start *st,
-                       const char *root, const struct user_info *ui)
-{
+static int child_setup(struct plumbing *p, const struct vmsilo_proto_start *st, const char *root,
+                       const struct user_info *ui) {
         if (setup_stdio(p) < 0)
                 return STAGE_TTY;
         if (strcmp(root, "/") != 0 && (chroot(root) < 0 || chdir("/") < 0))
                 return STAGE_CHROOT;
-        if (setgroups((size_t)ui->n_groups, ui->groups) < 0 || setgid(ui->gid) < 0 ||
+        if (setgroups((size_t) ui->n_groups, ui->groups) < 0 || setgid(ui->gid) < 0 ||
             setuid(ui->uid) < 0)
                 return STAGE_USER;
         if (st->cwd[0]) {
@@ -152,14 +144,13 @@ static int child_setup(struct plumbing *p, const struct vmsilo_proto_start *st,
                 return STAGE_CWD;
         }
         build_env(st, ui);
-        execvp(st->argv[0], (char *const *)st->argv);
+        execvp(st->argv[0], (char *const *) st->argv);
         return STAGE_EXEC;
 }
 
 static __attribute__((noreturn)) void child_run(struct plumbing *p, int errfd,
                                                 const struct vmsilo_proto_start *st,
-                                                const char *root, const struct user_info *ui)
-{
+                                                const char *root, const struct user_info *ui) {
         struct child_error ce;
         sigset_t none;
 
@@ -170,14 +161,13 @@ static __attribute__((noreturn)) void child_run(struct plumbing *p, int errfd,
         setsid();
         ce.stage = child_setup(p, st, root, ui);
         ce.error = errno;
-        (void)write_all(errfd, &ce, sizeof(ce));
+        (void) write_all(errfd, &ce, sizeof(ce));
         _exit(127);
 }
 
 static void format_error(char *err, size_t size, const struct child_error *ce,
                          const struct vmsilo_proto_start *st, const char *root,
-                         const struct user_info *ui)
-{
+                         const struct user_info *ui) {
         const char *e = strerror(ce->error);
 
         switch (ce->stage) {
@@ -200,22 +190,19 @@ static void format_error(char *err, size_t size, const struct child_error *ce,
 }
 
 /* Waits for the child to exec (the error pipe closes) or to report why it could not. */
-static int wait_exec(int errfd, struct child_error *ce)
-{
+static int wait_exec(int errfd, struct child_error *ce) {
         ssize_t n;
 
         do
                 n = read(errfd, ce, sizeof(*ce));
         while (n < 0 && errno == EINTR);
-        if (n == (ssize_t)sizeof(*ce))
+        if (n == (ssize_t) sizeof(*ce))
                 return ce->error > 0 ? -ce->error : -EIO;
         return 0;
 }
 
-static int spawn_child(struct session *s, struct plumbing *p,
-                       const struct vmsilo_proto_start *st, const char *root,
-                       const struct user_info *ui, char *err, size_t err_size)
-{
+static int spawn_child(struct session *s, struct plumbing *p, const struct vmsilo_proto_start *st,
+                       const char *root, const struct user_info *ui, char *err, size_t err_size) {
         struct child_error ce = { 0 };
         int errp[2], r;
         pid_t pid;
@@ -240,8 +227,7 @@ static int spawn_child(struct session *s, struct plumbing *p,
 }
 
 int session_spawn(struct session *s, const struct vmsilo_proto_start *st, const char *root,
-                  char *err, size_t err_size)
-{
+                  char *err, size_t err_size) {
         struct plumbing p = { .child = { -1, -1, -1 }, .parent = { -1, -1, -1 } };
         struct user_info ui;
         int r;
@@ -254,8 +240,7 @@ int session_spawn(struct session *s, const struct vmsilo_proto_start *st, const 
         s->pty = !!(st->flags & VMSILO_START_PTY);
         r = s->pty ? open_pty(&p, st) : open_pipes(&p);
         if (r < 0) {
-                snprintf(err, err_size, "failed to create the command's stdio: %s",
-                         strerror(-r));
+                snprintf(err, err_size, "failed to create the command's stdio: %s", strerror(-r));
                 plumbing_close(&p);
                 return r;
         }
@@ -270,8 +255,7 @@ int session_spawn(struct session *s, const struct vmsilo_proto_start *st, const 
         return r;
 }
 
-void session_write_stdin(struct session *s)
-{
+void session_write_stdin(struct session *s) {
         int r;
 
         if (s->in_fd < 0) {
@@ -289,8 +273,7 @@ void session_write_stdin(struct session *s)
                 close_fd(&s->in_fd);
 }
 
-void session_stdin_eof(struct session *s)
-{
+void session_stdin_eof(struct session *s) {
         struct termios t;
         uint8_t c;
 
@@ -303,23 +286,21 @@ void session_stdin_eof(struct session *s)
         c = 4;
         if (s->in_fd >= 0 && tcgetattr(s->in_fd, &t) == 0)
                 c = t.c_cc[VEOF];
-        (void)buf_append(&s->inq, &c, 1);
+        (void) buf_append(&s->inq, &c, 1);
         session_write_stdin(s);
 }
 
-int session_signal(struct session *s, uint32_t signo)
-{
-        if (signo == 0 || signo >= (uint32_t)NSIG)
+int session_signal(struct session *s, uint32_t signo) {
+        if (signo == 0 || signo >= (uint32_t) NSIG)
                 return -EINVAL;
         if (s->exited)
                 return -ESRCH;
-        if (kill(-s->pid, (int)signo) < 0 && kill(s->pid, (int)signo) < 0)
+        if (kill(-s->pid, (int) signo) < 0 && kill(s->pid, (int) signo) < 0)
                 return -errno;
         return 0;
 }
 
-int session_resize(struct session *s, uint16_t rows, uint16_t cols)
-{
+int session_resize(struct session *s, uint16_t rows, uint16_t cols) {
         struct winsize ws = { .ws_row = rows, .ws_col = cols };
 
         if (!s->pty)
@@ -331,16 +312,14 @@ int session_resize(struct session *s, uint16_t rows, uint16_t cols)
         return 0;
 }
 
-void session_close_fds(struct session *s)
-{
+void session_close_fds(struct session *s) {
         close_fd(&s->in_fd);
         close_fd(&s->out_fd);
         close_fd(&s->err_fd);
         buf_free(&s->inq);
 }
 
-void session_hangup(struct session *s)
-{
+void session_hangup(struct session *s) {
         if (!s->exited && s->pid > 0) {
                 kill(-s->pid, SIGHUP);
                 kill(-s->pid, SIGCONT);

@@ -15,14 +15,14 @@ struct session {
         struct conn *conn;
         uint32_t id;
         pid_t pid;
-        int in_fd;          /* stdin pipe, or a dup of the pty master; -1 once closed */
-        int out_fd;         /* stdout pipe or pty master; -1 at EOF */
-        int err_fd;         /* stderr pipe; -1 at EOF or with a pty */
+        int in_fd;  /* stdin pipe, or a dup of the pty master; -1 once closed */
+        int out_fd; /* stdout pipe or pty master; -1 at EOF */
+        int err_fd; /* stderr pipe; -1 at EOF or with a pty */
         int pty;
-        int in_eof;         /* the host sent EOF: close in_fd once inq is written */
+        int in_eof; /* the host sent EOF: close in_fd once inq is written */
         int exited;
         int wstatus;
-        int dead;           /* to be freed at the end of the loop iteration */
+        int dead; /* to be freed at the end of the loop iteration */
         struct buf inq;
 };
 

@@ -31,14 +31,13 @@ static const struct early_mount early_mounts[] = {
         { "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
 };
 
-int setup_early_mounts(void)
-{
+int setup_early_mounts(void) {
         int r = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(early_mounts); i++) {
                 const struct early_mount *m = &early_mounts[i];
 
-                (void)mkdir(m->where, 0755);
+                (void) mkdir(m->where, 0755);
                 if (mount(m->what, m->where, m->type, m->flags, m->data) < 0 && errno != EBUSY) {
                         r = -errno;
                         log_msg("failed to mount '%s': %m", m->where);
@@ -48,8 +47,7 @@ int setup_early_mounts(void)
 }
 
 /* stdin/stdout/stderr on /dev/console, in case the kernel found no console node. */
-void setup_console(void)
-{
+void setup_console(void) {
         int fd = open("/dev/console", O_RDWR | O_NOCTTY);
 
         if (fd < 0)
@@ -61,12 +59,11 @@ void setup_console(void)
                 close(fd);
 }
 
-static int load_module(const char *name)
-{
+static int load_module(const char *name) {
         char path[512];
         int fd, r = 0;
 
-        if (snprintf(path, sizeof(path), "/lib/modules/%s", name) >= (int)sizeof(path))
+        if (snprintf(path, sizeof(path), "/lib/modules/%s", name) >= (int) sizeof(path))
                 return -ENAMETOOLONG;
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -77,8 +74,7 @@ static int load_module(const char *name)
         return r;
 }
 
-int setup_modules(void)
-{
+int setup_modules(void) {
         char *line = NULL;
         size_t cap = 0;
         FILE *fp;
@@ -106,8 +102,7 @@ int setup_modules(void)
         return r;
 }
 
-int setup_hostname(const struct config *cfg)
-{
+int setup_hostname(const struct config *cfg) {
         const char *name = cfg->hostname[0] ? cfg->hostname : "vmsilo";
 
         if (sethostname(name, strlen(name)) < 0) {
@@ -118,8 +113,7 @@ int setup_hostname(const struct config *cfg)
         return 0;
 }
 
-int setup_resolv_conf(const struct config *cfg, const char *root)
-{
+int setup_resolv_conf(const struct config *cfg, const char *root) {
         char path[4096], text[CMDLINE_MAX_ITEMS * 64] = "";
         int r;
 
@@ -136,7 +130,7 @@ int setup_resolv_conf(const struct config *cfg, const char *root)
         if (r == 0)
                 r = path_join(path, sizeof(path), root, "/etc/resolv.conf");
         if (r == 0) {
-                (void)unlink(path);
+                (void) unlink(path);
                 r = write_file(path, text, O_TRUNC);
         }
         if (r < 0)

@@ -9,8 +9,7 @@
 #include "util.h"
 
 /* Splits a colon-separated line in place into at most max fields; returns the count. */
-static int split_fields(char *line, char **fields, int max)
-{
+static int split_fields(char *line, char **fields, int max) {
         int n = 0;
 
         line[strcspn(line, "\n")] = '\0';
@@ -24,8 +23,7 @@ static int split_fields(char *line, char **fields, int max)
         return n;
 }
 
-static int parse_id(const char *s, unsigned long *ret)
-{
+static int parse_id(const char *s, unsigned long *ret) {
         char *end;
         unsigned long v;
 
@@ -39,15 +37,13 @@ static int parse_id(const char *s, unsigned long *ret)
         return 0;
 }
 
-static void copy_str(char *dst, size_t size, const char *src)
-{
+static void copy_str(char *dst, size_t size, const char *src) {
         snprintf(dst, size, "%s", src);
 }
 
 /* Finds the passwd entry whose name is name (or whose uid is uid when name is NULL). */
 static int passwd_find(const char *root, const char *name, unsigned long uid,
-                       struct user_info *ui)
-{
+                       struct user_info *ui) {
         char path[4096], *line = NULL, *f[7];
         size_t cap = 0;
         unsigned long u, g;
@@ -65,8 +61,8 @@ static int passwd_find(const char *root, const char *name, unsigned long uid,
                         continue;
                 if (name ? strcmp(f[0], name) != 0 : u != uid)
                         continue;
-                ui->uid = (uid_t)u;
-                ui->gid = (gid_t)g;
+                ui->uid = (uid_t) u;
+                ui->gid = (gid_t) g;
                 copy_str(ui->name, sizeof(ui->name), f[0]);
                 copy_str(ui->home, sizeof(ui->home), f[5]);
                 copy_str(ui->shell, sizeof(ui->shell), f[6][0] ? f[6] : "/bin/sh");
@@ -77,11 +73,10 @@ static int passwd_find(const char *root, const char *name, unsigned long uid,
         return r;
 }
 
-static int list_has(const char *list, const char *name)
-{
+static int list_has(const char *list, const char *name) {
         size_t n = strlen(name);
 
-        for (const char *p = list; *p; ) {
+        for (const char *p = list; *p;) {
                 size_t len = strcspn(p, ",");
 
                 if (len == n && strncmp(p, name, n) == 0)
@@ -94,8 +89,7 @@ static int list_has(const char *list, const char *name)
 }
 
 /* Supplementary groups: the primary one plus every group listing the user. */
-static void groups_find(const char *root, struct user_info *ui)
-{
+static void groups_find(const char *root, struct user_info *ui) {
         char path[4096], *line = NULL, *f[4];
         size_t cap = 0;
         unsigned long g;
@@ -111,15 +105,14 @@ static void groups_find(const char *root, struct user_info *ui)
         while (ui->n_groups < USER_MAX_GROUPS && getline(&line, &cap, fp) > 0) {
                 if (split_fields(line, f, 4) != 4 || parse_id(f[2], &g) < 0)
                         continue;
-                if ((gid_t)g != ui->gid && list_has(f[3], ui->name))
-                        ui->groups[ui->n_groups++] = (gid_t)g;
+                if ((gid_t) g != ui->gid && list_has(f[3], ui->name))
+                        ui->groups[ui->n_groups++] = (gid_t) g;
         }
         free(line);
         fclose(fp);
 }
 
-int user_lookup(const char *root, const char *user, struct user_info *ret)
-{
+int user_lookup(const char *root, const char *user, struct user_info *ret) {
         struct user_info ui = { 0 };
         unsigned long uid;
         int r;
@@ -129,8 +122,8 @@ int user_lookup(const char *root, const char *user, struct user_info *ret)
         if (parse_id(user, &uid) == 0) {
                 r = passwd_find(root, NULL, uid, &ui);
                 if (r < 0) {
-                        ui.uid = (uid_t)uid;
-                        ui.gid = (gid_t)uid;
+                        ui.uid = (uid_t) uid;
+                        ui.gid = (gid_t) uid;
                         copy_str(ui.name, sizeof(ui.name), user);
                 }
         } else {

@@ -16,21 +16,19 @@
 int log_debug_enabled;
 const char *log_prefix = "vmsilo-init";
 
-static void log_va(const char *fmt, va_list ap)
-{
+static void log_va(const char *fmt, va_list ap) {
         char line[1024];
         int n;
 
         n = snprintf(line, sizeof(line), "%s: ", log_prefix);
-        if (n < 0 || (size_t)n >= sizeof(line))
+        if (n < 0 || (size_t) n >= sizeof(line))
                 return;
-        vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+        vsnprintf(line + n, sizeof(line) - (size_t) n - 1, fmt, ap);
         strcat(line, "\n");
-        (void)write_all(STDERR_FILENO, line, strlen(line));
+        (void) write_all(STDERR_FILENO, line, strlen(line));
 }
 
-void log_msg(const char *fmt, ...)
-{
+void log_msg(const char *fmt, ...) {
         int saved = errno;
         va_list ap;
 
@@ -40,8 +38,7 @@ void log_msg(const char *fmt, ...)
         errno = saved;
 }
 
-void log_dbg(const char *fmt, ...)
-{
+void log_dbg(const char *fmt, ...) {
         int saved = errno;
         va_list ap;
 
@@ -53,8 +50,7 @@ void log_dbg(const char *fmt, ...)
         errno = saved;
 }
 
-int write_all(int fd, const void *buf, size_t len)
-{
+int write_all(int fd, const void *buf, size_t len) {
         const char *p = buf;
 
         while (len > 0) {
@@ -65,13 +61,12 @@ int write_all(int fd, const void *buf, size_t len)
                 if (n < 0)
                         return -errno;
                 p += n;
-                len -= (size_t)n;
+                len -= (size_t) n;
         }
         return 0;
 }
 
-int read_small_file(const char *path, char *buf, size_t size)
-{
+int read_small_file(const char *path, char *buf, size_t size) {
         size_t len = 0;
         int fd, r = 0;
 
@@ -91,7 +86,7 @@ int read_small_file(const char *path, char *buf, size_t size)
                 }
                 if (n == 0)
                         break;
-                len += (size_t)n;
+                len += (size_t) n;
         }
         close(fd);
         if (r < 0)
@@ -99,11 +94,10 @@ int read_small_file(const char *path, char *buf, size_t size)
         while (len > 0 && buf[len - 1] == '\n')
                 len--;
         buf[len] = '\0';
-        return (int)len;
+        return (int) len;
 }
 
-int write_file(const char *path, const char *data, int flags)
-{
+int write_file(const char *path, const char *data, int flags) {
         int fd, r;
 
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
@@ -115,21 +109,20 @@ int write_file(const char *path, const char *data, int flags)
         return r;
 }
 
-int mkdir_p(const char *path, int mode)
-{
+int mkdir_p(const char *path, int mode) {
         char buf[4096];
         size_t len = strlen(path);
 
         if (len == 0 || len >= sizeof(buf))
                 return -EINVAL;
         memcpy(buf, path, len + 1);
-        for (char *p = buf + 1; ; p++) {
+        for (char *p = buf + 1;; p++) {
                 if (*p != '/' && *p != '\0')
                         continue;
                 char c = *p;
 
                 *p = '\0';
-                if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
+                if (mkdir(buf, (mode_t) mode) < 0 && errno != EEXIST)
                         return -errno;
                 *p = c;
                 if (c == '\0')
@@ -137,8 +130,7 @@ int mkdir_p(const char *path, int mode)
         }
 }
 
-static pid_t spawn(char *const argv[], int devnull)
-{
+static pid_t spawn(char *const argv[], int devnull) {
         sigset_t all;
         pid_t pid;
 
@@ -161,8 +153,7 @@ static pid_t spawn(char *const argv[], int devnull)
         _exit(127);
 }
 
-int run_wait(char *const argv[], int quiet)
-{
+int run_wait(char *const argv[], int quiet) {
         pid_t pid = spawn(argv, quiet);
         int status;
 
@@ -176,13 +167,11 @@ int run_wait(char *const argv[], int quiet)
         return 128 + WTERMSIG(status);
 }
 
-pid_t run_background(char *const argv[])
-{
+pid_t run_background(char *const argv[]) {
         return spawn(argv, 1);
 }
 
-static int hexval(char c)
-{
+static int hexval(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';
         if (c >= 'a' && c <= 'f')
@@ -192,8 +181,7 @@ static int hexval(char c)
         return -1;
 }
 
-int percent_decode(char *s)
-{
+int percent_decode(char *s) {
         char *out = s;
 
         for (; *s; s++) {
@@ -207,29 +195,27 @@ int percent_decode(char *s)
                 lo = hi < 0 ? -1 : hexval(s[2]);
                 if (lo < 0 || (hi == 0 && lo == 0))
                         return -EINVAL;
-                *out++ = (char)(hi << 4 | lo);
+                *out++ = (char) (hi << 4 | lo);
                 s += 2;
         }
         *out = '\0';
         return 0;
 }
 
-long long now_ms(void)
-{
+long long now_ms(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int path_join(char *buf, size_t size, const char *root, const char *path)
-{
+int path_join(char *buf, size_t size, const char *root, const char *path) {
         int n;
 
         if (strcmp(root, "/") == 0)
                 root = "";
         n = snprintf(buf, size, "%s%s", root, path);
-        if (n < 0 || (size_t)n >= size)
+        if (n < 0 || (size_t) n >= size)
                 return -ENAMETOOLONG;
         return 0;
 }

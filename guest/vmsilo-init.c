@@ -24,26 +24,22 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static const int handled_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPWR, SIGUSR1,
-                                       SIGUSR2 };
+static const int handled_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPWR, SIGUSR1, SIGUSR2 };
 
-static void fill_sigset(sigset_t *set)
-{
+static void fill_sigset(sigset_t *set) {
         sigemptyset(set);
         for (size_t i = 0; i < ELEMENTSOF(handled_signals); i++)
                 sigaddset(set, handled_signals[i]);
 }
 
-void reset_signals(void)
-{
+void reset_signals(void) {
         sigset_t set;
 
         fill_sigset(&set);
         sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
-pid_t spawn_on_console(const char *root, char *const argv[])
-{
+pid_t spawn_on_console(const char *root, char *const argv[]) {
         pid_t pid = fork();
         int fd;
 
@@ -53,7 +49,7 @@ pid_t spawn_on_console(const char *root, char *const argv[])
         setsid();
         fd = open("/dev/console", O_RDWR);
         if (fd >= 0) {
-                (void)ioctl(fd, TIOCSCTTY, 1);
+                (void) ioctl(fd, TIOCSCTTY, 1);
                 for (int i = 0; i < 3; i++)
                         dup2(fd, i);
                 if (fd > 2)
@@ -63,22 +59,20 @@ pid_t spawn_on_console(const char *root, char *const argv[])
                 log_msg("failed to change root to '%s': %m", root);
                 _exit(127);
         }
-        (void)chdir("/");
+        (void) chdir("/");
         execv(argv[0], argv);
         log_msg("failed to execute '%s': %m", argv[0]);
         _exit(127);
 }
 
-static int open_uevents(void)
-{
+static int open_uevents(void) {
         struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
         int fd;
 
-        fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                    NETLINK_KOBJECT_UEVENT);
+        fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
         if (fd < 0)
                 return -errno;
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
                 close(fd);
                 return -errno;
         }
@@ -86,8 +80,7 @@ static int open_uevents(void)
 }
 
 /* Runs vmsilo.cmd, prints the exit marker and powers off. */
-static __attribute__((noreturn)) void run_command(const struct config *cfg, const char *root)
-{
+static __attribute__((noreturn)) void run_command(const struct config *cfg, const char *root) {
         char *argv[] = { "/bin/sh", "-c", cfg->cmd, NULL };
         int flags = cfg->exit_kind == EXIT_DEBUGEXIT ? SHUTDOWN_DEBUGEXIT : 0;
         int status = 0, code;
@@ -111,12 +104,11 @@ static __attribute__((noreturn)) void run_command(const struct config *cfg, cons
                 snprintf(marker, sizeof(marker), "VMSILO-EXIT nonce=%s status=%d\n", cfg->nonce,
                          code);
         }
-        (void)write_all(STDOUT_FILENO, marker, strlen(marker));
+        (void) write_all(STDOUT_FILENO, marker, strlen(marker));
         system_shutdown(flags | (cfg->debug ? SHUTDOWN_ANNOUNCE : 0), code);
 }
 
-static void read_config(struct config *cfg)
-{
+static void read_config(struct config *cfg) {
         static char buf[4096];
 
         memset(cfg, 0, sizeof(*cfg));
@@ -129,8 +121,7 @@ static void read_config(struct config *cfg)
 }
 
 /* Every step runs; returns a negative errno if one failed. */
-static int setup_all(const struct config *cfg, const char **root)
-{
+static int setup_all(const struct config *cfg, const char **root) {
         int r = 0;
 
         if (setup_modules() < 0)
@@ -148,8 +139,7 @@ static int setup_all(const struct config *cfg, const char **root)
         return r;
 }
 
-static int init_main(void)
-{
+static int init_main(void) {
         const char *root = "/";
         struct config cfg;
         sigset_t set;
@@ -160,10 +150,10 @@ static int init_main(void)
         setenv("PATH", DEFAULT_PATH, 1);
         setenv("HOME", "/root", 1);
         setenv("TERM", "linux", 1);
-        (void)setup_early_mounts();
+        (void) setup_early_mounts();
         setup_console();
         /* Ctrl-Alt-Del becomes SIGINT: a clean shutdown instead of an instant reboot */
-        (void)reboot(RB_DISABLE_CAD);
+        (void) reboot(RB_DISABLE_CAD);
         fill_sigset(&set);
         sigprocmask(SIG_BLOCK, &set, NULL);
         sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -181,8 +171,7 @@ static int init_main(void)
         service_run(&cfg, root, sigfd, uevent_fd);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
         const char *base = strrchr(argv[0], '/');
 
         base = base ? base + 1 : argv[0];

@@ -17,4 +17,4 @@ skip() {
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (scripts/install-deps.sh)"
 
 "$TOP/scripts/build-guest.sh" "$TOP/$BUILD/guest" || { echo "FAIL: building the test guest"; exit 1; }
-BUILD="$BUILD" exec "$TOP/tests/run-shell.sh" "$TOP"/tests/e2e/test-*.sh
+BUILD="$BUILD" exec "$TOP/tests/run-shell.sh" "$TOP"/tests/guest/smoke.sh "$TOP"/tests/e2e/test-*.sh

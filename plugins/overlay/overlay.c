@@ -240,7 +240,10 @@ static int overlay_contribute(void *state) {
         struct overlay *o = state;
         const struct vmsilo_host *h = o->host;
         struct vmsilo_device d = {
-                .size = sizeof(d), .type = VMSILO_DEVICE_DISK, .fd = -1, .id = DISK_ID,
+                .size = sizeof(d),
+                .type = VMSILO_DEVICE_DISK,
+                .fd = -1,
+                .id = DISK_ID,
         };
         int r;
 

@@ -51,11 +51,17 @@ extern "C" {
 #endif
 
 /* Defines the descriptor: VMSILO_PLUGIN_DEFINE = { .name = "foo", ... }; */
+#ifdef __cplusplus
+#define VMSILO_PLUGIN_DEFINE                                                  \
+        extern "C" VMSILO_EXPORT const struct vmsilo_plugin vmsilo_plugin_v1; \
+        extern "C" VMSILO_EXPORT const struct vmsilo_plugin vmsilo_plugin_v1
+#else
 #define VMSILO_PLUGIN_DEFINE VMSILO_EXPORT const struct vmsilo_plugin vmsilo_plugin_v1
+#endif
 
 /* True when the host table is new enough to have `member`. */
-#define VMSILO_HOST_HAS(host, member)                                                              \
-        ((host)->size >= offsetof(struct vmsilo_host, member) + sizeof((host)->member) &&          \
+#define VMSILO_HOST_HAS(host, member)                                                     \
+        ((host)->size >= offsetof(struct vmsilo_host, member) + sizeof((host)->member) && \
          (host)->member != 0)
 
 enum vmsilo_log_level {
@@ -85,6 +91,8 @@ enum vmsilo_device_type {
 #define VMSILO_DEVICE_RO (1u << 0)        /* disk: read-only */
 #define VMSILO_DEVICE_ROOT (1u << 1)      /* disk: the root disk (root= on the cmdline) */
 #define VMSILO_DEVICE_NO_DIRECT (1u << 2) /* disk: do not bypass the host page cache */
+#define VMSILO_DEVICE_NO_PACKED (1u << 3) /* disk: split virtqueues (no packed-queue) */
+#define VMSILO_DEVICE_NO_SPARSE (1u << 4) /* disk: no discard (crosvm sparse=false) */
 
 /*
  * One device of the VM description. The backend renders it for crosvm or QEMU. Fields a
@@ -116,12 +124,12 @@ enum vmsilo_ready {
 
 /* A helper process (virtiofsd, render server, sound backend). Since: ABI 1.0. */
 struct vmsilo_helper {
-        uint32_t size;       /* sizeof(struct vmsilo_helper) as the plugin compiled it */
-        uint32_t ready;      /* enum vmsilo_ready */
-        const char *name;    /* short name for logs, unique within the plugin */
+        uint32_t size;           /* sizeof(struct vmsilo_helper) as the plugin compiled it */
+        uint32_t ready;          /* enum vmsilo_ready */
+        const char *name;        /* short name for logs, unique within the plugin */
         const char *const *argv; /* NULL-terminated; argv[0] is looked up in $PATH */
-        const char *socket;  /* for VMSILO_READY_SOCKET/FILE */
-        uint32_t timeout_ms; /* readiness timeout; 0 = 5000 */
+        const char *socket;      /* for VMSILO_READY_SOCKET/FILE */
+        uint32_t timeout_ms;     /* readiness timeout; 0 = 5000 */
 };
 
 struct vmsilo_host;
@@ -141,9 +149,9 @@ struct vmsilo_host {
 
         /* VM identity. Strings are owned by the core, valid until teardown returns. */
         const char *(*vm_name)(const struct vmsilo_host *h);
-        uint32_t (*vm_id)(const struct vmsilo_host *h); /* unique, >= 3 (the vsock CID) */
+        uint32_t (*vm_id)(const struct vmsilo_host *h);          /* unique, >= 3 (the vsock CID) */
         const char *(*runtime_dir)(const struct vmsilo_host *h); /* created by the core */
-        int (*vmm)(const struct vmsilo_host *h); /* enum vmsilo_vmm */
+        int (*vmm)(const struct vmsilo_host *h);                 /* enum vmsilo_vmm */
 
         /* VMM capabilities: 1 if the VMM binary has `flag` (e.g. "--wayland-security-context",
          * or "serial:stream-non-blocking" for a key of a flag), 0 if not, negative errno when

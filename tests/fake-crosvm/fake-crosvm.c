@@ -51,13 +51,13 @@ enum level { LV_OFF, LV_ERROR, LV_WARN, LV_INFO, LV_DEBUG, LV_TRACE };
 static const char *const level_names[] = { "OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE" };
 
 static struct {
-        int flavour;                  /* FL_UPSTREAM or FL_PATCHED */
+        int flavour; /* FL_UPSTREAM or FL_PATCHED */
         const char *argv0;
-        const char *log_path;         /* FAKE_CROSVM_LOG */
-        const char *filter;           /* --log-level, in force once log_ready */
-        bool log_ready;               /* crosvm's init_log() point has been passed */
-        bool no_timestamps;           /* patched --no-timestamps, in force once log_ready */
-        int n_fds;                    /* inherited fds > 2, collected before opening anything */
+        const char *log_path; /* FAKE_CROSVM_LOG */
+        const char *filter;   /* --log-level, in force once log_ready */
+        bool log_ready;       /* crosvm's init_log() point has been passed */
+        bool no_timestamps;   /* patched --no-timestamps, in force once log_ready */
+        int n_fds;            /* inherited fds > 2, collected before opening anything */
         int fds[MAX_FDS];
         char *fd_targets[MAX_FDS];
 } fake = { .flavour = FL_UPSTREAM, .filter = "info" };
@@ -71,8 +71,7 @@ struct buf {
         size_t cap;
 };
 
-static void buf_add(struct buf *b, const void *p, size_t n)
-{
+static void buf_add(struct buf *b, const void *p, size_t n) {
         if (b->len + n + 1 > b->cap) {
                 size_t cap = b->cap ? b->cap : 256;
 
@@ -88,14 +87,11 @@ static void buf_add(struct buf *b, const void *p, size_t n)
         b->data[b->len] = '\0';
 }
 
-static void buf_str(struct buf *b, const char *s)
-{
+static void buf_str(struct buf *b, const char *s) {
         buf_add(b, s, strlen(s));
 }
 
-__attribute__((format(printf, 2, 3)))
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
+__attribute__((format(printf, 2, 3))) static void buf_printf(struct buf *b, const char *fmt, ...) {
         char *s;
         va_list ap;
         int n;
@@ -109,9 +105,8 @@ static void buf_printf(struct buf *b, const char *fmt, ...)
         free(s);
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errsz, const char *fmt, ...)
-{
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errsz, const char *fmt,
+                                                      ...) {
         va_list ap;
 
         va_start(ap, fmt);
@@ -120,8 +115,7 @@ static int fail(char *err, size_t errsz, const char *fmt, ...)
         return -EINVAL;
 }
 
-static char *xstrndup(const char *s, size_t n)
-{
+static char *xstrndup(const char *s, size_t n) {
         char *d = strndup(s, n);
 
         if (!d)
@@ -129,8 +123,7 @@ static char *xstrndup(const char *s, size_t n)
         return d;
 }
 
-static long long now_ms(void)
-{
+static long long now_ms(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -138,8 +131,7 @@ static long long now_ms(void)
 }
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates), or 0. */
-static size_t utf8_valid_len(const unsigned char *s)
-{
+static size_t utf8_valid_len(const unsigned char *s) {
         unsigned char lo = 0x80, hi = 0xbf;
 
         if (s[0] < 0x80)
@@ -158,14 +150,14 @@ static size_t utf8_valid_len(const unsigned char *s)
                         lo = 0x90;
                 if (s[0] == 0xf4)
                         hi = 0x8f;
-                return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 &&
-                       (s[3] & 0xc0) == 0x80 ? 4 : 0;
+                return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
+                               ? 4
+                               : 0;
         }
         return 0;
 }
 
-static bool utf8_valid(const char *s)
-{
+static bool utf8_valid(const char *s) {
         const unsigned char *p = (const unsigned char *) s;
 
         while (*p) {
@@ -181,8 +173,7 @@ static bool utf8_valid(const char *s)
 /* A JSON string. Valid UTF-8 is copied as is; a byte that is not part of valid UTF-8 becomes
  * \u00XX. The writer never escapes a valid character >= 0x80, so in our records \u0080-\u00ff
  * always stand for one raw byte. */
-static void json_string(struct buf *b, const char *s)
-{
+static void json_string(struct buf *b, const char *s) {
         const unsigned char *p = (const unsigned char *) s;
 
         buf_str(b, "\"");
@@ -208,8 +199,7 @@ static void json_string(struct buf *b, const char *s)
         buf_str(b, "\"");
 }
 
-static void json_argv(struct buf *b, int argc, char **argv)
-{
+static void json_argv(struct buf *b, int argc, char **argv) {
         buf_str(b, "[");
         for (int i = 0; i < argc; i++) {
                 if (i > 0)
@@ -220,8 +210,7 @@ static void json_argv(struct buf *b, int argc, char **argv)
 }
 
 /* Rust's `{:?}` of a str: "..." with \" \\ \n \r \t and \u{..} for other controls. */
-static void rust_debug_str(struct buf *b, const char *s)
-{
+static void rust_debug_str(struct buf *b, const char *s) {
         buf_str(b, "\"");
         for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
                 if (*p == '"' || *p == '\\')
@@ -243,8 +232,7 @@ static void rust_debug_str(struct buf *b, const char *s)
 /* ------------------------------------------------------------------------------------------ */
 /* logging: crosvm's stderr lines, and the fake's own log (FAKE_CROSVM_LOG)                    */
 
-static enum level parse_level(const char *s, size_t n, bool *ok)
-{
+static enum level parse_level(const char *s, size_t n, bool *ok) {
         *ok = true;
         for (int l = LV_OFF; l <= LV_TRACE; l++)
                 if (strlen(level_names[l]) == n && strncasecmp(s, level_names[l], n) == 0)
@@ -257,8 +245,7 @@ static enum level parse_level(const char *s, size_t n, bool *ok)
 
 /* env_filter, as crosvm's --log-level: comma-separated `level`, `module` or `module=level`;
  * the directive with the longest module prefix of `module` wins; no directive at all = error. */
-static enum level filter_level(const char *filter, const char *module)
-{
+static enum level filter_level(const char *filter, const char *module) {
         enum level level = LV_OFF;
         size_t best = 0;
         bool any = false, matched = false;
@@ -304,9 +291,8 @@ static enum level filter_level(const char *filter, const char *module)
 /* One crosvm stderr log line: `[<UTC time> <LEVEL> <module>] <message>` (base/src/syslog.rs).
  * Before crosvm's init_log() every line is printed (the early logger); afterwards --log-level
  * filters them and, in the patched flavour, --no-timestamps drops the time. */
-__attribute__((format(printf, 3, 4)))
-static void crosvm_log(enum level lv, const char *module, const char *fmt, ...)
-{
+__attribute__((format(printf, 3, 4))) static void crosvm_log(enum level lv, const char *module,
+                                                             const char *fmt, ...) {
         char *msg, stamp[64], frac[16];
         struct timespec ts;
         struct tm tm;
@@ -314,6 +300,7 @@ static void crosvm_log(enum level lv, const char *module, const char *fmt, ...)
 
         if (fake.log_ready && lv > filter_level(fake.filter, module))
                 return;
+        fflush(stdout); /* Rust's stdout is line-buffered: its lines come first */
         va_start(ap, fmt);
         if (vasprintf(&msg, fmt, ap) < 0)
                 abort();
@@ -325,16 +312,14 @@ static void crosvm_log(enum level lv, const char *module, const char *fmt, ...)
                 gmtime_r(&ts.tv_sec, &tm);
                 strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
                 snprintf(frac, sizeof(frac), ".%09ld", ts.tv_nsec);
-                fprintf(stderr, "[%s%s+00:00 %-5s %s] %s\n", stamp, frac, level_names[lv],
-                        module, msg);
+                fprintf(stderr, "[%s%s+00:00 %-5s %s] %s\n", stamp, frac, level_names[lv], module,
+                        msg);
         }
         fflush(stderr);
         free(msg);
 }
 
-__attribute__((format(printf, 1, 2)))
-static void fake_log(const char *fmt, ...)
-{
+__attribute__((format(printf, 1, 2))) static void fake_log(const char *fmt, ...) {
         struct buf b = { 0 };
         char *msg;
         va_list ap;
@@ -358,14 +343,12 @@ static void fake_log(const char *fmt, ...)
 }
 
 /* The ERROR line crosvm's main() logs for a failed command, then the exit code. */
-static int crosvm_exit_error(const char *what)
-{
+static int crosvm_exit_error(const char *what) {
         crosvm_log(LV_ERROR, "crosvm", "exiting with error 1: %s", what);
         return 1;
 }
 
-static int crosvm_exit_success(void)
-{
+static int crosvm_exit_success(void) {
         crosvm_log(LV_INFO, "crosvm", "exiting with success");
         return 0;
 }
@@ -379,19 +362,19 @@ struct kv_schema;
 
 struct kv_type {
         enum kv_kind kind;
-        int bits;                               /* KV_UINT, KV_INT */
-        const char *const *variants;            /* KV_ENUM: "name|alias", NULL-terminated */
-        const struct kv_schema *schema;         /* KV_STRUCT */
-        const struct kv_type *elem;             /* KV_LIST */
-        const char *(*check)(const char *s);    /* KV_STRING: error text, or NULL if fine */
-        const char *help;                       /* value shown in --help */
+        int bits;                            /* KV_UINT, KV_INT */
+        const char *const *variants;         /* KV_ENUM: "name|alias", NULL-terminated */
+        const struct kv_schema *schema;      /* KV_STRUCT */
+        const struct kv_type *elem;          /* KV_LIST */
+        const char *(*check)(const char *s); /* KV_STRING: error text, or NULL if fine */
+        const char *help;                    /* value shown in --help */
 };
 
 enum { KVF_REQUIRED = 1 << 0 };
 
 struct kv_field {
-        const char *name;                       /* the name serde reports */
-        const char *aliases;                    /* "a|b", or NULL */
+        const char *name;    /* the name serde reports */
+        const char *aliases; /* "a|b", or NULL */
         const struct kv_type *type;
         int flags;
         int flavours;
@@ -399,8 +382,8 @@ struct kv_field {
 
 struct kv_schema {
         const char *name;
-        const struct kv_field *fields;          /* ends with { NULL } */
-        bool flatten;                           /* no omitted first key; unknown keys collected */
+        const struct kv_field *fields; /* ends with { NULL } */
+        bool flatten;                  /* no omitted first key; unknown keys collected */
 };
 
 struct kv_value {
@@ -408,17 +391,17 @@ struct kv_value {
         bool b;
         unsigned long long u;
         long long i;
-        char *s;                                /* strings, enum variants (canonical), raw text */
+        char *s; /* strings, enum variants (canonical), raw text */
 };
 
 enum content_kind { CONTENT_BOOL, CONTENT_INT, CONTENT_STRING, CONTENT_SEQ };
 
-struct kv_content {                             /* serde's Content for a flattened struct */
+struct kv_content { /* serde's Content for a flattened struct */
         char *key;
         enum content_kind kind;
         char *s;
         long long i;
-        bool u64_only;                          /* did not fit i64 */
+        bool u64_only; /* did not fit i64 */
 };
 
 struct kv_result {
@@ -440,24 +423,20 @@ static int kv_value(struct kv_parser *k, const struct kv_type *t, bool has_equal
 static int kv_struct(struct kv_parser *k, const struct kv_schema *s, bool top,
                      struct kv_result *res);
 
-static int kv_fail_at(struct kv_parser *k, const char *at, const char *what)
-{
+static int kv_fail_at(struct kv_parser *k, const char *at, const char *what) {
         return fail(k->err, k->errsz, "%s at position %zu", what, (size_t) (at - k->in));
 }
 
-static bool kv_at_sep(char c)
-{
+static bool kv_at_sep(char c) {
         return c == ',' || c == ']' || c == '\0';
 }
 
-static bool ascii_alnum(char c)
-{
+static bool ascii_alnum(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 /* any_identifier: [A-Za-z0-9_][A-Za-z0-9_-]* (a digit may come first, for "2d", "9p") */
-static size_t kv_ident_len(const char *p)
-{
+static size_t kv_ident_len(const char *p) {
         size_t n = 1;
 
         if (!ascii_alnum(p[0]) && p[0] != '_')
@@ -467,14 +446,12 @@ static size_t kv_ident_len(const char *p)
         return n;
 }
 
-static bool field_visible(const struct kv_field *f)
-{
+static bool field_visible(const struct kv_field *f) {
         return (f->flavours & fake.flavour) != 0;
 }
 
 /* Does the '|'-separated name list contain s[0..n)? */
-static bool names_contain(const char *names, const char *s, size_t n)
-{
+static bool names_contain(const char *names, const char *s, size_t n) {
         while (names && *names) {
                 const char *end = strchrnul(names, '|');
 
@@ -485,8 +462,7 @@ static bool names_contain(const char *names, const char *s, size_t n)
         return false;
 }
 
-static const struct kv_field *kv_find_field(const struct kv_schema *s, const char *name, size_t n)
-{
+static const struct kv_field *kv_find_field(const struct kv_schema *s, const char *name, size_t n) {
         for (const struct kv_field *f = s->fields; f->name; f++)
                 if (field_visible(f) && ((strlen(f->name) == n && strncmp(f->name, name, n) == 0) ||
                                          names_contain(f->aliases, name, n)))
@@ -494,22 +470,19 @@ static const struct kv_field *kv_find_field(const struct kv_schema *s, const cha
         return NULL;
 }
 
-static const struct kv_field *kv_first_field(const struct kv_schema *s)
-{
+static const struct kv_field *kv_first_field(const struct kv_schema *s) {
         for (const struct kv_field *f = s->fields; f->name; f++)
                 if (field_visible(f))
                         return f;
         return NULL;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
+static int cmp_str(const void *a, const void *b) {
         return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
 /* Append the names of one '|'-list, sorted (serde keeps a field's names in a BTreeSet). */
-static void add_sorted_names(const char **names, size_t *n, const char *first, const char *rest)
-{
+static void add_sorted_names(const char **names, size_t *n, const char *first, const char *rest) {
         size_t start = *n;
         char *copy;
 
@@ -520,14 +493,13 @@ static void add_sorted_names(const char **names, size_t *n, const char *first, c
                 if (!copy)
                         abort();
                 for (char *tok = strtok(copy, "|"); tok; tok = strtok(NULL, "|"))
-                        names[(*n)++] = tok;    /* leaked on purpose: a short-lived process */
+                        names[(*n)++] = tok; /* leaked on purpose: a short-lived process */
         }
         qsort(names + start, *n - start, sizeof(*names), cmp_str);
 }
 
 /* serde's OneOf: "`a`", "`a` or `b`", "one of `a`, `b`, `c`" */
-static void one_of(struct buf *b, const char **names, size_t n)
-{
+static void one_of(struct buf *b, const char **names, size_t n) {
         if (n == 1) {
                 buf_printf(b, "`%s`", names[0]);
                 return;
@@ -542,8 +514,7 @@ static void one_of(struct buf *b, const char **names, size_t n)
 }
 
 static int kv_unknown_field(struct kv_parser *k, const struct kv_schema *s, const char *key,
-                            size_t key_len)
-{
+                            size_t key_len) {
         const char *names[128];
         struct buf b = { 0 };
         size_t n = 0;
@@ -564,8 +535,7 @@ static int kv_unknown_field(struct kv_parser *k, const struct kv_schema *s, cons
         return r;
 }
 
-static int kv_confirm_separator(struct kv_parser *k)
-{
+static int kv_confirm_separator(struct kv_parser *k) {
         if (*k->p == ',') {
                 k->p++;
                 return 0;
@@ -577,8 +547,7 @@ static int kv_confirm_separator(struct kv_parser *k)
 
 /* any_number: optional '-', optional 0x/0o/0b, alphanumerics, then a separator (not consumed);
  * the text must then fit the destination (from_str_radix). */
-static int kv_number(struct kv_parser *k, int bits, bool is_signed, struct kv_value *out)
-{
+static int kv_number(struct kv_parser *k, int bits, bool is_signed, struct kv_value *out) {
         const char *start = k->p, *q = k->p;
         unsigned long long v = 0, limit;
         bool neg = false;
@@ -596,20 +565,23 @@ static int kv_number(struct kv_parser *k, int bits, bool is_signed, struct kv_va
         while (ascii_alnum(q[n]))
                 n++;
         if (n == 0 || !kv_at_sep(q[n]) || (neg && !is_signed))
-                return kv_fail_at(k, start, "invalid characters for number or number does not "
-                                            "fit into its destination type");
+                return kv_fail_at(k, start,
+                                  "invalid characters for number or number does not "
+                                  "fit into its destination type");
         limit = bits == 64 ? (is_signed ? (unsigned long long) INT64_MAX : UINT64_MAX)
                            : (is_signed ? (1ULL << (bits - 1)) - 1 : (1ULL << bits) - 1);
         if (neg)
                 limit++;
         for (size_t i = 0; i < n; i++) {
                 char c = (char) tolower((unsigned char) q[i]);
-                unsigned d = c >= '0' && c <= '9' ? (unsigned) (c - '0') :
-                             c >= 'a' && c <= 'z' ? (unsigned) (c - 'a' + 10) : 99;
+                unsigned d = c >= '0' && c <= '9'   ? (unsigned) (c - '0')
+                             : c >= 'a' && c <= 'z' ? (unsigned) (c - 'a' + 10)
+                                                    : 99;
 
                 if (d >= radix || v > (limit - d) / radix)
-                        return kv_fail_at(k, start, "invalid characters for number or number "
-                                                    "does not fit into its destination type");
+                        return kv_fail_at(k, start,
+                                          "invalid characters for number or number "
+                                          "does not fit into its destination type");
                 v = v * radix + d;
         }
         k->p = q + n;
@@ -622,8 +594,7 @@ static int kv_number(struct kv_parser *k, int bits, bool is_signed, struct kv_va
 
 /* any_string: "..." (escapes \" and \\ only), '...' (no escapes), or unquoted up to , [ ] and
  * without quotes; then a separator must follow. */
-static int kv_string(struct kv_parser *k, char **out)
-{
+static int kv_string(struct kv_parser *k, char **out) {
         const char *start = k->p, *q;
         struct buf b = { 0 };
 
@@ -672,8 +643,7 @@ static int kv_string(struct kv_parser *k, char **out)
 }
 
 /* A value the fake does not look into: up to the next , or ] outside brackets and quotes. */
-static int kv_raw(struct kv_parser *k, char **out)
-{
+static int kv_raw(struct kv_parser *k, char **out) {
         const char *start = k->p, *q = k->p;
         int depth = 0;
 
@@ -707,8 +677,7 @@ static int kv_raw(struct kv_parser *k, char **out)
         return 0;
 }
 
-static int kv_enum(struct kv_parser *k, const struct kv_type *t, struct kv_value *out)
-{
+static int kv_enum(struct kv_parser *k, const struct kv_type *t, struct kv_value *out) {
         size_t n = kv_ident_len(k->p);
         const char *names[64];
         struct buf b = { 0 };
@@ -735,8 +704,7 @@ static int kv_enum(struct kv_parser *k, const struct kv_type *t, struct kv_value
 }
 
 static int kv_value(struct kv_parser *k, const struct kv_type *t, bool has_equal,
-                    struct kv_value *out)
-{
+                    struct kv_value *out) {
         const char *e;
         char *s = NULL;
         int r;
@@ -818,8 +786,7 @@ static int kv_value(struct kv_parser *k, const struct kv_type *t, bool has_equal
 /* serde's deserialize_any for a key the flattened struct does not know (kept for matching the
  * untagged NetParametersMode variants). */
 static int kv_content(struct kv_parser *k, bool has_equal, const char *key, size_t key_len,
-                      struct kv_result *res)
-{
+                      struct kv_result *res) {
         struct kv_content *c;
         struct kv_parser probe;
         struct kv_value v = { 0 };
@@ -841,14 +808,14 @@ static int kv_content(struct kv_parser *k, bool has_equal, const char *key, size
                 c->kind = CONTENT_SEQ;
                 return kv_raw(k, &c->s);
         }
-        probe = (struct kv_parser) { k->in, k->p, err, sizeof(err) };
+        probe = (struct kv_parser){ k->in, k->p, err, sizeof(err) };
         if (kv_number(&probe, 64, true, &v) == 0) {
                 c->kind = CONTENT_INT;
                 c->i = v.i;
                 k->p = probe.p;
                 return 0;
         }
-        probe = (struct kv_parser) { k->in, k->p, err, sizeof(err) };
+        probe = (struct kv_parser){ k->in, k->p, err, sizeof(err) };
         if (kv_number(&probe, 64, false, &v) == 0) {
                 c->kind = CONTENT_INT;
                 c->u64_only = true;
@@ -869,8 +836,7 @@ static int kv_content(struct kv_parser *k, bool has_equal, const char *key, size
 /* deserialize_struct. The top-level struct needs no brackets; a nested one does, except that a
  * nested struct whose fields all have defaults may be given without any value. */
 static int kv_struct(struct kv_parser *k, const struct kv_schema *s, bool top,
-                     struct kv_result *res)
-{
+                     struct kv_result *res) {
         const struct kv_field *implicit = NULL, *f;
         bool seen[KV_MAX_FIELDS] = { false };
         size_t n;
@@ -948,9 +914,8 @@ static int kv_struct(struct kv_parser *k, const struct kv_schema *s, bool top,
 }
 
 /* from_key_values(): the struct, then nothing may remain. */
-static int kv_parse(const char *input, const struct kv_schema *s, struct kv_result *res,
-                    char *err, size_t errsz)
-{
+static int kv_parse(const char *input, const struct kv_schema *s, struct kv_result *res, char *err,
+                    size_t errsz) {
         struct kv_parser k = { input, input, err, errsz };
         int r;
 
@@ -963,8 +928,7 @@ static int kv_parse(const char *input, const struct kv_schema *s, struct kv_resu
         return 0;
 }
 
-static const struct kv_value *kv_get(const struct kv_result *r, const char *name)
-{
+static const struct kv_value *kv_get(const struct kv_result *r, const char *name) {
         if (!r)
                 return NULL;
         for (const struct kv_field *f = r->schema->fields; f->name; f++)
@@ -973,23 +937,20 @@ static const struct kv_value *kv_get(const struct kv_result *r, const char *name
         return NULL;
 }
 
-static bool kv_bool(const struct kv_result *r, const char *name, bool def)
-{
+static bool kv_bool(const struct kv_result *r, const char *name, bool def) {
         const struct kv_value *v = kv_get(r, name);
 
         return v ? v->b : def;
 }
 
 static unsigned long long kv_uint(const struct kv_result *r, const char *name,
-                                  unsigned long long def)
-{
+                                  unsigned long long def) {
         const struct kv_value *v = kv_get(r, name);
 
         return v ? v->u : def;
 }
 
-static const char *kv_str(const struct kv_result *r, const char *name, const char *def)
-{
+static const char *kv_str(const struct kv_result *r, const char *name, const char *def) {
         const struct kv_value *v = kv_get(r, name);
 
         return v ? v->s : def;
@@ -999,8 +960,7 @@ static const char *kv_str(const struct kv_result *r, const char *name, const cha
 /* checks of single values inside key=value strings                                            */
 
 /* u32::from_str_radix(s, 16): optional '+', at least one hex digit */
-static bool parse_hex_u32(const char *s, size_t n, uint32_t *out)
-{
+static bool parse_hex_u32(const char *s, size_t n, uint32_t *out) {
         uint64_t v = 0;
 
         if (n > 0 && s[0] == '+') {
@@ -1012,8 +972,9 @@ static bool parse_hex_u32(const char *s, size_t n, uint32_t *out)
         for (size_t i = 0; i < n; i++) {
                 if (!isxdigit((unsigned char) s[i]))
                         return false;
-                v = v * 16 + (uint64_t) (isdigit((unsigned char) s[i]) ?
-                                         s[i] - '0' : tolower((unsigned char) s[i]) - 'a' + 10);
+                v = v * 16 + (uint64_t) (isdigit((unsigned char) s[i])
+                                                 ? s[i] - '0'
+                                                 : tolower((unsigned char) s[i]) - 'a' + 10);
                 if (v > UINT32_MAX)
                         return false;
         }
@@ -1022,8 +983,7 @@ static bool parse_hex_u32(const char *s, size_t n, uint32_t *out)
 }
 
 /* resources::PciAddress::from_str: [domain:]bus:device.function, unprefixed hex */
-static const char *parse_pci(const char *s, uint32_t *bus, uint32_t *dev, uint32_t *fn)
-{
+static const char *parse_pci(const char *s, uint32_t *bus, uint32_t *dev, uint32_t *fn) {
         const char *dot = strrchr(s, '.'), *colon, *colon2;
         uint32_t domain = 0;
 
@@ -1037,8 +997,8 @@ static const char *parse_pci(const char *s, uint32_t *bus, uint32_t *dev, uint32
         if (!parse_hex_u32(colon + 1, (size_t) (dot - colon - 1), dev))
                 return "Device failed to parse as hex";
         colon2 = memrchr(s, ':', (size_t) (colon - s));
-        if (!parse_hex_u32(colon2 ? colon2 + 1 : s,
-                           (size_t) (colon - (colon2 ? colon2 + 1 : s)), bus))
+        if (!parse_hex_u32(colon2 ? colon2 + 1 : s, (size_t) (colon - (colon2 ? colon2 + 1 : s)),
+                           bus))
                 return "Bus failed to parse as hex";
         if (colon2 && memchr(s, ':', (size_t) (colon2 - s)))
                 return "Too many components in PCI address";
@@ -1055,20 +1015,17 @@ static const char *parse_pci(const char *s, uint32_t *bus, uint32_t *dev, uint32
         return NULL;
 }
 
-static const char *check_pci_address(const char *s)
-{
+static const char *check_pci_address(const char *s) {
         uint32_t bus, dev, fn;
 
         return parse_pci(s, &bus, &dev, &fn);
 }
 
-static const char *check_disk_id(const char *s)
-{
+static const char *check_disk_id(const char *s) {
         return strlen(s) > 20 ? "disk id must be 20 or fewer characters" : NULL;
 }
 
-static const char *check_snd_backend(const char *s, bool patched)
-{
+static const char *check_snd_backend(const char *s, bool patched) {
         if (strcmp(s, "null") == 0 || strcmp(s, "file") == 0)
                 return NULL;
         if (patched && strcmp(s, "pulse") == 0)
@@ -1076,19 +1033,16 @@ static const char *check_snd_backend(const char *s, bool patched)
         return "Backend is not implemented";
 }
 
-static const char *check_snd_backend_upstream(const char *s)
-{
+static const char *check_snd_backend_upstream(const char *s) {
         return check_snd_backend(s, false);
 }
 
-static const char *check_snd_backend_patched(const char *s)
-{
+static const char *check_snd_backend_patched(const char *s) {
         return check_snd_backend(s, true);
 }
 
 /* net_util::MacAddress: six ':'-separated hex octets */
-static bool valid_mac(const char *s)
-{
+static bool valid_mac(const char *s) {
         for (int i = 0; i < 6; i++) {
                 size_t n = strspn(s, "0123456789abcdefABCDEF");
 
@@ -1102,8 +1056,7 @@ static bool valid_mac(const char *s)
 }
 
 /* std::net::Ipv4Addr: four decimal octets, no leading zeros */
-static bool valid_ipv4(const char *s)
-{
+static bool valid_ipv4(const char *s) {
         for (int i = 0; i < 4; i++) {
                 size_t n = strspn(s, "0123456789");
 
@@ -1125,31 +1078,30 @@ struct occurrence;
 typedef int (*value_parser)(struct occurrence *occ, char *err, size_t errsz);
 
 struct run_option {
-        const char *name;                       /* long name, without "--" */
-        char short_name;                        /* 0: none */
+        const char *name; /* long name, without "--" */
+        char short_name;  /* 0: none */
         enum opt_kind kind;
         int flavours;
-        value_parser parse;                     /* NULL for switches */
-        const struct kv_schema *schema;         /* key=value grammar, for val_kv & co */
+        value_parser parse;             /* NULL for switches */
+        const struct kv_schema *schema; /* key=value grammar, for val_kv & co */
         const char *help;
 };
 
 struct occurrence {
         const struct run_option *opt;
-        const char *spelled;                    /* as written: "--block" or "-b" */
-        const char *value;                      /* NULL for switches */
+        const char *spelled; /* as written: "--block" or "-b" */
+        const char *value;   /* NULL for switches */
         struct kv_result *kv;
-        char *name;                             /* --wayland-sock name */
-        unsigned long long num;                 /* integer options */
+        char *name;             /* --wayland-sock name */
+        unsigned long long num; /* integer options */
         long long inum;
-        bool flag;                              /* --core-scheduling */
-        int net_mode;                           /* --net: 1 tap-name, 2 tap-fd, 3 host-ip */
+        bool flag;    /* --core-scheduling */
+        int net_mode; /* --net: 1 tap-name, 2 tap-fd, 3 host-ip */
 };
 
 /* Rust's integer FromStr: optional sign, decimal digits only. */
 static int parse_rust_int(struct occurrence *occ, int bits, bool is_signed, char *err,
-                          size_t errsz)
-{
+                          size_t errsz) {
         const char *s = occ->value;
         unsigned long long v = 0, limit;
         bool neg = false;
@@ -1173,8 +1125,9 @@ static int parse_rust_int(struct occurrence *occ, int bits, bool is_signed, char
                         return fail(err, errsz, "invalid digit found in string");
                 d = (unsigned) (*s - '0');
                 if (v > (limit - d) / 10)
-                        return fail(err, errsz, neg ? "number too small to fit in target type" :
-                                                "number too large to fit in target type");
+                        return fail(err, errsz,
+                                    neg ? "number too small to fit in target type"
+                                        : "number too large to fit in target type");
                 v = v * 10 + d;
         }
         occ->num = v;
@@ -1182,34 +1135,28 @@ static int parse_rust_int(struct occurrence *occ, int bits, bool is_signed, char
         return 0;
 }
 
-static int val_u8(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_u8(struct occurrence *occ, char *err, size_t errsz) {
         return parse_rust_int(occ, 8, false, err, errsz);
 }
 
-static int val_u16(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_u16(struct occurrence *occ, char *err, size_t errsz) {
         return parse_rust_int(occ, 16, false, err, errsz);
 }
 
-static int val_u64(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_u64(struct occurrence *occ, char *err, size_t errsz) {
         return parse_rust_int(occ, 64, false, err, errsz);
 }
 
-static int val_i32(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_i32(struct occurrence *occ, char *err, size_t errsz) {
         return parse_rust_int(occ, 32, true, err, errsz);
 }
 
-static int val_i64(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_i64(struct occurrence *occ, char *err, size_t errsz) {
         return parse_rust_int(occ, 64, true, err, errsz);
 }
 
 /* PathBuf and String never fail to parse. */
-static int val_string(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_string(struct occurrence *occ, char *err, size_t errsz) {
         (void) occ;
         (void) err;
         (void) errsz;
@@ -1217,14 +1164,12 @@ static int val_string(struct occurrence *occ, char *err, size_t errsz)
 }
 
 /* A value whose grammar the fake does not check (see run-options.h). */
-static int val_unchecked(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_unchecked(struct occurrence *occ, char *err, size_t errsz) {
         return val_string(occ, err, errsz);
 }
 
 /* bool::from_str, for --core-scheduling */
-static int val_bool(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_bool(struct occurrence *occ, char *err, size_t errsz) {
         if (strcmp(occ->value, "true") == 0 || strcmp(occ->value, "false") == 0) {
                 occ->flag = occ->value[0] == 't';
                 return 0;
@@ -1232,8 +1177,7 @@ static int val_bool(struct occurrence *occ, char *err, size_t errsz)
         return fail(err, errsz, "provided string was not `true` or `false`");
 }
 
-static int val_kv(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_kv(struct occurrence *occ, char *err, size_t errsz) {
         occ->kv = calloc(1, sizeof(*occ->kv));
         if (!occ->kv)
                 abort();
@@ -1241,8 +1185,7 @@ static int val_kv(struct occurrence *occ, char *err, size_t errsz)
 }
 
 /* SerialParameters, then validate_serial_parameters() (config.rs), still at parse time. */
-static int val_serial(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_serial(struct occurrence *occ, char *err, size_t errsz) {
         const char *hw, *pci;
         unsigned long long num;
         uint32_t bus, dev, fn;
@@ -1264,7 +1207,8 @@ static int val_serial(struct occurrence *occ, char *err, size_t errsz)
                             num);
         if (pci && strcmp(hw, "virtio-console") != 0) {
                 parse_pci(pci, &bus, &dev, &fn);
-                return fail(err, errsz, "invalid value 0000:%02x:%02x.%x: Providing serial PCI "
+                return fail(err, errsz,
+                            "invalid value 0000:%02x:%02x.%x: Providing serial PCI "
                             "address is only supported for virtio-console hardware type",
                             bus, dev, fn);
         }
@@ -1272,8 +1216,7 @@ static int val_serial(struct occurrence *occ, char *err, size_t errsz)
 }
 
 /* FixedGpuParameters: GpuParameters, then fixup_gpu_options() (gpu_config.rs). */
-static int val_gpu(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_gpu(struct occurrence *occ, char *err, size_t errsz) {
         bool w, h;
         int r;
 
@@ -1283,7 +1226,8 @@ static int val_gpu(struct occurrence *occ, char *err, size_t errsz)
         w = kv_get(occ->kv, "width") != NULL;
         h = kv_get(occ->kv, "height") != NULL;
         if (w || h)
-                crosvm_log(LV_WARN, "crosvm::crosvm::gpu_config", "'width' and 'height' in "
+                crosvm_log(LV_WARN, "crosvm::crosvm::gpu_config",
+                           "'width' and 'height' in "
                            "'--gpu' are deprecated; please use `displays=[...]`");
         if (w != h)
                 return fail(err, errsz,
@@ -1305,8 +1249,7 @@ static const struct net_key net_modes[3][3] = {
         { { "host-ip", NK_IP, true }, { "netmask", NK_IP, true }, { "mac", NK_MAC, true } },
 };
 
-static bool net_content_fits(const struct kv_content *c, const struct net_key *key)
-{
+static bool net_content_fits(const struct kv_content *c, const struct net_key *key) {
         switch (key->type) {
         case NK_STRING:
                 return c->kind == CONTENT_STRING;
@@ -1321,8 +1264,7 @@ static bool net_content_fits(const struct kv_content *c, const struct net_key *k
         return false;
 }
 
-static bool net_mode_matches(const struct kv_result *res, const struct net_key *keys)
-{
+static bool net_mode_matches(const struct kv_result *res, const struct net_key *keys) {
         bool seen[3] = { false };
 
         for (int i = 0; i < res->n_content; i++) {
@@ -1342,8 +1284,7 @@ static bool net_mode_matches(const struct kv_result *res, const struct net_key *
         return true;
 }
 
-static int val_net(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_net(struct occurrence *occ, char *err, size_t errsz) {
         int r;
 
         r = val_kv(occ, err, errsz);
@@ -1355,15 +1296,15 @@ static int val_net(struct occurrence *occ, char *err, size_t errsz)
                         return 0;
                 }
         }
-        return fail(err, errsz, "data did not match any variant of untagged enum "
-                                "NetParametersMode");
+        return fail(err, errsz,
+                    "data did not match any variant of untagged enum "
+                    "NetParametersMode");
 }
 
 static const struct kv_schema fs_kv;
 
 /* SharedDir::from_str (sys/linux/config.rs); the message is anyhow's outermost context. */
-static int val_shared_dir(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_shared_dir(struct occurrence *occ, char *err, size_t errsz) {
         char *copy = strdup(occ->value), *comp, *src, *tag;
         struct buf fs_opts = { 0 }, fs_debug = { 0 };
         struct kv_result fs = { 0 };
@@ -1459,8 +1400,7 @@ out:
 }
 
 /* devices::parse_wayland_sock: PATH[,name=NAME] */
-static int val_wayland_sock(struct occurrence *occ, char *err, size_t errsz)
-{
+static int val_wayland_sock(struct occurrence *occ, char *err, size_t errsz) {
         const char *p = strchr(occ->value, ',');
 
         occ->name = strdup("");
@@ -1472,8 +1412,8 @@ static int val_wayland_sock(struct occurrence *occ, char *err, size_t errsz)
                         return fail(err, errsz, "option must be of the form `kind=value`: %.*s",
                                     (int) (end - item), item);
                 if ((size_t) (eq - item) != 4 || strncmp(item, "name", 4) != 0)
-                        return fail(err, errsz, "unrecognized option: %.*s",
-                                    (int) (eq - item), item);
+                        return fail(err, errsz, "unrecognized option: %.*s", (int) (eq - item),
+                                    item);
                 free(occ->name);
                 occ->name = xstrndup(eq + 1, (size_t) (end - eq - 1));
                 p = *end ? end : NULL;
@@ -1483,13 +1423,11 @@ static int val_wayland_sock(struct occurrence *occ, char *err, size_t errsz)
 
 #include "run-options.h"
 
-static bool option_visible(const struct run_option *o)
-{
+static bool option_visible(const struct run_option *o) {
         return (o->flavours & fake.flavour) != 0;
 }
 
-static const struct run_option *find_run_option(const char *arg)
-{
+static const struct run_option *find_run_option(const char *arg) {
         for (const struct run_option *o = run_options; o->name; o++) {
                 if (!option_visible(o))
                         continue;
@@ -1511,8 +1449,7 @@ struct args {
 
 /* main.rs prepare_argh_args(): split "-x=v"/"--x=v" at the first '=', -h -> --help,
  * --host_ip -> --host-ip. */
-static void prepare_args(int argc, char **argv, struct args *a)
-{
+static void prepare_args(int argc, char **argv, struct args *a) {
         a->v = calloc((size_t) argc * 2 + 1, sizeof(char *));
         a->n = 0;
         if (!a->v)
@@ -1552,11 +1489,15 @@ static const struct subcommand subcommands[] = {
         { "disk", "Manage attached virtual disk devices", false },
         { "gpu", "Manage attached virtual GPU device", false },
         { "snd", "Manage attached virtual audio device", false },
-        { "make_rt", "Enables real-time vcpu priority for crosvm instances started with "
-                     "`--delay-rt`", false },
-        { "resume", "Resumes the crosvm instance. No-op if already running. When starting "
-                    "crosvm with `--restore`, this command can be used to wait until the "
-                    "restore is complete", false },
+        { "make_rt",
+          "Enables real-time vcpu priority for crosvm instances started with "
+          "`--delay-rt`",
+          false },
+        { "resume",
+          "Resumes the crosvm instance. No-op if already running. When starting "
+          "crosvm with `--restore`, this command can be used to wait until the "
+          "restore is complete",
+          false },
         { "run", "Start a new crosvm instance", true },
         { "stop", "Stops crosvm instances via their control sockets", true },
         { "suspend", "Suspends the crosvm instance", false },
@@ -1578,7 +1519,7 @@ struct toplevel {
         const char *syslog_tag;
         bool no_syslog;
         bool no_timestamps;
-        const char *sub;                        /* the subcommand word, NULL: none */
+        const char *sub; /* the subcommand word, NULL: none */
         char **sub_args;
         int n_sub_args;
         bool help;
@@ -1586,11 +1527,10 @@ struct toplevel {
 
 enum parse_result { PARSED = 0, PARSED_HELP = 1 };
 
-static int parse_toplevel(const struct args *a, struct toplevel *top, char *err, size_t errsz)
-{
+static int parse_toplevel(const struct args *a, struct toplevel *top, char *err, size_t errsz) {
         bool options_ended = false, log_level_given = false;
 
-        *top = (struct toplevel) { .log_level = "info" };
+        *top = (struct toplevel){ .log_level = "info" };
         for (int i = 0; i < a->n;) {
                 const char *arg = a->v[i++];
                 const char **slot = NULL;
@@ -1605,8 +1545,9 @@ static int parse_toplevel(const struct args *a, struct toplevel *top, char *err,
                                 continue;
                         }
                         if (top->help)
-                                return fail(err, errsz, "Trailing arguments are not allowed "
-                                                        "after `help`.");
+                                return fail(err, errsz,
+                                            "Trailing arguments are not allowed "
+                                            "after `help`.");
                         if (strcmp(arg, "--extended-status") == 0) {
                                 top->extended_status = true;
                                 continue;
@@ -1626,13 +1567,14 @@ static int parse_toplevel(const struct args *a, struct toplevel *top, char *err,
                         else
                                 return fail(err, errsz, "Unrecognized argument: %s", arg);
                         if (i >= a->n)
-                                return fail(err, errsz, "No value provided for option '%s'.",
-                                            arg);
+                                return fail(err, errsz, "No value provided for option '%s'.", arg);
                         /* --log-level has a default, but argh still allows it only once */
                         if ((slot == &top->log_level && log_level_given) ||
                             (slot == &top->syslog_tag && top->syslog_tag))
-                                return fail(err, errsz, "Error parsing option '%s' with value "
-                                            "'%s': duplicate values provided", arg, a->v[i]);
+                                return fail(err, errsz,
+                                            "Error parsing option '%s' with value "
+                                            "'%s': duplicate values provided",
+                                            arg, a->v[i]);
                         log_level_given |= slot == &top->log_level;
                         *slot = a->v[i++];
                         continue;
@@ -1668,9 +1610,7 @@ struct run_cmd {
         const char *kernel;
 };
 
-static int parse_run(char **args, int n, bool help, struct run_cmd *run, char *err,
-                     size_t errsz)
-{
+static int parse_run(char **args, int n, bool help, struct run_cmd *run, char *err, size_t errsz) {
         bool options_ended = false;
         int positionals = 0;
 
@@ -1693,17 +1633,20 @@ static int parse_run(char **args, int n, bool help, struct run_cmd *run, char *e
                                 continue;
                         }
                         if (help)
-                                return fail(err, errsz, "Trailing arguments are not allowed "
-                                                        "after `help`.");
+                                return fail(err, errsz,
+                                            "Trailing arguments are not allowed "
+                                            "after `help`.");
                         o = find_run_option(arg);
                         if (!o)
                                 return fail(err, errsz, "Unrecognized argument: %s", arg);
                         occ = &run->occ[run->n_occ];
-                        *occ = (struct occurrence) { .opt = o, .spelled = arg };
+                        *occ = (struct occurrence){ .opt = o, .spelled = arg };
                         if (o->kind != OPT_SWITCH) {
                                 if (i >= n)
-                                        return fail(err, errsz, "No value provided for option "
-                                                    "'%s'.", arg);
+                                        return fail(err, errsz,
+                                                    "No value provided for option "
+                                                    "'%s'.",
+                                                    arg);
                                 occ->value = args[i++];
                                 if (o->kind == OPT_ONCE) {
                                         for (int j = 0; j < run->n_occ; j++)
@@ -1715,8 +1658,10 @@ static int parse_run(char **args, int n, bool help, struct run_cmd *run, char *e
                                                                     arg, occ->value);
                                 }
                                 if (o->parse(occ, verr, sizeof(verr)) < 0)
-                                        return fail(err, errsz, "Error parsing option '%s' with "
-                                                    "value '%s': %s", arg, occ->value, verr);
+                                        return fail(err, errsz,
+                                                    "Error parsing option '%s' with "
+                                                    "value '%s': %s",
+                                                    arg, occ->value, verr);
                         }
                         run->n_occ++;
                         continue;
@@ -1730,8 +1675,7 @@ static int parse_run(char **args, int n, bool help, struct run_cmd *run, char *e
 
 /* stop/powerbtn VM_SOCKET */
 static int parse_socket_cmd(char **args, int n, bool help, const char **socket, char *err,
-                            size_t errsz)
-{
+                            size_t errsz) {
         bool options_ended = false;
 
         *socket = NULL;
@@ -1748,8 +1692,9 @@ static int parse_socket_cmd(char **args, int n, bool help, const char **socket, 
                                 continue;
                         }
                         if (help)
-                                return fail(err, errsz, "Trailing arguments are not allowed "
-                                                        "after `help`.");
+                                return fail(err, errsz,
+                                            "Trailing arguments are not allowed "
+                                            "after `help`.");
                         return fail(err, errsz, "Unrecognized argument: %s", arg);
                 }
                 if (*socket)
@@ -1759,21 +1704,22 @@ static int parse_socket_cmd(char **args, int n, bool help, const char **socket, 
         if (help)
                 return PARSED_HELP;
         if (!*socket)
-                return fail(err, errsz, "Required positional arguments not provided:\n"
-                                        "    VM_SOCKET");
+                return fail(err, errsz,
+                            "Required positional arguments not provided:\n"
+                            "    VM_SOCKET");
         return PARSED;
 }
 
-static int parse_no_args(char **args, int n, bool help, char *err, size_t errsz)
-{
+static int parse_no_args(char **args, int n, bool help, char *err, size_t errsz) {
         for (int i = 0; i < n; i++) {
                 if (strcmp(args[i], "--help") == 0 || strcmp(args[i], "help") == 0) {
                         help = true;
                         continue;
                 }
                 if (help && args[i][0] == '-')
-                        return fail(err, errsz, "Trailing arguments are not allowed after "
-                                                "`help`.");
+                        return fail(err, errsz,
+                                    "Trailing arguments are not allowed after "
+                                    "`help`.");
                 return fail(err, errsz, "Unrecognized argument: %s", args[i]);
         }
         return help ? PARSED_HELP : PARSED;
@@ -1782,8 +1728,7 @@ static int parse_no_args(char **args, int n, bool help, char *err, size_t errsz)
 /* ------------------------------------------------------------------------------------------ */
 /* help texts (argh's layout: names in column 2, descriptions from column 20, wrap at 80)      */
 
-static void help_entry(const char *name, const char *desc)
-{
+static void help_entry(const char *name, const char *desc) {
         struct buf line = { 0 };
         char *copy, *save = NULL;
 
@@ -1816,28 +1761,28 @@ static void help_entry(const char *name, const char *desc)
         free(line.data);
 }
 
-static void help_kv_type(struct buf *b, const struct kv_type *t)
-{
+static void help_kv_type(struct buf *b, const struct kv_type *t) {
         if (t->kind == KV_ENUM) {
                 for (const char *const *v = t->variants; *v; v++)
-                        buf_printf(b, "%s%.*s", v == t->variants ? "" : "|",
-                                   (int) strcspn(*v, "|"), *v);
+                        buf_printf(b, "%s%.*s", v == t->variants ? "" : "|", (int) strcspn(*v, "|"),
+                                   *v);
         } else {
                 buf_str(b, t->help ? t->help : "VALUE");
         }
 }
 
 /* The accepted keys of a key=value option, one a line, below its description. */
-static void help_keys(const struct run_option *o)
-{
+static void help_keys(const struct run_option *o) {
         const char *indent = "                        ";
 
         if (o->schema == &net_kv) {
                 printf("%stap-name=NAME[,mac=MAC] | tap-fd=FD[,mac=MAC] | "
-                       "host-ip=IP,netmask=MASK,mac=MAC\n", indent);
+                       "host-ip=IP,netmask=MASK,mac=MAC\n",
+                       indent);
         } else if (o->parse == val_shared_dir) {
                 printf("%sSRC_DIR:TAG[:type=p9|fs][:uid=N][:gid=N][:uidmap=MAP][:gidmap=MAP]"
-                       "[:fs-key=value...]\n", indent);
+                       "[:fs-key=value...]\n",
+                       indent);
         } else if (o->parse == val_wayland_sock) {
                 printf("%sPATH[,name=NAME]\n", indent);
         }
@@ -1859,8 +1804,7 @@ static void help_keys(const struct run_option *o)
         }
 }
 
-static void print_run_help(void)
-{
+static void print_run_help(void) {
         printf("Usage: %s run <options> KERNEL\n\n", fake.argv0);
         printf("Start a new crosvm instance\n\n");
         printf("Positional Arguments:\n");
@@ -1881,11 +1825,10 @@ static void print_run_help(void)
         help_entry("--help, help", "display usage information");
 }
 
-static void print_top_help(void)
-{
+static void print_top_help(void) {
         printf("Usage: %s [--extended-status] [--log-level <log-level>] [--syslog-tag <TAG>] "
-               "[--no-syslog]%s <command> [<args>]\n\n", fake.argv0,
-               fake.flavour == FL_PATCHED ? " [--no-timestamps]" : "");
+               "[--no-syslog]%s <command> [<args>]\n\n",
+               fake.argv0, fake.flavour == FL_PATCHED ? " [--no-timestamps]" : "");
         printf("crosvm\n\nOptions:\n");
         help_entry("--extended-status", "use extended exit status");
         help_entry("--log-level", "specify log level, eg \"off\", \"error\", \"debug,disk=off\", "
@@ -1901,8 +1844,7 @@ static void print_top_help(void)
                 help_entry(s->name, s->help);
 }
 
-static void print_socket_cmd_help(const char *sub)
-{
+static void print_socket_cmd_help(const char *sub) {
         printf("Usage: %s %s <VM_SOCKET>\n\n", fake.argv0, sub);
         for (const struct subcommand *s = subcommands; s->name; s++)
                 if (strcmp(s->name, sub) == 0)
@@ -1916,16 +1858,14 @@ static void print_socket_cmd_help(const char *sub)
 /* ------------------------------------------------------------------------------------------ */
 /* RunCommand -> Config: the checks that end in exit 1 (cmdline.rs try_from, validate_config)  */
 
-static struct occurrence *run_first(struct run_cmd *run, const char *name)
-{
+static struct occurrence *run_first(struct run_cmd *run, const char *name) {
         for (int i = 0; i < run->n_occ; i++)
                 if (strcmp(run->occ[i].opt->name, name) == 0)
                         return &run->occ[i];
         return NULL;
 }
 
-static int run_count(struct run_cmd *run, const char *name)
-{
+static int run_count(struct run_cmd *run, const char *name) {
         int n = 0;
 
         for (int i = 0; i < run->n_occ; i++)
@@ -1933,12 +1873,11 @@ static int run_count(struct run_cmd *run, const char *name)
         return n;
 }
 
-#define FOR_EACH_OCC(run, occ, optname)                                                     \
-        for (struct occurrence *occ = (run)->occ; occ < (run)->occ + (run)->n_occ; occ++)     \
+#define FOR_EACH_OCC(run, occ, optname)                                                   \
+        for (struct occurrence *occ = (run)->occ; occ < (run)->occ + (run)->n_occ; occ++) \
                 if (strcmp(occ->opt->name, optname) == 0)
 
-static int check_serials(struct run_cmd *run, char *err, size_t errsz)
-{
+static int check_serials(struct run_cmd *run, char *err, size_t errsz) {
         struct occurrence *seen[64];
         int n = 0;
 
@@ -1952,11 +1891,14 @@ static int check_serials(struct run_cmd *run, char *err, size_t errsz)
                                 return fail(err, errsz, "serial hardware %s num %llu", hw, num);
                 if (kv_bool(occ->kv, "earlycon", false)) {
                         if (strcmp(hw, "serial") != 0)
-                                return fail(err, errsz, "invalid value %s: earlycon not "
-                                            "supported for hardware", hw);
+                                return fail(err, errsz,
+                                            "invalid value %s: earlycon not "
+                                            "supported for hardware",
+                                            hw);
                         for (int j = 0; j < n; j++)
                                 if (kv_bool(seen[j]->kv, "earlycon", false))
-                                        return fail(err, errsz, "%s device %llu already set as "
+                                        return fail(err, errsz,
+                                                    "%s device %llu already set as "
                                                     "earlycon",
                                                     kv_str(seen[j]->kv, "hardware", "serial"),
                                                     kv_uint(seen[j]->kv, "num", 1));
@@ -1964,7 +1906,8 @@ static int check_serials(struct run_cmd *run, char *err, size_t errsz)
                 if (kv_bool(occ->kv, "stdin", false))
                         for (int j = 0; j < n; j++)
                                 if (kv_bool(seen[j]->kv, "stdin", false))
-                                        return fail(err, errsz, "%s device %llu already "
+                                        return fail(err, errsz,
+                                                    "%s device %llu already "
                                                     "connected to standard input",
                                                     kv_str(seen[j]->kv, "hardware", "serial"),
                                                     kv_uint(seen[j]->kv, "num", 1));
@@ -1974,29 +1917,29 @@ static int check_serials(struct run_cmd *run, char *err, size_t errsz)
         return 0;
 }
 
-static int check_disks(struct run_cmd *run, char *err, size_t errsz)
-{
+static int check_disks(struct run_cmd *run, char *err, size_t errsz) {
         int roots = 0;
 
         if (run_first(run, "root") || run_first(run, "rwroot") || run_first(run, "disk") ||
             run_first(run, "rwdisk"))
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "Deprecated disk flags such as "
+                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                           "Deprecated disk flags such as "
                            "--[rw]disk or --[rw]root are passed. Use --block instead.");
         if (run_first(run, "pmem-device") || run_first(run, "rw-pmem-device"))
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "--pmem-device and "
+                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                           "--pmem-device and "
                            "--rw-pmem-device are deprecated. Please use --pmem instead.");
         roots += run_count(run, "root") + run_count(run, "rwroot");
         FOR_EACH_OCC(run, occ, "block")
-                roots += kv_bool(occ->kv, "root", false);
+        roots += kv_bool(occ->kv, "root", false);
         FOR_EACH_OCC(run, occ, "pmem")
-                roots += kv_bool(occ->kv, "root", false);
+        roots += kv_bool(occ->kv, "root", false);
         if (roots > 1)
                 return fail(err, errsz, "only one root disk can be specified");
         return 0;
 }
 
-static int check_net(struct run_cmd *run, char *err, size_t errsz)
-{
+static int check_net(struct run_cmd *run, char *err, size_t errsz) {
         struct occurrence *cpus = run_first(run, "cpus"), *vq = run_first(run, "net-vq-pairs");
         struct occurrence *vhost_dev = run_first(run, "vhost-net-device");
         unsigned long long vcpus = cpus ? kv_uint(cpus->kv, "num-cores", 1) : 1;
@@ -2007,15 +1950,20 @@ static int check_net(struct run_cmd *run, char *err, size_t errsz)
         if (vq)
                 snprintf(vq_msg, sizeof(vq_msg), ",vq-pairs=%llu", vq->num);
         if (vhost_dev)
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "`--vhost-net-device` is "
+                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                           "`--vhost-net-device` is "
                            "deprecated; please use `--net ...,vhost-net=[device=%s]`",
                            vhost_dev->value);
         FOR_EACH_OCC(run, occ, "tap-name")
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "`--tap-name` is deprecated; "
-                           "please use `--net tap-name=%s%s%s`", occ->value, vhost_msg, vq_msg);
+        crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                   "`--tap-name` is deprecated; "
+                   "please use `--net tap-name=%s%s%s`",
+                   occ->value, vhost_msg, vq_msg);
         FOR_EACH_OCC(run, occ, "tap-fd")
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "`--tap-fd` is deprecated; "
-                           "please use `--net tap-fd=%s%s%s`", occ->value, vhost_msg, vq_msg);
+        crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                   "`--tap-fd` is deprecated; "
+                   "please use `--net tap-fd=%s%s%s`",
+                   occ->value, vhost_msg, vq_msg);
         trio = run_first(run, "host-ip") || run_first(run, "netmask") || run_first(run, "mac");
         if (trio) {
                 if (!run_first(run, "host-ip"))
@@ -2024,29 +1972,29 @@ static int check_net(struct run_cmd *run, char *err, size_t errsz)
                         return fail(err, errsz, "`netmask` missing from network config");
                 if (!run_first(run, "mac"))
                         return fail(err, errsz, "`mac` missing from network config");
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "`--host-ip`, `--netmask`, and "
+                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                           "`--host-ip`, `--netmask`, and "
                            "`--mac` are deprecated; please use `--net host-ip=%s,netmask=%s,"
-                           "mac=%s%s%s`", run_first(run, "host-ip")->value,
-                           run_first(run, "netmask")->value, run_first(run, "mac")->value,
-                           vhost_msg, vq_msg);
+                           "mac=%s%s%s`",
+                           run_first(run, "host-ip")->value, run_first(run, "netmask")->value,
+                           run_first(run, "mac")->value, vhost_msg, vq_msg);
         }
         FOR_EACH_OCC(run, occ, "net") {
                 const struct kv_value *pairs = kv_get(occ->kv, "vq-pairs");
 
                 if (pairs && pairs->u > vcpus)
-                        crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "the number of net vq "
+                        crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                                   "the number of net vq "
                                    "pairs must not exceed the vcpu count, falling back to single "
                                    "queue mode");
-                if (kv_bool(occ->kv, "mrg-rxbuf", false) &&
-                    kv_bool(occ->kv, "packed-queue", false))
+                if (kv_bool(occ->kv, "mrg-rxbuf", false) && kv_bool(occ->kv, "packed-queue", false))
                         return fail(err, errsz,
                                     "mrg_rxbuf and packed_queue together is unsupported");
         }
         return 0;
 }
 
-static int check_gpu_config(struct run_cmd *run, char *err, size_t errsz)
-{
+static int check_gpu_config(struct run_cmd *run, char *err, size_t errsz) {
         struct occurrence *gpu = run_first(run, "gpu");
         unsigned long long bar, max;
 
@@ -2061,17 +2009,16 @@ static int check_gpu_config(struct run_cmd *run, char *err, size_t errsz)
         return 0;
 }
 
-static int run_semantics(struct run_cmd *run, char *err, size_t errsz)
-{
-        static const char *const inputs[] = {
-                "single-touch", "multi-touch", "trackpad", "mouse", "keyboard", "switches",
-                "rotary", "evdev", NULL
-        };
+static int run_semantics(struct run_cmd *run, char *err, size_t errsz) {
+        static const char *const inputs[] = { "single-touch", "multi-touch", "trackpad",
+                                              "mouse",        "keyboard",    "switches",
+                                              "rotary",       "evdev",       NULL };
         struct occurrence *cid = run_first(run, "cid");
         int r;
 
         if (run_first(run, "kvm-device")) {
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "`--kvm-device <PATH>` is "
+                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                           "`--kvm-device <PATH>` is "
                            "deprecated; use `--hypervisor kvm[device=<PATH>]` instead");
                 if (run_first(run, "hypervisor"))
                         return fail(err, errsz,
@@ -2084,45 +2031,53 @@ static int run_semantics(struct run_cmd *run, char *err, size_t errsz)
         if (r < 0)
                 return r;
         FOR_EACH_OCC(run, occ, "wayland-sock")
-                for (struct occurrence *prev = run->occ; prev < occ; prev++)
-                        if (strcmp(prev->opt->name, "wayland-sock") == 0 &&
-                            strcmp(prev->name, occ->name) == 0)
-                                return fail(err, errsz, "wayland socket name already used: "
-                                            "'%s'", occ->name);
+        for (struct occurrence *prev = run->occ; prev < occ; prev++)
+                if (strcmp(prev->opt->name, "wayland-sock") == 0 &&
+                    strcmp(prev->name, occ->name) == 0)
+                        return fail(err, errsz,
+                                    "wayland socket name already used: "
+                                    "'%s'",
+                                    occ->name);
         if (run_first(run, "suspended") && run_first(run, "suspended-vcpus"))
-                return fail(err, errsz,
-                            "cannot specify both --suspended and --suspended-vcpus");
+                return fail(err, errsz, "cannot specify both --suspended and --suspended-vcpus");
         if (cid && run_first(run, "vsock"))
-                return fail(err, errsz, "`cid` and `vsock` cannot be specified together. Use "
-                                        "`vsock` only.");
+                return fail(err, errsz,
+                            "`cid` and `vsock` cannot be specified together. Use "
+                            "`vsock` only.");
         if (cid && run_first(run, "vhost-vsock-device") && run_first(run, "vhost-vsock-fd"))
-                return fail(err, errsz, "Only one of vhost-vsock-device vhost-vsock-fd has to "
-                                        "be specified");
+                return fail(err, errsz,
+                            "Only one of vhost-vsock-device vhost-vsock-fd has to "
+                            "be specified");
         for (const char *const *in = inputs; *in; in++)
                 if (run_first(run, *in))
-                        crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "`--%s` is deprecated; "
-                                   "please use `--input %s[...]`", *in, *in);
+                        crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                                   "`--%s` is deprecated; "
+                                   "please use `--input %s[...]`",
+                                   *in, *in);
         if (run_first(run, "split-irqchip")) {
                 if (run_first(run, "irqchip"))
                         return fail(err, errsz,
                                     "cannot use `--irqchip` and `--split-irqchip` together");
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "`--split-irqchip` is "
+                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                           "`--split-irqchip` is "
                            "deprecated; please use `--irqchip=split`");
         }
         if (run_count(run, "gpu") > 1)
                 return fail(err, errsz, "at most one GPU device can currently be created");
         if (run_first(run, "gpu-display"))
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "'--gpu-display' is deprecated; "
+                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                           "'--gpu-display' is deprecated; "
                            "please use `--gpu displays=[...]`");
         r = check_net(run, err, errsz);
         if (r < 0)
                 return r;
         if (run_first(run, "pci-start"))
-                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline", "`--pci-start` is deprecated; "
-                           "use `--pci mem=[start=%s]", run_first(run, "pci-start")->value);
+                crosvm_log(LV_WARN, "crosvm::crosvm::cmdline",
+                           "`--pci-start` is deprecated; "
+                           "use `--pci mem=[start=%s]",
+                           run_first(run, "pci-start")->value);
         if (run_first(run, "unmap-guest-memory-on-fork") && !run_first(run, "disable-sandbox"))
-                return fail(err, errsz,
-                            "--unmap-guest-memory-on-fork requires --disable-sandbox");
+                return fail(err, errsz, "--unmap-guest-memory-on-fork requires --disable-sandbox");
 
         /* validate_config() */
         if (!run->kernel && !run_first(run, "bios"))
@@ -2140,8 +2095,7 @@ static int run_semantics(struct run_cmd *run, char *err, size_t errsz)
 /* ------------------------------------------------------------------------------------------ */
 /* records: FAKE_CROSVM_RECORD (argv, JSON lines) and FAKE_CROSVM_RECORD_FDS                   */
 
-static void collect_inherited_fds(void)
-{
+static void collect_inherited_fds(void) {
         DIR *d = opendir("/proc/self/fd");
         struct dirent *de;
         int self;
@@ -2179,8 +2133,7 @@ static void collect_inherited_fds(void)
                 }
 }
 
-static int append_line(const char *path, const struct buf *line)
-{
+static int append_line(const char *path, const struct buf *line) {
         int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         ssize_t n;
 
@@ -2192,8 +2145,7 @@ static int append_line(const char *path, const struct buf *line)
         return n == (ssize_t) line->len ? 0 : -EIO;
 }
 
-static int record_invocation(int argc, char **argv)
-{
+static int record_invocation(int argc, char **argv) {
         const char *path = getenv("FAKE_CROSVM_RECORD");
         const char *fds_path = getenv("FAKE_CROSVM_RECORD_FDS");
         struct buf line = { 0 };
@@ -2204,8 +2156,10 @@ static int record_invocation(int argc, char **argv)
                 buf_str(&line, "\n");
                 r = append_line(path, &line);
                 if (r < 0) {
-                        fprintf(stderr, "fake-crosvm: cannot append to FAKE_CROSVM_RECORD '%s': "
-                                "%s\n", path, strerror(-r));
+                        fprintf(stderr,
+                                "fake-crosvm: cannot append to FAKE_CROSVM_RECORD '%s': "
+                                "%s\n",
+                                path, strerror(-r));
                         goto out;
                 }
         }
@@ -2219,8 +2173,10 @@ static int record_invocation(int argc, char **argv)
                 buf_str(&line, "}\n");
                 r = append_line(fds_path, &line);
                 if (r < 0)
-                        fprintf(stderr, "fake-crosvm: cannot append to FAKE_CROSVM_RECORD_FDS "
-                                "'%s': %s\n", fds_path, strerror(-r));
+                        fprintf(stderr,
+                                "fake-crosvm: cannot append to FAKE_CROSVM_RECORD_FDS "
+                                "'%s': %s\n",
+                                fds_path, strerror(-r));
         }
 out:
         free(line.data);
@@ -2232,17 +2188,16 @@ out:
 
 struct vm {
         int listen_fd;
-        char *unlink_path;                      /* the socket we bound, removed on exit */
+        char *unlink_path; /* the socket we bound, removed on exit */
         int serial_fds[16];
         int n_serial;
         int sig_fd;
         int conns[64];
         int n_conns;
-        long long powerbtn_deadline;            /* now_ms() value, or -1 */
+        long long powerbtn_deadline; /* now_ms() value, or -1 */
 };
 
-static void vm_cleanup(struct vm *vm)
-{
+static void vm_cleanup(struct vm *vm) {
         if (vm->unlink_path)
                 unlink(vm->unlink_path);
         for (int i = 0; i < vm->n_conns; i++)
@@ -2252,8 +2207,7 @@ static void vm_cleanup(struct vm *vm)
 }
 
 /* anyhow's `{:?}`: the context, then the cause. */
-static int vm_runtime_error(struct vm *vm, const char *context, int errnum)
-{
+static int vm_runtime_error(struct vm *vm, const char *context, int errnum) {
         char msg[PATH_MAX + 256];
 
         snprintf(msg, sizeof(msg), "%s\n\nCaused by:\n    %s (os error %d)", context,
@@ -2263,8 +2217,7 @@ static int vm_runtime_error(struct vm *vm, const char *context, int errnum)
         return crosvm_exit_error(msg);
 }
 
-static int vm_open_serials(struct run_cmd *run, struct vm *vm)
-{
+static int vm_open_serials(struct run_cmd *run, struct vm *vm) {
         static const char booted[] = "fake-crosvm: booted\n";
 
         FOR_EACH_OCC(run, occ, "serial") {
@@ -2275,8 +2228,10 @@ static int vm_open_serials(struct run_cmd *run, struct vm *vm)
 
                 if (strcmp(type, "unix-stream") == 0) {
                         if (!path)
-                                return vm_runtime_error(vm, "Serial device type file requires "
-                                                        "a path", EINVAL);
+                                return vm_runtime_error(vm,
+                                                        "Serial device type file requires "
+                                                        "a path",
+                                                        EINVAL);
                         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
                         strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
                         if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
@@ -2288,8 +2243,10 @@ static int vm_open_serials(struct run_cmd *run, struct vm *vm)
                         }
                 } else if (strcmp(type, "file") == 0) {
                         if (!path)
-                                return vm_runtime_error(vm, "Serial device type file requires "
-                                                        "a path", EINVAL);
+                                return vm_runtime_error(vm,
+                                                        "Serial device type file requires "
+                                                        "a path",
+                                                        EINVAL);
                         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
                         if (fd < 0) {
                                 char ctx[PATH_MAX + 64];
@@ -2311,8 +2268,7 @@ static int vm_open_serials(struct run_cmd *run, struct vm *vm)
         return 0;
 }
 
-static int vm_open_control(struct run_cmd *run, struct vm *vm)
-{
+static int vm_open_control(struct run_cmd *run, struct vm *vm) {
         struct occurrence *sock = run_first(run, "socket");
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         char path[PATH_MAX];
@@ -2361,8 +2317,7 @@ static int vm_open_control(struct run_cmd *run, struct vm *vm)
 /* One control request. The wire format is crosvm's: a JSON-serialized VmRequest in one
  * seqpacket ("\"Exit\"", "\"Powerbtn\""), answered by a VmResponse ("\"Ok\""). For convenience
  * the plain words `exit` and `powerbtn` are accepted too, answered by `ok`. */
-static bool vm_handle_request(struct vm *vm, int conn, const char *msg, size_t len)
-{
+static bool vm_handle_request(struct vm *vm, int conn, const char *msg, size_t len) {
         bool json = len > 0 && msg[0] == '"';
         const char *ok = json ? "\"Ok\"" : "ok";
         const char *reply = ok;
@@ -2394,8 +2349,7 @@ static bool vm_handle_request(struct vm *vm, int conn, const char *msg, size_t l
         return exit_now;
 }
 
-static int vm_loop(struct vm *vm)
-{
+static int vm_loop(struct vm *vm) {
         sigset_t mask;
 
         sigemptyset(&mask);
@@ -2410,10 +2364,10 @@ static int vm_loop(struct vm *vm)
                 struct pollfd pfd[2 + 64];
                 int n = 0, timeout = -1;
 
-                pfd[n++] = (struct pollfd) { .fd = vm->sig_fd, .events = POLLIN };
-                pfd[n++] = (struct pollfd) { .fd = vm->listen_fd, .events = POLLIN };
+                pfd[n++] = (struct pollfd){ .fd = vm->sig_fd, .events = POLLIN };
+                pfd[n++] = (struct pollfd){ .fd = vm->listen_fd, .events = POLLIN };
                 for (int i = 0; i < vm->n_conns; i++)
-                        pfd[n++] = (struct pollfd) { .fd = vm->conns[i], .events = POLLIN };
+                        pfd[n++] = (struct pollfd){ .fd = vm->conns[i], .events = POLLIN };
                 if (vm->powerbtn_deadline >= 0) {
                         long long left = vm->powerbtn_deadline - now_ms();
 
@@ -2466,8 +2420,7 @@ static int vm_loop(struct vm *vm)
         }
 }
 
-static int vm_run(struct run_cmd *run)
-{
+static int vm_run(struct run_cmd *run) {
         struct vm vm = { .listen_fd = -1, .sig_fd = -1 };
         int r;
 
@@ -2483,8 +2436,7 @@ static int vm_run(struct run_cmd *run)
 /* ------------------------------------------------------------------------------------------ */
 /* crosvm stop / powerbtn VM_SOCKET                                                             */
 
-static int control_client(const char *sub, const char *socket_path, const char *request)
-{
+static int control_client(const char *sub, const char *socket_path, const char *request) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct buf where = { 0 }, failed = { 0 };
         char reply[4096];
@@ -2506,16 +2458,18 @@ static int control_client(const char *sub, const char *socket_path, const char *
                 goto connect_failed;
         }
         if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0) {
-                crosvm_log(LV_ERROR, "vm_control::sys::linux", "failed to send request to %s: "
-                           "failed to send packet: %s (os error %d)", where.data,
-                           strerror(errno), errno);
+                crosvm_log(LV_ERROR, "vm_control::sys::linux",
+                           "failed to send request to %s: "
+                           "failed to send packet: %s (os error %d)",
+                           where.data, strerror(errno), errno);
                 goto failed;
         }
         n = recv(fd, reply, sizeof(reply) - 1, 0);
         if (n <= 0) {
-                crosvm_log(LV_ERROR, "vm_control::sys::linux", "failed to recv response from "
-                           "%s: %s", where.data, n == 0 ? "tube was disconnected" :
-                           strerror(errno));
+                crosvm_log(LV_ERROR, "vm_control::sys::linux",
+                           "failed to recv response from "
+                           "%s: %s",
+                           where.data, n == 0 ? "tube was disconnected" : strerror(errno));
                 goto failed;
         }
         reply[n] = '\0';
@@ -2531,8 +2485,10 @@ static int control_client(const char *sub, const char *socket_path, const char *
         return crosvm_exit_success();
 
 connect_failed:
-        crosvm_log(LV_ERROR, "vm_control::sys::linux", "failed to connect to %s: %s (os error "
-                   "%d)", where.data, strerror(e), e);
+        crosvm_log(LV_ERROR, "vm_control::sys::linux",
+                   "failed to connect to %s: %s (os error "
+                   "%d)",
+                   where.data, strerror(e), e);
 failed:
         fake_log("%s: '%s' failed, exit 1", sub, socket_path);
         if (fd >= 0)
@@ -2543,16 +2499,14 @@ failed:
 /* ------------------------------------------------------------------------------------------ */
 /* main                                                                                         */
 
-static int arg_parsing_failed(const char *msg)
-{
+static int arg_parsing_failed(const char *msg) {
         crosvm_log(LV_ERROR, "crosvm", "arg parsing failed: %s", msg);
         crosvm_log(LV_INFO, "crosvm", "invalid argument");
         fake_log("rejected, exit 35: %s", msg);
         return EXIT_INVALID_ARGS;
 }
 
-static int read_env(void)
-{
+static int read_env(void) {
         const char *fl = getenv("FAKE_CROSVM_FLAVOUR");
 
         fake.log_path = getenv("FAKE_CROSVM_LOG");
@@ -2563,8 +2517,10 @@ static int read_env(void)
         } else if (strcmp(fl, "patched") == 0) {
                 fake.flavour = FL_PATCHED;
         } else {
-                fprintf(stderr, "fake-crosvm: FAKE_CROSVM_FLAVOUR must be 'upstream' or "
-                        "'patched', not '%s'\n", fl);
+                fprintf(stderr,
+                        "fake-crosvm: FAKE_CROSVM_FLAVOUR must be 'upstream' or "
+                        "'patched', not '%s'\n",
+                        fl);
                 return -EINVAL;
         }
         return 0;
@@ -2572,8 +2528,7 @@ static int read_env(void)
 
 /* Rust's std::env::args() panics on an argument that is not valid Unicode; crosvm's panic hook
  * logs the panic and aborts. */
-static void panic_on_invalid_unicode(int argc, char **argv)
-{
+static void panic_on_invalid_unicode(int argc, char **argv) {
         for (int i = 1; i < argc; i++) {
                 struct buf b = { 0 };
 
@@ -2581,15 +2536,16 @@ static void panic_on_invalid_unicode(int argc, char **argv)
                         continue;
                 json_argv(&b, argc, argv);
                 fake_log("argument %d is not valid UTF-8, crosvm would panic: %s", i, b.data);
-                crosvm_log(LV_ERROR, "crosvm", "thread 'main' panicked at library/std/src/env.rs:"
+                crosvm_log(LV_ERROR, "crosvm",
+                           "thread 'main' panicked at library/std/src/env.rs:"
                            " called `Result::unwrap()` on an `Err` value: argument %d is not "
-                           "valid Unicode", i);
+                           "valid Unicode",
+                           i);
                 abort();
         }
 }
 
-static int exit_code_from_env(int *code)
-{
+static int exit_code_from_env(int *code) {
         const char *s = getenv("FAKE_CROSVM_EXIT");
         char *end;
         long v;
@@ -2606,8 +2562,7 @@ static int exit_code_from_env(int *code)
         return 1;
 }
 
-static int cmd_run(int argc, char **argv, struct toplevel *top)
-{
+static int cmd_run(int argc, char **argv, struct toplevel *top) {
         struct run_cmd run = { 0 };
         struct occurrence *tag;
         char err[ERR_MAX];
@@ -2624,8 +2579,10 @@ static int cmd_run(int argc, char **argv, struct toplevel *top)
         }
         tag = run_first(&run, "syslog-tag");
         if (tag)
-                crosvm_log(LV_WARN, "crosvm", "`crosvm run --syslog-tag` is deprecated; please "
-                           "use `crosvm --syslog-tag=\"%s\" run` instead", tag->value);
+                crosvm_log(LV_WARN, "crosvm",
+                           "`crosvm run --syslog-tag` is deprecated; please "
+                           "use `crosvm --syslog-tag=\"%s\" run` instead",
+                           tag->value);
         r = run_semantics(&run, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "%s\n", err);
@@ -2652,15 +2609,16 @@ static int cmd_run(int argc, char **argv, struct toplevel *top)
                 fake_log("exit %d: FAKE_CROSVM_EXIT", code);
                 if (code == 0)
                         return crosvm_exit_success();
-                crosvm_log(LV_ERROR, "crosvm", "exiting with error %d: fake-crosvm: "
-                           "FAKE_CROSVM_EXIT=%d", code, code);
+                crosvm_log(LV_ERROR, "crosvm",
+                           "exiting with error %d: fake-crosvm: "
+                           "FAKE_CROSVM_EXIT=%d",
+                           code, code);
                 return code;
         }
         return vm_run(&run);
 }
 
-static int cmd_socket(int argc, char **argv, struct toplevel *top, const char *request)
-{
+static int cmd_socket(int argc, char **argv, struct toplevel *top, const char *request) {
         const char *socket_path;
         char err[ERR_MAX];
         int r;
@@ -2679,8 +2637,7 @@ static int cmd_socket(int argc, char **argv, struct toplevel *top, const char *r
         return control_client(top->sub, socket_path, request);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
         struct toplevel top;
         struct args args;
         char err[ERR_MAX];
@@ -2718,15 +2675,18 @@ int main(int argc, char **argv)
                         return arg_parsing_failed(err);
                 if (r == PARSED_HELP)
                         printf("Usage: %s version\n\nShow package version.\n\nOptions:\n"
-                               "  --help, help      display usage information\n", fake.argv0);
+                               "  --help, help      display usage information\n",
+                               fake.argv0);
                 else
                         printf("crosvm %s\n", CROSVM_VERSION);
                 fake.log_ready = true;
                 fake_log("version");
                 return crosvm_exit_success();
         }
-        fprintf(stderr, "fake-crosvm: the crosvm subcommand '%s' is not implemented by this "
-                "fake\n", top.sub);
+        fprintf(stderr,
+                "fake-crosvm: the crosvm subcommand '%s' is not implemented by this "
+                "fake\n",
+                top.sub);
         fake_log("unimplemented subcommand '%s', exit 1", top.sub);
         return 1;
 }

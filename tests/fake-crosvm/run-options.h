@@ -23,15 +23,15 @@ static const struct kv_type t_string = { .kind = KV_STRING, .help = "STRING" };
 static const struct kv_type t_path = { .kind = KV_STRING, .help = "PATH" };
 /* not checked further by the fake: CPU sets, display modes, PCM device configs */
 static const struct kv_type t_raw = { .kind = KV_RAW, .help = "[...]" };
-static const struct kv_type t_pci_address = {
-        .kind = KV_STRING, .check = check_pci_address, .help = "[DOMAIN:]BUS:DEV.FN"
-};
+static const struct kv_type t_pci_address = { .kind = KV_STRING,
+                                              .check = check_pci_address,
+                                              .help = "[DOMAIN:]BUS:DEV.FN" };
 static const struct kv_type t_disk_id = { .kind = KV_STRING, .check = check_disk_id, .help = "ID" };
 static const struct kv_type t_u16_list = { .kind = KV_LIST, .elem = &t_u16, .help = "[N,...]" };
 static const struct kv_type t_u32_list = { .kind = KV_LIST, .elem = &t_u32, .help = "[N,...]" };
 static const struct kv_type t_raw_list = { .kind = KV_LIST, .elem = &t_raw, .help = "[...]" };
 
-static const char *const v_executor[] = { "epoll", "uring", NULL };
+static const char *const v_executor[] = { "uring", "epoll", NULL };
 static const struct kv_type t_executor = { .kind = KV_ENUM, .variants = v_executor };
 
 /* ---- -b/--block and the deprecated -d/--disk, --rwdisk, -r/--root, --rwroot (§4.6) ---- */
@@ -84,16 +84,12 @@ static const struct kv_field cpus_fields[] = {
 static const struct kv_schema cpus_kv = { "CpuOptions", cpus_fields, false };
 
 /* ---- --serial (§4.13); `stream-non-blocking` only in the patched fork ---- */
-static const char *const v_serial_type[] = {
-        "file", "stdout", "sink", "syslog", "unix", "unix-stream", NULL
-};
+static const char *const v_serial_type[] = { "file", "stdout",      "sink", "syslog",
+                                             "unix", "unix-stream", NULL };
 static const struct kv_type t_serial_type = { .kind = KV_ENUM, .variants = v_serial_type };
-static const char *const v_serial_hardware[] = {
-        "serial", "virtio-console|legacy-virtio-console", "debugcon", NULL
-};
-static const struct kv_type t_serial_hardware = {
-        .kind = KV_ENUM, .variants = v_serial_hardware
-};
+static const char *const v_serial_hardware[] = { "serial", "virtio-console|legacy-virtio-console",
+                                                 "debugcon", NULL };
+static const struct kv_type t_serial_hardware = { .kind = KV_ENUM, .variants = v_serial_hardware };
 static const struct kv_field serial_fields[] = {
         { "type", NULL, &t_serial_type, 0, FL_ALL },
         { "hardware", NULL, &t_serial_hardware, 0, FL_ALL },
@@ -118,9 +114,9 @@ static const struct kv_schema serial_kv = { "SerialParameters", serial_fields, f
  * The mode keys (tap-name, tap-fd, host-ip, netmask, mac) are not fields of NetParameters: they
  * are collected and matched against the three NetParametersMode variants (see val_net). */
 static const struct kv_schema vhost_net_kv;
-static const struct kv_type t_vhost_net = {
-        .kind = KV_STRUCT, .schema = &vhost_net_kv, .help = "[device=PATH]"
-};
+static const struct kv_type t_vhost_net = { .kind = KV_STRUCT,
+                                            .schema = &vhost_net_kv,
+                                            .help = "[device=PATH]" };
 static const struct kv_field vhost_net_fields[] = {
         { "device", NULL, &t_path, 0, FL_ALL },
         { NULL, NULL, NULL, 0, 0 },
@@ -137,11 +133,29 @@ static const struct kv_field net_fields[] = {
 static const struct kv_schema net_kv = { "NetParameters", net_fields, true };
 
 /* ---- --vhost-user (§4.8) ---- */
-static const char *const v_device_type[] = {
-        "net", "block", "console", "rng", "balloon", "scsi", "9p", "gpu", "input", "vsock",
-        "iommu", "sound", "fs", "pmem", "mac80211-hwsim", "video-encoder", "video-decoder",
-        "scmi", "wl", "tpm", "pvclock", "media", NULL
-};
+static const char *const v_device_type[] = { "net",
+                                             "block",
+                                             "console",
+                                             "rng",
+                                             "balloon",
+                                             "scsi",
+                                             "9p",
+                                             "gpu",
+                                             "input",
+                                             "vsock",
+                                             "iommu",
+                                             "sound",
+                                             "fs",
+                                             "pmem",
+                                             "mac80211-hwsim",
+                                             "video-encoder",
+                                             "video-decoder",
+                                             "scmi",
+                                             "wl",
+                                             "tpm",
+                                             "pvclock",
+                                             "media",
+                                             NULL };
 static const struct kv_type t_device_type = { .kind = KV_ENUM, .variants = v_device_type };
 static const struct kv_field vhost_user_fields[] = {
         { "type", NULL, &t_device_type, KVF_REQUIRED, FL_ALL },
@@ -150,9 +164,8 @@ static const struct kv_field vhost_user_fields[] = {
         { "pci-address", NULL, &t_pci_address, 0, FL_ALL },
         { NULL, NULL, NULL, 0, 0 },
 };
-static const struct kv_schema vhost_user_kv = {
-        "VhostUserFrontendOption", vhost_user_fields, false
-};
+static const struct kv_schema vhost_user_kv = { "VhostUserFrontendOption", vhost_user_fields,
+                                                false };
 
 /* ---- --vfio (§4.9) ---- */
 static const char *const v_iommu[] = { "off", "viommu", "coiommu", "pkvm-iommu", NULL };
@@ -170,9 +183,8 @@ static const struct kv_schema vfio_kv = { "VfioOption", vfio_fields, false };
 static const char *const v_gpu_mode[] = { "2d|2D", "virglrenderer|3D|3d", "gfxstream", NULL };
 static const struct kv_type t_gpu_mode = { .kind = KV_ENUM, .variants = v_gpu_mode };
 static const char *const v_audio_device_mode[] = { "per-surface", "one-global", NULL };
-static const struct kv_type t_audio_device_mode = {
-        .kind = KV_ENUM, .variants = v_audio_device_mode
-};
+static const struct kv_type t_audio_device_mode = { .kind = KV_ENUM,
+                                                    .variants = v_audio_device_mode };
 static const char *const v_wsi[] = { "vulkan|vk", NULL };
 static const struct kv_type t_wsi = { .kind = KV_ENUM, .variants = v_wsi };
 static const struct kv_field display_fields[] = {
@@ -184,9 +196,9 @@ static const struct kv_field display_fields[] = {
 };
 static const struct kv_schema display_kv = { "DisplayParameters", display_fields, false };
 static const struct kv_type t_display = { .kind = KV_STRUCT, .schema = &display_kv };
-static const struct kv_type t_display_list = {
-        .kind = KV_LIST, .elem = &t_display, .help = "[[mode=windowed[W,H],...],...]"
-};
+static const struct kv_type t_display_list = { .kind = KV_LIST,
+                                               .elem = &t_display,
+                                               .help = "[[mode=windowed[W,H],...],...]" };
 static const struct kv_field gpu_fields[] = {
         { "backend", NULL, &t_gpu_mode, 0, FL_ALL },
         { "max-num-displays", NULL, &t_u32, 0, FL_ALL },
@@ -227,17 +239,16 @@ static const struct kv_field render_server_fields[] = {
         { "ld-preload-path", NULL, &t_string, 0, FL_ALL },
         { NULL, NULL, NULL, 0, 0 },
 };
-static const struct kv_schema render_server_kv = {
-        "GpuRenderServerParameters", render_server_fields, false
-};
+static const struct kv_schema render_server_kv = { "GpuRenderServerParameters",
+                                                   render_server_fields, false };
 
 /* ---- --virtio-snd (§4.12): snake_case keys; the patched fork adds backend=pulse ---- */
-static const struct kv_type t_snd_backend_upstream = {
-        .kind = KV_STRING, .check = check_snd_backend_upstream, .help = "null|file"
-};
-static const struct kv_type t_snd_backend_patched = {
-        .kind = KV_STRING, .check = check_snd_backend_patched, .help = "null|file|pulse"
-};
+static const struct kv_type t_snd_backend_upstream = { .kind = KV_STRING,
+                                                       .check = check_snd_backend_upstream,
+                                                       .help = "null|file" };
+static const struct kv_type t_snd_backend_patched = { .kind = KV_STRING,
+                                                      .check = check_snd_backend_patched,
+                                                      .help = "null|file|pulse" };
 static const struct kv_field snd_fields[] = {
         { "capture", NULL, &t_bool, 0, FL_ALL },
         { "num_output_devices", NULL, &t_u32, 0, FL_ALL },
@@ -275,9 +286,8 @@ static const struct kv_field wl_security_fields[] = {
         { "app_id", NULL, &t_string, 0, FL_PATCHED },
         { NULL, NULL, NULL, 0, 0 },
 };
-static const struct kv_schema wl_security_kv = {
-        "WaylandSecurityContext", wl_security_fields, false
-};
+static const struct kv_schema wl_security_kv = { "WaylandSecurityContext", wl_security_fields,
+                                                 false };
 
 /* ---- virtio-fs options after `type=fs` in --shared-dir (§4.22), snake_case ---- */
 static const char *const v_cache_policy[] = { "never", "auto", "always", NULL };
@@ -314,10 +324,8 @@ static const struct kv_schema fs_kv = { "Config", fs_fields, false };
         { name, short_name, OPT_##kind, FL_PATCHED, parse, schema, help }
 
 static const struct run_option run_options[] = {
-        OPT("acpi-table", 0, REPEAT, val_string, NULL,
-            "path to user provided ACPI table"),
-        OPT("android-fstab", 0, ONCE, val_string, NULL,
-            "path to Android fstab"),
+        OPT("acpi-table", 0, REPEAT, val_string, NULL, "path to user provided ACPI table"),
+        OPT("android-fstab", 0, ONCE, val_string, NULL, "path to Android fstab"),
         OPT("async-executor", 0, ONCE, val_unchecked, NULL,
             "configure async executor backend; \"uring\" or \"epoll\" on Linux, \"handle\" or "
             "\"overlapped\" on Windows. If this option is omitted on Linux, \"epoll\" is used by "
@@ -325,18 +333,15 @@ static const struct run_option run_options[] = {
         OPT("balloon-bias-mib", 0, ONCE, val_i64, NULL,
             "amount to bias balance of memory between host and guest as the balloon inflates, in "
             "mib."),
-        OPT("balloon-control", 0, ONCE, val_string, NULL,
-            "path for balloon controller socket."),
-        OPT("balloon-page-reporting", 0, SWITCH, NULL, NULL,
-            "enable page reporting in balloon."),
+        OPT("balloon-control", 0, ONCE, val_string, NULL, "path for balloon controller socket."),
+        OPT("balloon-page-reporting", 0, SWITCH, NULL, NULL, "enable page reporting in balloon."),
         OPT("balloon-ws-num-bins", 0, ONCE, val_u8, NULL,
             "set number of WS bins to use (default = 4)."),
         OPT("balloon-ws-reporting", 0, SWITCH, NULL, NULL,
             "enable working set reporting in balloon."),
         OPT("battery", 0, ONCE, val_unchecked, NULL,
             "comma separated key=value pairs for setting up battery device Possible key values:"),
-        OPT("bios", 0, ONCE, val_string, NULL,
-            "path to BIOS/firmware ROM"),
+        OPT("bios", 0, ONCE, val_string, NULL, "path to BIOS/firmware ROM"),
         OPT("block", 'b', REPEAT, val_kv, &disk_kv,
             "parameters for setting up a block device. Valid keys:"),
         OPT("boost-uclamp", 0, SWITCH, NULL, NULL,
@@ -365,8 +370,7 @@ static const struct run_option run_options[] = {
         OPT("cpu-cluster", 0, REPEAT, val_unchecked, NULL,
             "(DEPRECATED): Use \"--cpu clusters=[...]\". group the given CPUs into a cluster "
             "(default: no clusters)"),
-        OPT("cpus", 'c', ONCE, val_kv, &cpus_kv,
-            "cpu parameters. Possible key values:"),
+        OPT("cpus", 'c', ONCE, val_kv, &cpus_kv, "cpu parameters. Possible key values:"),
         OPT("delay-rt", 0, SWITCH, NULL, NULL,
             "don't set VCPUs real-time until make-rt command is run"),
         OPT("device-tree-overlay", 0, REPEAT, val_unchecked, NULL,
@@ -374,8 +378,7 @@ static const struct run_option run_options[] = {
             "tree Parameters:"),
         OPT("disable-sandbox", 0, SWITCH, NULL, NULL,
             "run all devices in one, non-sandboxed process"),
-        OPT("disable-virtio-intx", 0, SWITCH, NULL, NULL,
-            "disable INTx in virtio devices"),
+        OPT("disable-virtio-intx", 0, SWITCH, NULL, NULL, "disable INTx in virtio devices"),
         OPT("disk", 'd', REPEAT, val_kv, &disk_kv,
             "(DEPRECATED): Use --block. path to a disk image followed by optional "
             "comma-separated options. Valid keys:"),
@@ -393,13 +396,11 @@ static const struct run_option run_options[] = {
             "configuration files containing such information as bootorder and the memory "
             "location of rsdp. If --fw-cfg is specified (see below), there is no need for this "
             "argument."),
-        OPT("enable-hwp", 0, SWITCH, NULL, NULL,
-            "expose HWP feature to the guest"),
+        OPT("enable-hwp", 0, SWITCH, NULL, NULL, "expose HWP feature to the guest"),
         OPT("evdev", 0, REPEAT, val_string, NULL,
             "path to an event device node. The device will be grabbed (unusable from the host) "
             "and made available to the guest with the same configuration it shows on the host"),
-        OPT("fdt-position", 0, ONCE, val_unchecked, NULL,
-            "where the FDT is placed in memory."),
+        OPT("fdt-position", 0, ONCE, val_unchecked, NULL, "where the FDT is placed in memory."),
         OPT("file-backed-mapping", 0, REPEAT, val_unchecked, NULL,
             "map the given file into guest memory at the specified address. Parameters (addr, "
             "size, path are required):"),
@@ -409,8 +410,8 @@ static const struct run_option run_options[] = {
         OPT("force-disable-readonly-mem", 0, SWITCH, NULL, NULL,
             "force off use of readonly memslots"),
         OPT("fw-cfg", 0, REPEAT, val_unchecked, NULL,
-            "string=STRING)|comma separated key=value pairs to specify data to pass to fw_cfg. "
-            "Possible key values:"),
+            "comma separated key=value pairs to specify data to pass to fw_cfg. Possible key "
+            "values: name=NAME,(path=PATH|string=STRING)"),
         OPT("gpu", 0, REPEAT, val_gpu, &gpu_kv,
             "(EXPERIMENTAL) Comma separated key=value pairs for setting up a virtio-gpu device "
             "Possible key values:"),
@@ -431,18 +432,16 @@ static const struct run_option run_options[] = {
             "(DEPRECATED): Use --net. IP address to assign to host tap interface"),
         OPT("hugepages", 0, SWITCH, NULL, NULL,
             "advise the kernel to use Huge Pages for guest memory mappings"),
-        OPT("hypervisor", 0, ONCE, val_unchecked, NULL,
-            "hypervisor backend"),
+        OPT("hypervisor", 0, ONCE, val_unchecked, NULL, "hypervisor backend"),
         OPT("init-mem", 0, ONCE, val_u64, NULL,
             "amount of guest memory outside the balloon at boot in MiB. (default: --mem)"),
-        OPT("initrd", 'i', ONCE, val_string, NULL,
-            "initial ramdisk to load"),
+        OPT("initrd", 'i', ONCE, val_string, NULL, "initial ramdisk to load"),
         OPT("input", 0, REPEAT, val_unchecked, NULL,
             "virtio-input device TYPE is an input device type, and OPTIONS are key=value pairs "
             "specific to the device type:"),
         OPT("irqchip", 0, ONCE, val_unchecked, NULL,
-            "split|userspace|type of interrupt controller emulation. \"split\" is only available "
-            "for x86 KVM."),
+            "kernel|split|userspace: type of interrupt controller emulation. \"split\" is only "
+            "available for x86 KVM."),
         OPT("itmt", 0, SWITCH, NULL, NULL,
             "allow to enable ITMT scheduling feature in VM. The success of enabling depends on "
             "HWP and ACPI CPPC support on hardware"),
@@ -451,14 +450,10 @@ static const struct run_option run_options[] = {
             "to"),
         OPT("kvm-device", 0, ONCE, val_string, NULL,
             "(DEPRECATED): Use --hypervisor. path to the KVM device. (default /dev/kvm)"),
-        OPT("lock-guest-memory", 0, SWITCH, NULL, NULL,
-            "disable host swap on guest VM pages"),
-        OPT("mac", 0, ONCE, val_unchecked, NULL,
-            "(DEPRECATED): Use --net. MAC address for VM"),
-        OPT("mem", 'm', ONCE, val_kv, &mem_kv,
-            "memory parameters. Possible key values:"),
-        OPT("mmio-address-range", 0, ONCE, val_unchecked, NULL,
-            "MMIO address ranges"),
+        OPT("lock-guest-memory", 0, SWITCH, NULL, NULL, "disable host swap on guest VM pages"),
+        OPT("mac", 0, ONCE, val_unchecked, NULL, "(DEPRECATED): Use --net. MAC address for VM"),
+        OPT("mem", 'm', ONCE, val_kv, &mem_kv, "memory parameters. Possible key values:"),
+        OPT("mmio-address-range", 0, ONCE, val_unchecked, NULL, "MMIO address ranges"),
         OPT("mouse", 0, REPEAT, val_string, NULL,
             "path to a socket from where to read mouse input events and write status updates to"),
         OPT("multi-touch", 0, REPEAT, val_unchecked, NULL,
@@ -470,35 +465,26 @@ static const struct run_option run_options[] = {
             "helpful to distinguish multiple crosvm processes. A name longer than 15 bytes is "
             "truncated on Linux-like OSes. This is no-op on Windows and MacOS at the moment."),
         OPT("nested", 0, ONCE, val_unchecked, NULL,
-            "auto|on|nested virtualization support."),
+            "[mode=]off|auto|on: nested virtualization support."),
         OPT("net", 0, REPEAT, val_net, &net_kv,
-            "tap-fd=TAP_FD,mac=MAC_ADDRESS|host-ip=IP,netmask=NETMASK,mac=MAC_ADDRESS),vhost-net=V"
-            "HOST_NET,vq-pairs=N,pci-address=ADDR|comma separated key=value pairs for setting up "
-            "a network device. Possible key values: ("),
+            "comma separated key=value pairs for setting up a network device. Possible key "
+            "values:"),
         OPT("net-vq-pairs", 0, ONCE, val_u16, NULL,
             "(DEPRECATED): Use --net. virtio net virtual queue pairs. (default: 1)"),
         OPT("netmask", 0, ONCE, val_unchecked, NULL,
             "(DEPRECATED): Use --net. netmask for VM subnet"),
-        OPT("no-balloon", 0, SWITCH, NULL, NULL,
-            "don't use virtio-balloon device in the guest"),
-        OPT("no-i8042", 0, SWITCH, NULL, NULL,
-            "don't use legacy KBD devices emulation"),
-        OPT("no-rng", 0, SWITCH, NULL, NULL,
-            "don't create RNG device in the guest"),
-        OPT("no-rtc", 0, SWITCH, NULL, NULL,
-            "don't use legacy RTC devices emulation"),
-        OPT("no-smt", 0, SWITCH, NULL, NULL,
-            "don't use SMT in the guest"),
-        OPT("no-usb", 0, SWITCH, NULL, NULL,
-            "don't use usb devices in the guest"),
+        OPT("no-balloon", 0, SWITCH, NULL, NULL, "don't use virtio-balloon device in the guest"),
+        OPT("no-i8042", 0, SWITCH, NULL, NULL, "don't use legacy KBD devices emulation"),
+        OPT("no-rng", 0, SWITCH, NULL, NULL, "don't create RNG device in the guest"),
+        OPT("no-rtc", 0, SWITCH, NULL, NULL, "don't use legacy RTC devices emulation"),
+        OPT("no-smt", 0, SWITCH, NULL, NULL, "don't use SMT in the guest"),
+        OPT("no-usb", 0, SWITCH, NULL, NULL, "don't use usb devices in the guest"),
         OPT("oem-strings", 0, REPEAT, val_string, NULL,
             "(DEPRECATED): Use --smbios. SMBIOS OEM string values to add to the DMI tables"),
         OPT("params", 'p', REPEAT, val_string, NULL,
             "extra kernel command line arguments. Can be given more than once"),
-        OPT("pci", 0, ONCE, val_unchecked, NULL,
-            "PCI parameters."),
-        OPT("pci-start", 0, ONCE, val_u64, NULL,
-            "the pci mmio start address below 4G"),
+        OPT("pci", 0, ONCE, val_unchecked, NULL, "PCI parameters."),
+        OPT("pci-start", 0, ONCE, val_u64, NULL, "the pci mmio start address below 4G"),
         OPT("per-vm-core-scheduling", 0, SWITCH, NULL, NULL,
             "enable per-VM core scheduling intead of the default one (per-vCPU core scheduing) "
             "by making all vCPU threads share same cookie for core scheduling. This option is "
@@ -517,8 +503,7 @@ static const struct run_option run_options[] = {
             "(EXPERIMENTAL): construct an ext2 file system on a pmem device from the given "
             "directory. The argument is the form of \"PATH[,key=value[,key=value[,...]]]\". "
             "Valid keys:"),
-        OPT("protected-vm", 0, SWITCH, NULL, NULL,
-            "prevent host access to guest memory"),
+        OPT("protected-vm", 0, SWITCH, NULL, NULL, "prevent host access to guest memory"),
         OPT("protected-vm-with-firmware", 0, ONCE, val_string, NULL,
             "(EXPERIMENTAL/FOR DEBUGGING) Use custom VM firmware to run in protected mode"),
         OPT("protected-vm-without-firmware", 0, SWITCH, NULL, NULL,
@@ -552,8 +537,7 @@ static const struct run_option run_options[] = {
             "(EXPERIMENTAL) parameters for setting up a SCSI disk. Valid keys:"),
         OPT("seccomp-log-failures", 0, SWITCH, NULL, NULL,
             "instead of seccomp filter failures being fatal, they will be logged instead"),
-        OPT("seccomp-policy-dir", 0, ONCE, val_string, NULL,
-            "path to seccomp .policy files"),
+        OPT("seccomp-policy-dir", 0, ONCE, val_string, NULL, "path to seccomp .policy files"),
         OPT("serial", 0, REPEAT, val_serial, &serial_kv,
             "comma separated key=value pairs for setting up serial devices. Can be given more "
             "than once. Possible key values:"),
@@ -578,10 +562,8 @@ static const struct run_option run_options[] = {
             "comma-separated key=value pairs for setting up a stub PCI device that just "
             "enumerates. The first option in the list must specify a PCI address to claim. "
             "Optional further parameters"),
-        OPT("suspended", 0, SWITCH, NULL, NULL,
-            "start a VM with vCPUs and devices suspended"),
-        OPT("suspended-vcpus", 0, SWITCH, NULL, NULL,
-            "start a VM with vCPUs suspended"),
+        OPT("suspended", 0, SWITCH, NULL, NULL, "start a VM with vCPUs and devices suspended"),
+        OPT("suspended-vcpus", 0, SWITCH, NULL, NULL, "start a VM with vCPUs suspended"),
         OPT("swap", 0, ONCE, val_string, NULL,
             "enable vmm-swap via an unnamed temporary file on the filesystem which contains the "
             "specified directory."),
@@ -608,7 +590,7 @@ static const struct run_option run_options[] = {
         OPT("vcpu-cgroup-path", 0, ONCE, val_string, NULL,
             "move all vCPU threads to this CGroup (default: nothing moves)"),
         OPT("vfio", 0, REPEAT, val_kv, &vfio_kv,
-            "coiommu|pkvm-iommu|off][,dt-symbol=<SYMBOL>]|path to sysfs of VFIO device."),
+            "path to sysfs of VFIO device. Possible key values:"),
         OPT("vfio-isolate-hotplug", 0, SWITCH, NULL, NULL,
             "isolate all hotplugged passthrough vfio device behind virtio-iommu"),
         OPT("vfio-platform", 0, REPEAT, val_kv, &vfio_kv,
@@ -636,13 +618,12 @@ static const struct run_option run_options[] = {
             "add a vsock device. Since a guest can only have one CID, this option can only be "
             "specified once."),
         PATCHED("wayland-security-context", 0, ONCE, val_kv, &wl_security_kv,
-            "(vmsilo fork) connect Wayland clients of the guest through a security-context-v1 "
-            "socket: wayland_socket=PATH,app_id=STR"),
+                "(vmsilo fork) connect Wayland clients of the guest through a security-context-v1 "
+                "socket: wayland_socket=PATH,app_id=STR"),
         OPT("wayland-sock", 0, REPEAT, val_wayland_sock, NULL,
             "path to the Wayland socket to use. The unnamed one is used for displaying virtual "
             "screens. Named ones are only for IPC"),
-        OPT("x-display", 0, ONCE, val_string, NULL,
-            "X11 display name to use"),
+        OPT("x-display", 0, ONCE, val_string, NULL, "X11 display name to use"),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 

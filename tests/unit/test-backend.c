@@ -141,7 +141,8 @@ static void test_backend_probe_cached(void) {
         REQUIRE(asprintf(&bin, "%s/fakevmm", dir) > 0);
         REQUIRE(asprintf(&cache, "%s/cache", dir) > 0);
         REQUIRE(asprintf(&counter, "%s/runs", dir) > 0);
-        REQUIRE(asprintf(&script, "#!/bin/sh\necho ran >> '%s'\necho \"usage: $*\"\necho '  --block PATH'\n",
+        REQUIRE(asprintf(&script,
+                         "#!/bin/sh\necho ran >> '%s'\necho \"usage: $*\"\necho '  --block PATH'\n",
                          counter) > 0);
         write_exec(dir, "fakevmm", script, 0755);
         {
@@ -174,9 +175,10 @@ static void test_backend_probe_cached(void) {
                 _cleanup_free_ char *runs = NULL;
 
                 free(script);
-                REQUIRE(asprintf(&script,
-                                 "#!/bin/sh\necho ran >> '%s'\necho \"new usage: $*\"\necho '  --gpu'\n",
-                                 counter) > 0);
+                REQUIRE(asprintf(
+                                &script,
+                                "#!/bin/sh\necho ran >> '%s'\necho \"new usage: $*\"\necho '  --gpu'\n",
+                                counter) > 0);
                 write_exec(dir, "fakevmm", script, 0755);
                 text = probe_cached(cache, bin, argv);
                 ASSERT_STREQ(text, "new usage: run --help\n  --gpu\n");

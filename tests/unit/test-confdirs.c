@@ -157,9 +157,9 @@ static void test_confdirs_dev_null_masks_lower(void) {
 
 static void test_confdirs_sorted_by_file_name(void) {
         static const char *const expected[] = {
-                "usr/lib/vmsilo/conf.d/05-base.conf",    "run/vmsilo/conf.d/10-run.conf",
-                "etc/vmsilo/conf.d/50-local.conf",       "usr/local/lib/vmsilo/conf.d/60-x.conf",
-                "usr/lib/vmsilo/conf.d/99-last.conf",    NULL,
+                "usr/lib/vmsilo/conf.d/05-base.conf", "run/vmsilo/conf.d/10-run.conf",
+                "etc/vmsilo/conf.d/50-local.conf",    "usr/local/lib/vmsilo/conf.d/60-x.conf",
+                "usr/lib/vmsilo/conf.d/99-last.conf", NULL,
         };
         struct strv files = {};
 

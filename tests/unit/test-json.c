@@ -76,7 +76,7 @@ int main(void) {
         static const struct test_def tests[] = {
                 TEST(test_json_string_plain),
                 TEST(test_json_string_escapes),
-                KNOWN_BUG(test_json_string_utf8),
+                TEST(test_json_string_utf8),
                 TEST(test_json_strv),
         };
 

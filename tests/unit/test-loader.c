@@ -34,7 +34,8 @@ static int suite_init(void) {
         if (asprintf(&rel, "%s/fixtures", build) < 0)
                 return -1;
         if (!realpath(rel, path)) {
-                fprintf(stderr, "fixture dir '%s' not found: run 'make test-programs' first\n", rel);
+                fprintf(stderr, "fixture dir '%s' not found: run 'make test-programs' first\n",
+                        rel);
                 free(rel);
                 return -1;
         }
@@ -146,7 +147,8 @@ static void test_loader_not_a_shared_object(void) {
 
                 write_file(tmp, "notelf.so", contents[i]);
                 REQUIRE(asprintf(&path, "%s/notelf.so", tmp) > 0);
-                REQUIRE(asprintf(&prefix, "vmsilo-core: plugin 'notelf': '%s' is not a shared object (",
+                REQUIRE(asprintf(&prefix,
+                                 "vmsilo-core: plugin 'notelf': '%s' is not a shared object (",
                                  path) > 0);
                 ASSERT_INT_EQ(load_one("notelf", path, &log), -ENOEXEC);
                 if (strncmp(log, prefix, strlen(prefix)) != 0)
@@ -159,9 +161,10 @@ static void test_loader_not_a_shared_object(void) {
 }
 
 static void test_loader_undefined_symbol(void) {
-        assert_load_fails("undefsym", "undefsym", -ENOEXEC,
-                          "vmsilo-core: plugin 'undefsym': cannot load '%s': %s: undefined symbol: "
-                          "vmsilo_test_undefined_function; run 'ldd -r %s' to see what is missing\n");
+        assert_load_fails(
+                "undefsym", "undefsym", -ENOEXEC,
+                "vmsilo-core: plugin 'undefsym': cannot load '%s': %s: undefined symbol: "
+                "vmsilo_test_undefined_function; run 'ldd -r %s' to see what is missing\n");
 }
 
 static void test_loader_no_descriptor(void) {
@@ -275,8 +278,8 @@ static int collect(struct plugin_set *s, const char *text, char **ret_log) {
         int r;
 
         *s = (struct plugin_set){};
-        CAPTURE_LOG(*ret_log, r = conf_parse_string(&c, "t.conf", text);
-                    REQUIRE(r == 0); r = plugin_set_collect(s, &c, fixdir));
+        CAPTURE_LOG(*ret_log, r = conf_parse_string(&c, "t.conf", text); REQUIRE(r == 0);
+                    r = plugin_set_collect(s, &c, fixdir));
         conf_done(&c);
         return r;
 }
@@ -316,7 +319,8 @@ static void test_loader_collect_last_enable_wins(void) {
         _cleanup_free_ char *log = NULL;
         struct plugin_set s;
 
-        ASSERT_INT_EQ(collect(&s, "[plugin good]\nenable = yes\n[plugin good]\nenable = no\n", &log), 0);
+        ASSERT_INT_EQ(
+                collect(&s, "[plugin good]\nenable = yes\n[plugin good]\nenable = no\n", &log), 0);
         ASSERT_STREQ(log, "");
         ASSERT_INT_EQ(s.n, 0);
         CU_ASSERT_PTR_NULL(plugin_set_find(&s, "good"));
@@ -389,12 +393,13 @@ static void test_loader_collect_errors(void) {
                               "enable = yes\n",
                               &log),
                       5);
-        ASSERT_STREQ(log,
-                     "vmsilo-core: t.conf:2: invalid section [plugin Bad!]: expected [plugin NAME], NAME of a-z, 0-9, - and _\n"
-                     "vmsilo-core: t.conf:4: invalid section [plugin]: expected [plugin NAME], NAME of a-z, 0-9, - and _\n"
-                     "vmsilo-core: t.conf:6: unknown key 'enabled' in [plugin good]: expected enable or path\n"
-                     "vmsilo-core: t.conf:7: invalid value 'maybe' for 'enable' in [plugin good]: expected yes or no\n"
-                     "vmsilo-core: t.conf:8: empty 'path' in [plugin good]\n");
+        ASSERT_STREQ(
+                log,
+                "vmsilo-core: t.conf:2: invalid section [plugin Bad!]: expected [plugin NAME], NAME of a-z, 0-9, - and _\n"
+                "vmsilo-core: t.conf:4: invalid section [plugin]: expected [plugin NAME], NAME of a-z, 0-9, - and _\n"
+                "vmsilo-core: t.conf:6: unknown key 'enabled' in [plugin good]: expected enable or path\n"
+                "vmsilo-core: t.conf:7: invalid value 'maybe' for 'enable' in [plugin good]: expected yes or no\n"
+                "vmsilo-core: t.conf:8: empty 'path' in [plugin good]\n");
         /* the good parts still count */
         REQUIRE(s.n == 1);
         ASSERT_STREQ(s.items[0]->name, "good");
@@ -411,9 +416,10 @@ static void test_loader_collect_name_rules(void) {
 
                 REQUIRE(asprintf(&text, "[plugin %s]\nenable = yes\n", bad[i]) > 0);
                 ASSERT_INT_EQ(collect(&s, text, &log), 1);
-                REQUIRE(asprintf(&expected,
-                                 "vmsilo-core: t.conf:2: invalid section [plugin %s]: expected [plugin NAME], NAME of a-z, 0-9, - and _\n",
-                                 bad[i]) > 0);
+                REQUIRE(asprintf(
+                                &expected,
+                                "vmsilo-core: t.conf:2: invalid section [plugin %s]: expected [plugin NAME], NAME of a-z, 0-9, - and _\n",
+                                bad[i]) > 0);
                 ASSERT_STREQ(log, expected);
                 ASSERT_INT_EQ(s.n, 0);
                 plugin_set_done(&s);
@@ -448,10 +454,11 @@ static void test_loader_set_load_counts_failures(void) {
         free(log);
         CAPTURE_LOG(log, r = plugin_set_load(&s));
         ASSERT_INT_EQ(r, 2);
-        REQUIRE(asprintf(&expected,
-                         "vmsilo-core: plugin 'absent': cannot open '%s' (enabled by t.conf:4): No such file or directory\n"
-                         "vmsilo-core: plugin 'wrongabi': '%s' was built for plugin ABI 2, this vmsilo-core speaks ABI 1; rebuild it against this SDK\n",
-                         absent, wrong) > 0);
+        REQUIRE(asprintf(
+                        &expected,
+                        "vmsilo-core: plugin 'absent': cannot open '%s' (enabled by t.conf:4): No such file or directory\n"
+                        "vmsilo-core: plugin 'wrongabi': '%s' was built for plugin ABI 2, this vmsilo-core speaks ABI 1; rebuild it against this SDK\n",
+                        absent, wrong) > 0);
         ASSERT_STREQ(log, expected);
         REQUIRE(s.n == 3);
         ASSERT_STREQ(s.items[0]->desc.name, "good");
@@ -466,9 +473,9 @@ static void test_loader_teardown_once_after_init(void) {
         struct plugin_set s;
         struct plugin *p;
 
-        ASSERT_INT_EQ(collect(&s, "[plugin good]\nenable = yes\n[plugin initfail]\nenable = yes\n",
-                              &log),
-                      0);
+        ASSERT_INT_EQ(
+                collect(&s, "[plugin good]\nenable = yes\n[plugin initfail]\nenable = yes\n", &log),
+                0);
         free(log);
         CAPTURE_LOG(log, ASSERT_INT_EQ(plugin_set_load(&s), 0));
         ASSERT_STREQ(log, "");
@@ -543,20 +550,20 @@ static void test_loader_vm_unknown_and_bad_keys(void) {
         struct vm vm;
         int r;
 
-        vm_setup("[plugin good]\nenable = yes\n",
-                 "[good]\n"         /* line 3 */
-                 "shade = dark\n"   /* line 4 */
-                 "color = purple\n" /* line 5 */
-                 "shape = square\n");
+        vm_setup("[plugin good]\nenable = yes\n", "[good]\n"         /* line 3 */
+                                                  "shade = dark\n"   /* line 4 */
+                                                  "color = purple\n" /* line 5 */
+                                                  "shape = square\n");
         CAPTURE_LOG(log, r = vm_open(&vm, &settings, "work"));
         ASSERT_INT_EQ(r, -EINVAL);
-        REQUIRE(asprintf(&expected,
-                         "vmsilo-core: %1$s:4: unknown key 'shade' in section [good]\n"
-                         /* the plugin said why: said once */
-                         "vmsilo-core: %1$s:5: good: unknown color 'purple': expected red, green or blue\n"
-                         /* the plugin did not say why: the core does */
-                         "vmsilo-core: %1$s:6: invalid value 'square' for 'shape' in [good]\n",
-                         vm_file) > 0);
+        REQUIRE(asprintf(
+                        &expected,
+                        "vmsilo-core: %1$s:4: unknown key 'shade' in section [good]\n"
+                        /* the plugin said why: said once */
+                        "vmsilo-core: %1$s:5: good: unknown color 'purple': expected red, green or blue\n"
+                        /* the plugin did not say why: the core does */
+                        "vmsilo-core: %1$s:6: invalid value 'square' for 'shape' in [good]\n",
+                        vm_file) > 0);
         ASSERT_STREQ(log, expected);
         vm_close(&vm);
         /* init ran, so teardown runs, once, even though the configuration was refused */
@@ -572,12 +579,14 @@ static void test_loader_vm_section_of_disabled_plugin(void) {
         struct vm vm;
         int r;
 
-        vm_setup("[plugin good]\nenable = yes\n[plugin good]\nenable = no\n", "[good]\ncolor = red\n");
+        vm_setup("[plugin good]\nenable = yes\n[plugin good]\nenable = no\n",
+                 "[good]\ncolor = red\n");
         CAPTURE_LOG(log, r = vm_open(&vm, &settings, "work"));
         ASSERT_INT_EQ(r, -EINVAL);
-        REQUIRE(asprintf(&expected,
-                         "vmsilo-core: %s:4: section [good] belongs to no enabled plugin; enable it with [plugin good] enable = yes, or remove the section\n",
-                         vm_file) > 0);
+        REQUIRE(asprintf(
+                        &expected,
+                        "vmsilo-core: %s:4: section [good] belongs to no enabled plugin; enable it with [plugin good] enable = yes, or remove the section\n",
+                        vm_file) > 0);
         ASSERT_STREQ(log, expected);
         vm_close(&vm);
         hooks = hooks_take();
@@ -605,16 +614,18 @@ static void test_loader_vm_init_failure(void) {
 }
 
 static void test_loader_vm_load_failure_runs_no_hook(void) {
-        _cleanup_free_ char *log = NULL, *hooks = NULL, *expected = NULL, *path = fixture("wrongabi");
+        _cleanup_free_ char *log = NULL, *hooks = NULL, *expected = NULL,
+                            *path = fixture("wrongabi");
         struct vm vm;
         int r;
 
         vm_setup("[plugin good]\nenable = yes\n[plugin wrongabi]\nenable = yes\n", "");
         CAPTURE_LOG(log, r = vm_open(&vm, &settings, "work"));
         ASSERT_INT_EQ(r, -ENOEXEC);
-        REQUIRE(asprintf(&expected,
-                         "vmsilo-core: plugin 'wrongabi': '%s' was built for plugin ABI 2, this vmsilo-core speaks ABI 1; rebuild it against this SDK\n",
-                         path) > 0);
+        REQUIRE(asprintf(
+                        &expected,
+                        "vmsilo-core: plugin 'wrongabi': '%s' was built for plugin ABI 2, this vmsilo-core speaks ABI 1; rebuild it against this SDK\n",
+                        path) > 0);
         ASSERT_STREQ(log, expected);
         vm_close(&vm);
         hooks = hooks_take();
@@ -719,7 +730,7 @@ int main(void) {
                 TEST(test_loader_vm_init_failure),
                 TEST(test_loader_vm_load_failure_runs_no_hook),
                 TEST(test_loader_vm_preflight_failure),
-                KNOWN_BUG(test_loader_vm_plugin_section_in_vm_file),
+                TEST(test_loader_vm_plugin_section_in_vm_file),
         };
 
         if (suite_init() < 0)

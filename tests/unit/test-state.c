@@ -46,7 +46,8 @@ static void test_state_journal_roundtrip(void) {
         REQUIRE(mkdir_parents_ok());
         ASSERT_INT_EQ(journal_append(dir, "unlink", "/run/vmsilo/work/x.sock", NULL, NULL), 0);
         ASSERT_INT_EQ(journal_append(dir, "kill", "1234", "98765", "virtiofsd home"), 0);
-        ASSERT_INT_EQ(journal_append(dir, "plugin", "net", "tap\tvmsilo0\nline2 100% %41", NULL), 0);
+        ASSERT_INT_EQ(journal_append(dir, "plugin", "net", "tap\tvmsilo0\nline2 100% %41", NULL),
+                      0);
         ASSERT_INT_EQ(journal_append(dir, "plugin", "gpu", "", NULL), 0);
         ASSERT_INT_EQ(journal_read(dir, &r, &n), 0);
         REQUIRE(n == 4);
@@ -235,7 +236,8 @@ static void test_state_remove_leaves_subdirectory(void) {
         write_file(dir, "file", "");
         CAPTURE_LOG(log, r = state_remove(dir, 0));
         ASSERT_INT_EQ(r, -ENOTEMPTY);
-        REQUIRE(asprintf(&expected, "vmsilo-core: '%s/share' is a directory, leaving it\n", dir) > 0);
+        REQUIRE(asprintf(&expected, "vmsilo-core: '%s/share' is a directory, leaving it\n", dir) >
+                0);
         ASSERT_STREQ(log, expected);
         ASSERT_INT_EQ(access(sub, F_OK), 0);
         {

@@ -111,7 +111,9 @@ static void test_strv_join_quoted(void) {
         ASSERT_STREQ(s, "crosvm run --params 'console=hvc0 quiet' '' 'it'\\''s'");
         free(s);
         s = strv_join_quoted(&v, " \\\n  ");
-        ASSERT_STREQ(s, "crosvm \\\n  run \\\n  --params \\\n  'console=hvc0 quiet' \\\n  '' \\\n  'it'\\''s'");
+        ASSERT_STREQ(
+                s,
+                "crosvm \\\n  run \\\n  --params \\\n  'console=hvc0 quiet' \\\n  '' \\\n  'it'\\''s'");
         free(s);
         strv_done(&v);
 }
@@ -119,9 +121,10 @@ static void test_strv_join_quoted(void) {
 /* What the quoting is for: sh reads back exactly the argv that was quoted. */
 static void test_strv_quoting_roundtrips_through_sh(void) {
         static const char *const args[] = {
-                "plain", "", "a b", "it's", "'", "''", "$HOME", "`id`", "$(id)", "a\\b",
-                "\"q\"", "*", "?", "[a]", "~", "a;b|c&d", "line\nbreak", "x=y", "-e", "--",
-                "#hash", "!bang", "{a,b}", "tab\there", "%s%n",
+                "plain", "",        "a b",         "it's",  "'",  "''", "$HOME",
+                "`id`",  "$(id)",   "a\\b",        "\"q\"", "*",  "?",  "[a]",
+                "~",     "a;b|c&d", "line\nbreak", "x=y",   "-e", "--", "#hash",
+                "!bang", "{a,b}",   "tab\there",   "%s%n",
         };
         _cleanup_free_ char *joined = NULL, *script = NULL, *out = NULL;
         char *expected = NULL;

@@ -49,8 +49,8 @@ static void apply_ok(const char *section, const char *instance, const char *key,
 }
 
 /* Applies at line 7 and asserts -EINVAL with exactly "vmsilo-core: FILE:7: <message>". */
-static void apply_bad(const char *section, const char *instance, const char *key,
-                      const char *value, const char *message) {
+static void apply_bad(const char *section, const char *instance, const char *key, const char *value,
+                      const char *message) {
         _cleanup_free_ char *log = NULL, *expected = NULL;
 
         ASSERT_INT_EQ(apply_at(7, section, instance, key, value, &log), -EINVAL);
@@ -115,9 +115,10 @@ static void test_vmconf_memory(void) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_free_ char *msg = NULL;
 
-                REQUIRE(asprintf(&msg,
-                                 "invalid value '%s' for 'memory' in [vm]: expected a number from 64 to 16777216",
-                                 bad[i]) > 0);
+                REQUIRE(asprintf(
+                                &msg,
+                                "invalid value '%s' for 'memory' in [vm]: expected a number from 64 to 16777216",
+                                bad[i]) > 0);
                 apply_bad("vm", NULL, "memory", bad[i], msg);
         }
         /* a bad value leaves the last good one */
@@ -142,18 +143,21 @@ static void test_vmconf_numbers(void) {
         CU_ASSERT(cfg.id == 4294967294U);
         apply_bad("vm", NULL, "id", "2",
                   "invalid value '2' for 'id' in [vm]: expected a number from 3 to 4294967294");
-        apply_bad("vm", NULL, "id", "4294967295",
-                  "invalid value '4294967295' for 'id' in [vm]: expected a number from 3 to 4294967294");
+        apply_bad(
+                "vm", NULL, "id", "4294967295",
+                "invalid value '4294967295' for 'id' in [vm]: expected a number from 3 to 4294967294");
         CU_ASSERT(cfg.id == 4294967294U);
 
         apply_ok("vm", NULL, "auto-shutdown-after", "4294967296");
         CU_ASSERT(cfg.auto_shutdown_after == 4294967296ULL);
         apply_ok("vm", NULL, "auto-shutdown-after", "1");
         ASSERT_INT_EQ(cfg.auto_shutdown_after, 1);
-        apply_bad("vm", NULL, "auto-shutdown-after", "0",
-                  "invalid value '0' for 'auto-shutdown-after' in [vm]: expected a number from 1 to 4294967296");
-        apply_bad("vm", NULL, "auto-shutdown-after", "60s",
-                  "invalid value '60s' for 'auto-shutdown-after' in [vm]: expected a number from 1 to 4294967296");
+        apply_bad(
+                "vm", NULL, "auto-shutdown-after", "0",
+                "invalid value '0' for 'auto-shutdown-after' in [vm]: expected a number from 1 to 4294967296");
+        apply_bad(
+                "vm", NULL, "auto-shutdown-after", "60s",
+                "invalid value '60s' for 'auto-shutdown-after' in [vm]: expected a number from 1 to 4294967296");
         teardown();
 }
 
@@ -200,8 +204,9 @@ static void test_vmconf_enums(void) {
         ASSERT_INT_EQ(cfg.sched_isolation, SCHED_ISOLATION_OFF);
         apply_ok("vm", NULL, "scheduler-isolation", "full");
         ASSERT_INT_EQ(cfg.sched_isolation, SCHED_ISOLATION_FULL);
-        apply_bad("vm", NULL, "scheduler-isolation", "none",
-                  "invalid value 'none' for 'scheduler-isolation' in [vm]: expected 'full', 'vm', 'off'");
+        apply_bad(
+                "vm", NULL, "scheduler-isolation", "none",
+                "invalid value 'none' for 'scheduler-isolation' in [vm]: expected 'full', 'vm', 'off'");
         ASSERT_INT_EQ(cfg.sched_isolation, SCHED_ISOLATION_FULL);
 
         apply_ok("vm", NULL, "vmm", "qemu");
@@ -214,8 +219,9 @@ static void test_vmconf_enums(void) {
 
         apply_ok("crosvm", NULL, "log-level", "debug");
         ASSERT_STREQ(cfg.crosvm_log_level, "debug");
-        apply_bad("crosvm", NULL, "log-level", "verbose",
-                  "invalid value 'verbose' for 'log-level' in [crosvm]: expected 'off', 'error', 'warn', 'info', 'debug', 'trace'");
+        apply_bad(
+                "crosvm", NULL, "log-level", "verbose",
+                "invalid value 'verbose' for 'log-level' in [crosvm]: expected 'off', 'error', 'warn', 'info', 'debug', 'trace'");
 
         apply_ok("qemu", NULL, "accel", "tcg");
         ASSERT_STREQ(cfg.qemu_accel, "tcg");
@@ -239,10 +245,15 @@ static void test_vmconf_paths(void) {
                   "invalid value 'vmlinuz' for 'kernel' in [vm]: expected an absolute path");
         apply_bad("vm", NULL, "initrd", "./initrd",
                   "invalid value './initrd' for 'initrd' in [vm]: expected an absolute path");
-        apply_bad("vm", NULL, "root-disk", "",
-                  "invalid value '' for 'root-disk' in [vm]: expected an absolute path");
+        apply_bad("vm", NULL, "kernel", "",
+                  "invalid value '' for 'kernel' in [vm]: expected an absolute path");
         ASSERT_STREQ(cfg.kernel, "/boot/other");
         ASSERT_STREQ(cfg.root_disk, "/var/lib/vmsilo/root.img");
+        /* an empty optional path removes a global default */
+        apply_ok("vm", NULL, "root-disk", "");
+        CU_ASSERT_PTR_NULL(cfg.root_disk);
+        apply_ok("vm", NULL, "initrd", "");
+        CU_ASSERT_PTR_NULL(cfg.initrd);
         teardown();
 }
 
@@ -357,20 +368,26 @@ static void test_vmconf_disk_bad_values(void) {
         setup();
         apply_bad("disk", "data", "path", "data.img",
                   "invalid value 'data.img' for 'path' in [disk data]: expected an absolute path");
-        apply_bad("disk", "data", "id", "123456789012345678901",
-                  "invalid value '123456789012345678901' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
-        apply_bad("disk", "data", "id", "a,b",
-                  "invalid value 'a,b' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
-        apply_bad("disk", "data", "id", "a\"b",
-                  "invalid value 'a\"b' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
-        apply_bad("disk", "data", "id", "a b",
-                  "invalid value 'a b' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
-        apply_bad("disk", "data", "id", "",
-                  "invalid value '' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
+        apply_bad(
+                "disk", "data", "id", "123456789012345678901",
+                "invalid value '123456789012345678901' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
+        apply_bad(
+                "disk", "data", "id", "a,b",
+                "invalid value 'a,b' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
+        apply_bad(
+                "disk", "data", "id", "a\"b",
+                "invalid value 'a\"b' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
+        apply_bad(
+                "disk", "data", "id", "a b",
+                "invalid value 'a b' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
+        apply_bad(
+                "disk", "data", "id", "",
+                "invalid value '' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
         apply_bad("disk", "data", "read-only", "ro",
                   "invalid value 'ro' for 'read-only' in [disk data]: expected yes or no");
-        apply_bad("disk", "data", "size", "10G",
-                  "unknown key 'size' in [disk data]: expected path, id, read-only, direct, packed-queue or sparse");
+        apply_bad(
+                "disk", "data", "size", "10G",
+                "unknown key 'size' in [disk data]: expected path, id, read-only, direct, packed-queue or sparse");
         apply_bad("disk", NULL, "path", "/x.img", "section [disk] needs a name: [disk NAME]");
         REQUIRE(cfg.n_disks == 1);
         ASSERT_STREQ(cfg.disks[0].path, NULL);
@@ -380,18 +397,13 @@ static void test_vmconf_disk_bad_values(void) {
 }
 
 static void test_vmconf_name_valid(void) {
-        static const char *const good[] = { "a", "Z", "0", "work", "Work-2", "my_vm", "a-",
-                                            "12345678901234567890123456789012" };
-        static const char *const bad[] = { "",
-                                           "-a",
-                                           "_a",
-                                           "a.b",
-                                           "a b",
-                                           "a/b",
-                                           "../x",
-                                           "caf\xc3\xa9",
-                                           "a:b",
-                                           "123456789012345678901234567890123" };
+        static const char *const good[] = {
+                "a", "Z", "0", "work", "Work-2", "my_vm", "a-", "12345678901234567890123456789012"
+        };
+        static const char *const bad[] = {
+                "",    "-a",   "_a",          "a.b", "a b",
+                "a/b", "../x", "caf\xc3\xa9", "a:b", "123456789012345678901234567890123"
+        };
 
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
                 if (!vm_name_valid(good[i]))

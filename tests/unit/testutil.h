@@ -49,14 +49,14 @@ static inline int testutil_streq_ptr(const char *a, const char *b) {
         } while (0)
 
 /* A fatal variant for preconditions whose failure would make the rest crash. */
-#define REQUIRE(cond)                                                                              \
-        do {                                                                                       \
-                int ok_ = !!(cond);                                                                \
-                if (!ok_)                                                                          \
+#define REQUIRE(cond)                                                                             \
+        do {                                                                                      \
+                int ok_ = !!(cond);                                                               \
+                if (!ok_)                                                                         \
                         fprintf(stderr, "\n%s:%d: precondition failed: %s\n", __FILE__, __LINE__, \
-                                #cond);                                                            \
-                CU_assertImplementation(ok_, __LINE__, "REQUIRE(" #cond ")", __FILE__, "",         \
-                                        CU_TRUE);                                                  \
+                                #cond);                                                           \
+                CU_assertImplementation(ok_, __LINE__, "REQUIRE(" #cond ")", __FILE__, "",        \
+                                        CU_TRUE);                                                 \
         } while (0)
 
 /* ---- capturing what the core logs ---- */
@@ -94,12 +94,12 @@ static inline char *capture_end(struct capture *c) {
 }
 
 /* `out` (a char *, freed by the caller) receives what `call` logged. */
-#define CAPTURE_LOG(out, call)                                                                     \
-        do {                                                                                       \
-                struct capture cap_;                                                               \
-                capture_start(&cap_);                                                              \
-                call;                                                                              \
-                (out) = capture_end(&cap_);                                                        \
+#define CAPTURE_LOG(out, call)              \
+        do {                                \
+                struct capture cap_;        \
+                capture_start(&cap_);       \
+                call;                       \
+                (out) = capture_end(&cap_); \
         } while (0)
 
 /* ---- temporary directory trees ---- */
@@ -222,8 +222,10 @@ struct test_def {
         int known_bug;
 };
 
-#define TEST(f) { #f, f, 0 }
-#define KNOWN_BUG(f) { #f, f, 1 }
+#define TEST(f) \
+        { #f, f, 0 }
+#define KNOWN_BUG(f) \
+        { #f, f, 1 }
 
 /* Before each test: a failed REQUIRE() inside CAPTURE_LOG() must not swallow later logs. */
 static inline void testutil_before_each(void) {
@@ -245,7 +247,8 @@ static inline int run_suite(const char *suite_name, const struct test_def *tests
                 return 2;
         for (size_t i = 0; i < n; i++) {
                 if (tests[i].known_bug && !with_known_bugs) {
-                        fprintf(stderr, "%s: skipping %s (known core bug; VMSILO_TEST_KNOWN_BUGS=1 runs it)\n",
+                        fprintf(stderr,
+                                "%s: skipping %s (known core bug; VMSILO_TEST_KNOWN_BUGS=1 runs it)\n",
                                 suite_name, tests[i].name);
                         continue;
                 }
