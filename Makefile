@@ -36,7 +36,10 @@ endif
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c)) guest/proto.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 
-# In-tree plugins: plugins/NAME/*.c -> $(BUILD)/plugins/NAME.so (+ plugins/NAME/libs for -l)
+# In-tree plugins: plugins/NAME/*.c -> $(BUILD)/plugins/NAME.so. A plugin's libraries:
+# plugins/NAME/pkgs lists pkg-config packages, plugins/NAME/libs raw linker flags.
+plugin_deps = $(if $(wildcard plugins/$(1)/pkgs),$(shell $(PKG_CONFIG) --cflags --libs \
+	$$(cat plugins/$(1)/pkgs))) $(shell cat plugins/$(1)/libs 2>/dev/null)
 PLUGINS := $(notdir $(wildcard plugins/*))
 PLUGIN_SOS := $(PLUGINS:%=$(BUILD)/plugins/%.so)
 
@@ -45,6 +48,8 @@ FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURE_SOS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%.so)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
+# Plugin unit tests: plugins/NAME/test-NAME.c, linked with the plugin's sources and the mock host
+PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c),$(BUILD)/tests/test-plugin-$(p)))
 
 all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(BUILD)/vmsilo-plugin.pc
 
@@ -66,7 +71,7 @@ $(BUILD)/libcore.a: $(CORE_OBJS)
 $(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) sdk/vmsilo/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PLUGIN_CFLAGS) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ \
-		$(filter %.c,$^) $(shell cat plugins/$*/libs 2>/dev/null)
+		$(filter-out plugins/$*/test-%,$(filter %.c,$^)) $(call plugin_deps,$*)
 
 $(BUILD)/fixtures/%.so: tests/fixtures/%.c sdk/vmsilo/plugin.h
 	@mkdir -p $(dir $@)
@@ -76,6 +81,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CORE_CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a \
 		$(CORE_LIBS) -lcunit
+
+$(BUILD)/tests/test-plugin-%: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) \
+		tests/mock-host/mock-host.c tests/mock-host/mock-host.h sdk/vmsilo/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Isdk -Itests/mock-host -Iplugins/$* $(LDFLAGS) -o $@ \
+		$(filter %.c,$^) $(call plugin_deps,$*) -lcunit
 
 $(BUILD)/fake-crosvm: tests/fake-crosvm/fake-crosvm.c
 	@mkdir -p $(dir $@)
@@ -87,14 +98,14 @@ $(BUILD)/vmsilo-plugin.pc: sdk/vmsilo-plugin.pc.in Makefile
 	    -e 's|@plugindir@|$(plugindir)|g' -e 's|@confdir@|$(confdir)|g' \
 	    -e 's|@version@|$(VERSION)|g' $< > $@
 
-test-programs: all $(UNIT_TESTS) $(FIXTURE_SOS) $(BUILD)/fake-crosvm
+test-programs: all $(UNIT_TESTS) $(PLUGIN_TESTS) $(FIXTURE_SOS) $(BUILD)/fake-crosvm
 
 # Unit tests (CUnit), the same under ASan/UBSan, then the tests that run the built binary.
 check: test-programs
 	$(MAKE) --no-print-directory check-format
-	BUILD=$(BUILD) tests/run-unit.sh $(UNIT_TESTS)
+	BUILD=$(BUILD) tests/run-unit.sh $(UNIT_TESTS) $(PLUGIN_TESTS)
 	$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 CC=clang test-programs
-	BUILD=build-asan tests/run-unit.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_TESTS))
+	BUILD=build-asan tests/run-unit.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_TESTS) $(PLUGIN_TESTS))
 	BUILD=build-asan tests/run-shell.sh tests/cli/*.sh
 	BUILD=$(BUILD) tests/run-shell.sh tests/cli/*.sh
 	BUILD=$(BUILD) tests/run-e2e.sh

@@ -2529,7 +2529,7 @@ static int read_env(void) {
 /* Rust's std::env::args() panics on an argument that is not valid Unicode; crosvm's panic hook
  * logs the panic and aborts. */
 static void panic_on_invalid_unicode(int argc, char **argv) {
-        for (int i = 1; i < argc; i++) {
+        for (int i = 0; i < argc; i++) {
                 struct buf b = { 0 };
 
                 if (utf8_valid(argv[i]))
