@@ -88,7 +88,7 @@ $(BUILD)/tests/test-plugin-%: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Isdk -Itests/mock-host -Iplugins/$* $(LDFLAGS) -o $@ \
 		$(filter %.c,$^) $(call plugin_deps,$*) -lcunit
 
-$(BUILD)/fake-crosvm: tests/fake-crosvm/fake-crosvm.c
+$(BUILD)/fake-crosvm: tests/fake-crosvm/fake-crosvm.c tests/fake-crosvm/run-options.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -o $@ $<
 
@@ -106,6 +106,7 @@ check: test-programs
 	BUILD=$(BUILD) tests/run-unit.sh $(UNIT_TESTS) $(PLUGIN_TESTS)
 	$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 CC=clang test-programs
 	BUILD=build-asan tests/run-unit.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_TESTS) $(PLUGIN_TESTS))
+	tests/fake-crosvm/test-fake-crosvm.sh
 	BUILD=build-asan tests/run-shell.sh tests/cli/*.sh
 	BUILD=$(BUILD) tests/run-shell.sh tests/cli/*.sh
 	BUILD=$(BUILD) tests/run-e2e.sh

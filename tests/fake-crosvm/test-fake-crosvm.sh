@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test-fake-crosvm.sh: build fake-crosvm and check that it answers like crosvm would.
 #
-# Usage: tests/fake-crosvm/test-fake-crosvm.sh [-v]
+# Usage: [CC=...] [EXTRA_CFLAGS=...] tests/fake-crosvm/test-fake-crosvm.sh [-v]
 # Needs gcc; the serial console checks need socat, the socket-activation check python3
 # (both are skipped, and reported as such, when missing). Exit status 0 if every check passed.
 
@@ -28,7 +28,11 @@ trap cleanup EXIT
 # The binary is called "crosvm", as the launcher will find it.
 bin=$tmp/bin/crosvm
 mkdir -p "$tmp/bin"
-if ! gcc -Wall -Wextra -Werror -std=gnu11 -O2 -o "$bin" "$here/fake-crosvm.c"; then
+# CC and EXTRA_CFLAGS may be set, e.g. CC=clang EXTRA_CFLAGS=-fsanitize=address,undefined
+# (then also ASAN_OPTIONS=detect_leaks=0: the fake does not free what it keeps until exit).
+# shellcheck disable=SC2086
+if ! ${CC:-gcc} -Wall -Wextra -Werror -std=gnu11 -O2 ${EXTRA_CFLAGS:-} -o "$bin" \
+        "$here/fake-crosvm.c"; then
         echo "FAIL: build"
         exit 1
 fi
