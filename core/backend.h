@@ -10,6 +10,7 @@ struct backend {
         const char *name;
         int vmm;                 /* enum vmsilo_vmm */
         int console_vmm_listens; /* 1: the VMM listens on the console socket; 0: it connects */
+        int agent_via_port;      /* 1: the agent is a virtio-console port, multiplexed */
         const char *binary_default;
         /* the configured binary path of this backend */
         const char *(*binary)(const struct vm *vm);

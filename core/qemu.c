@@ -308,13 +308,14 @@ static int qemu_request_stop(const char *binary, const char *runtime_dir, int ha
 }
 
 static char *qemu_agent_address(const struct vm *vm) {
-        return strdup_printf("unix:%s/%s", vm->runtime_dir, VM_AGENT_SOCKET);
+        return strdup_printf("unix:%s/%s", vm->runtime_dir, VM_AGENT_MUX_SOCKET);
 }
 
 const struct backend qemu_backend = {
         .name = "qemu",
         .vmm = VMSILO_VMM_QEMU,
         .console_vmm_listens = 1,
+        .agent_via_port = 1,
         .binary = qemu_binary,
         .probe = qemu_probe,
         .preflight = qemu_preflight,

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "agentmux.h"
 #include "backend.h"
 #include "console.h"
 #include "exitcode.h"
@@ -157,6 +158,7 @@ struct supervise {
         pid_t vmm;
         int sigfd;
         struct console *console;
+        struct agent_mux *mux;
         unsigned stop_timeout_s;
         uint64_t hard_at, kill_at; /* 0 = not scheduled */
         int status;
@@ -207,15 +209,18 @@ static int on_signal(struct supervise *s) {
 
 static void supervise_loop(struct supervise *s) {
         for (;;) {
-                struct pollfd fds[16] = { { .fd = s->sigfd, .events = POLLIN } };
-                int n = 1 + console_fill_pollfds(s->console, fds + 1, 15);
+                struct pollfd fds[64] = { { .fd = s->sigfd, .events = POLLIN } };
+                int nc = console_fill_pollfds(s->console, fds + 1, 20);
+                int nm = agent_mux_fill_pollfds(s->mux, fds + 1 + nc, 63 - nc);
 
-                if (poll(fds, (nfds_t) n, 200) < 0 && errno != EINTR)
+                if (poll(fds, (nfds_t) (1 + nc + nm), 200) < 0 && errno != EINTR)
                         break;
                 if (on_signal(s))
                         break;
-                console_dispatch(s->console, fds + 1, n - 1);
+                console_dispatch(s->console, fds + 1, nc);
                 console_try_connect(s->console);
+                agent_mux_dispatch(s->mux, fds + 1 + nc, nm);
+                agent_mux_try_connect(s->mux);
                 on_timer(s);
         }
 }
@@ -253,6 +258,22 @@ static struct console *setup_console(struct vm *vm, int *ret_listen) {
         return console_new(*ret_listen, NULL, clients, log);
 }
 
+/* VMMs whose agent channel is a virtio-console port get the multiplexer on agent.sock. */
+static int setup_agent_mux(struct vm *vm, struct agent_mux **ret) {
+        _cleanup_free_ char *guest = vm_path(vm, VM_AGENT_SOCKET);
+        _cleanup_free_ char *clients = vm_path(vm, VM_AGENT_MUX_SOCKET);
+
+        *ret = NULL;
+        if (!vm->backend->agent_via_port)
+                return 0;
+        if (!guest || !clients)
+                return log_oom();
+        (void) journal_append(vm->runtime_dir, "unlink", clients, NULL, NULL);
+        (void) journal_append(vm->runtime_dir, "unlink", guest, NULL, NULL);
+        *ret = agent_mux_new(guest, clients);
+        return *ret ? 0 : -EIO;
+}
+
 static void notify(int *fd, unsigned char code) {
         if (*fd < 0)
                 return;
@@ -276,13 +297,16 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
                 r = vm->backend->render(vm, &argv);
         if (r >= 0) {
                 s.console = setup_console(vm, &listen_fd);
-                r = s.console ? spawn_vmm(vm, &argv, &s.vmm) : -EIO;
+                r = s.console ? setup_agent_mux(vm, &s.mux) : -EIO;
         }
+        if (r >= 0)
+                r = spawn_vmm(vm, &argv, &s.vmm);
         strv_done(&argv);
         if (r >= 0)
                 r = wait_up(vm, s.vmm, o->up_timeout_s);
         if (r < 0) {
                 console_free(s.console);
+                agent_mux_free(s.mux);
                 safe_close(s.sigfd);
                 /* undo before the caller returns, so a failed start leaves nothing */
                 code = start_abort(vm, lock_fd, EXIT_RUNTIME);
@@ -307,6 +331,7 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
                    WIFEXITED(s.status) ? "status" : "signal",
                    WIFEXITED(s.status) ? WEXITSTATUS(s.status) : WTERMSIG(s.status));
         console_free(s.console);
+        agent_mux_free(s.mux);
         safe_close(s.sigfd);
         return start_abort(vm, lock_fd, code);
 }

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <poll.h>
+
+/*
+ * The supervisor's agent multiplexer, for VMMs whose agent channel is a virtio-console port
+ * (one host connection): it holds the one connection to the guest agent and serves any
+ * number of `run` clients on agent.sock, each with its own sessions, by rewriting session
+ * ids. Frames from the guest are bounded and checked (the guest is untrusted); a slow client
+ * only stalls the guest channel once its queue is full, never grows memory without bound.
+ */
+struct agent_mux;
+
+struct agent_mux *agent_mux_new(const char *guest_path, const char *client_path);
+struct agent_mux *agent_mux_free(struct agent_mux *m);
+
+/* Fills pollfds (at most `max`); returns how many. */
+int agent_mux_fill_pollfds(struct agent_mux *m, struct pollfd *fds, int max);
+void agent_mux_dispatch(struct agent_mux *m, const struct pollfd *fds, int n);
+/* Connects to the guest side if not connected (the VMM may not listen yet). */
+void agent_mux_try_connect(struct agent_mux *m);
