@@ -109,9 +109,20 @@ check: test-programs
 	tests/fake-crosvm/test-fake-crosvm.sh
 	BUILD=build-asan tests/run-shell.sh tests/cli/*.sh
 	BUILD=$(BUILD) tests/run-shell.sh tests/cli/*.sh
+	$(MAKE) --no-print-directory fuzz
 	BUILD=$(BUILD) tests/run-e2e.sh
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+# The host-side parser of guest frames under libFuzzer, for FUZZ_SECONDS (CI: a short run).
+FUZZ_SECONDS ?= 20
+$(BUILD)/fuzz-frames: tests/fuzz/fuzz-frames.c core/framer.c guest/proto.c core/framer.h guest/proto.h
+	@mkdir -p $(dir $@)
+	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
+
+fuzz: $(BUILD)/fuzz-frames
+	mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz-frames -max_total_time=$(FUZZ_SECONDS) -max_len=200000 $(BUILD)/fuzz-corpus
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -133,6 +144,6 @@ clean:
 demo:
 	scripts/demo.sh
 
-.PHONY: demo all check install clean format check-format test-programs
+.PHONY: fuzz demo all check install clean format check-format test-programs
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
