@@ -110,6 +110,7 @@ check: test-programs
 	BUILD=build-asan tests/run-shell.sh tests/cli/*.sh
 	BUILD=$(BUILD) tests/run-shell.sh tests/cli/*.sh
 	$(MAKE) --no-print-directory fuzz
+	$(foreach t,$(EXTRA_CHECK),$(MAKE) --no-print-directory $(t) &&) true
 	BUILD=$(BUILD) tests/run-e2e.sh
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
@@ -130,7 +131,7 @@ format:
 check-format:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
-install: all
+install: all $(EXTRA_INSTALL)
 	install -Dm755 $(BUILD)/vmsilo-core $(DESTDIR)$(bindir)/vmsilo-core
 	install -d $(DESTDIR)$(plugindir) $(DESTDIR)$(confdir)
 	for so in $(PLUGIN_SOS); do install -m644 $$so $(DESTDIR)$(plugindir)/; done
@@ -145,5 +146,9 @@ demo:
 	scripts/demo.sh
 
 .PHONY: fuzz demo all check install clean format check-format test-programs
+
+# mk/*.mk add rules and append to EXTRA_INSTALL (install targets) and EXTRA_CHECK (test
+# targets run by `make check`): man pages, units, completion, packaging.
+-include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
