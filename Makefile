@@ -51,6 +51,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 # Plugin unit tests: plugins/NAME/test-NAME.c, linked with the plugin's sources and the mock host
 PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c),$(BUILD)/tests/test-plugin-$(p)))
 
+# mk/*.mk add rules and append to EXTRA_INSTALL (install targets) and EXTRA_CHECK (test
+# targets run by `make check`): man pages, units, completion, packaging.
+-include $(sort $(wildcard mk/*.mk))
+
 all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(BUILD)/vmsilo-plugin.pc
 
 $(BUILD)/vmsilo-core: $(BUILD)/core/main.o $(CORE_OBJS)
@@ -146,9 +150,5 @@ demo:
 	scripts/demo.sh
 
 .PHONY: fuzz demo all check install clean format check-format test-programs
-
-# mk/*.mk add rules and append to EXTRA_INSTALL (install targets) and EXTRA_CHECK (test
-# targets run by `make check`): man pages, units, completion, packaging.
--include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
