@@ -1,5 +1,6 @@
 # vmsilo-core. `make`, `make check`, `make install` (DESTDIR, PREFIX, libdir).
 VERSION := 0.1.0
+.DEFAULT_GOAL := all
 
 PREFIX ?= /usr/local
 prefix ?= $(PREFIX)
