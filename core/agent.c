@@ -282,8 +282,10 @@ static void restore_terminal(struct run_state *s) {
 static int set_raw(struct run_state *s) {
         struct termios t;
 
+        if (!isatty(STDIN_FILENO))
+                return 0; /* a pty in the guest, but nothing local to put in raw mode */
         if (tcgetattr(STDIN_FILENO, &s->saved) < 0)
-                return log_error_errno(errno, "-t needs a terminal on stdin: %m");
+                return log_error_errno(errno, "cannot read the terminal's settings: %m");
         t = s->saved;
         cfmakeraw(&t);
         if (tcsetattr(STDIN_FILENO, TCSADRAIN, &t) < 0)

@@ -5,6 +5,7 @@
 
 #include "agent.h"
 #include "backend.h"
+#include "consoleclient.h"
 #include "commands.h"
 #include "exitcode.h"
 #include "json.h"
@@ -174,14 +175,14 @@ int cmd_list(const struct settings *s, int argc, char **argv) {
 }
 
 int cmd_check(const struct settings *s, int argc, char **argv) {
-        static const int allowed[] = { 0 };
+        static const int allowed[] = { OPT_JSON, 0 };
         struct cmd_opts o = {};
         struct vm vm;
         int r, failures;
 
         r = parse(
                 argc, argv,
-                "usage: vmsilo-core check NAME\n\n"
+                "usage: vmsilo-core check [--json] NAME\n\n"
                 "Runs every preflight check of VM NAME (the core's and every plugin's) and lists\n"
                 "all failures. Changes nothing on the host. Exit 4 if any check fails.\n",
                 allowed, 1, &o);
@@ -196,7 +197,17 @@ int cmd_check(const struct settings *s, int argc, char **argv) {
         if (failures > 0)
                 log_error("%d preflight check%s failed for VM '%s'", failures,
                           failures == 1 ? "" : "s", o.name);
-        else
+        if (o.json) {
+                printf("{\"vm\": ");
+                json_string(stdout, o.name);
+                printf(", \"ok\": %s, \"failures\": %d, \"plugins\": [",
+                       failures ? "false" : "true", failures);
+                for (size_t i = 0; i < vm.plugins.n; i++) {
+                        printf("%s", i ? ", " : "");
+                        json_string(stdout, vm.plugins.items[i]->name);
+                }
+                printf("]}\n");
+        } else if (failures == 0)
                 printf("VM '%s': all preflight checks passed (%zu plugin%s)\n", o.name,
                        vm.plugins.n, vm.plugins.n == 1 ? "" : "s");
         vm_close(&vm);
@@ -460,4 +471,81 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
         r = agent_run(name, addr, &req);
         strv_done(&o.env);
         return r;
+}
+
+/* ssh over vsock as vmsilo's vm-shell --ssh does, with socat as the proxy. */
+static int shell_ssh(const struct settings *s, const char *name, int root) {
+        struct vm vm;
+        char proxy[128], target[128];
+        int r;
+
+        r = vm_open(&vm, s, name);
+        if (r < 0) {
+                vm_close(&vm);
+                return exit_code_for_open(r);
+        }
+        snprintf(proxy, sizeof(proxy), "ProxyCommand=socat - VSOCK-CONNECT:%u:22", vm.config.id);
+        snprintf(target, sizeof(target), "%s@vmsilo-%s", root ? "root" : "user", name);
+        vm_close(&vm);
+        execlp("ssh", "ssh", "-o", proxy, "-o", "StrictHostKeyChecking=accept-new", target,
+               (char *) NULL);
+        log_error_errno(errno, "failed to execute 'ssh': %m");
+        return EXIT_RUNTIME;
+}
+
+int cmd_shell(const struct settings *s, int argc, char **argv) {
+        static const struct option options[] = {
+                { "agent", no_argument, NULL, 'a' },
+                { "ssh", no_argument, NULL, 's' },
+                { "root", no_argument, NULL, 'r' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        static const char usage[] =
+                "usage: vmsilo-core shell [--agent | --ssh [--root]] NAME\n\n"
+                "Without options: attaches to the serial console of the running VM NAME (Ctrl-]\n"
+                "detaches and restores the terminal). --agent: a login shell through the guest\n"
+                "agent (starts the VM if needed), exit status as 'run'. --ssh: ssh over vsock to\n"
+                "the VM's CID (for VMs that run sshd), as user 'user', or root with --root.\n";
+        _cleanup_free_ char *dir = NULL, *sock = NULL;
+        int c, agent = 0, ssh = 0, root = 0;
+        const char *name;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (c == 'a')
+                        agent = 1;
+                else if (c == 's')
+                        ssh = 1;
+                else if (c == 'r')
+                        root = 1;
+                else if (c == 'h') {
+                        printf("%s", usage);
+                        return EXIT_OK;
+                } else {
+                        fprintf(stderr, "%s", usage);
+                        return EXIT_USAGE;
+                }
+        }
+        if (argc - optind != 1 || (agent && ssh) || (root && !ssh)) {
+                fprintf(stderr, "%s", usage);
+                return EXIT_USAGE;
+        }
+        name = argv[optind];
+        dir = settings_runtime_dir(s, name);
+        if (!vm_name_valid(name) || !dir) {
+                log_error("invalid VM name '%s'", name);
+                return EXIT_USAGE;
+        }
+        if (agent) {
+                char *run_argv[] = { "run", "-t", (char *) name, "/bin/sh", "-l", NULL };
+
+                optind = 0;
+                return cmd_run(s, 5, run_argv);
+        }
+        if (ssh)
+                return shell_ssh(s, name, root);
+        sock = strdup_printf("%s/%s", dir, VM_CONSOLE_SOCKET);
+        if (!sock)
+                return log_oom(), EXIT_RUNTIME;
+        return console_attach(name, sock);
 }

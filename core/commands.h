@@ -12,3 +12,4 @@ int cmd_start(const struct settings *s, int argc, char **argv);
 int cmd_stop(const struct settings *s, int argc, char **argv);
 int cmd_cleanup(const struct settings *s, int argc, char **argv);
 int cmd_run(const struct settings *s, int argc, char **argv);
+int cmd_shell(const struct settings *s, int argc, char **argv);

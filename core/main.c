@@ -27,6 +27,7 @@ static const struct command commands[] = {
         { "stop", cmd_stop, "stop a VM and undo its host changes" },
         { "cleanup", cmd_cleanup, "undo what a crashed run of a VM left behind" },
         { "run", cmd_run, "run a command in a VM (starting it if needed)" },
+        { "shell", cmd_shell, "the serial console of a VM, or a shell through its agent" },
 };
 
 static void usage(FILE *f) {

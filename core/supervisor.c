@@ -13,6 +13,7 @@
 #include "console.h"
 #include "exitcode.h"
 #include "log.h"
+#include "notify.h"
 #include "process.h"
 #include "state.h"
 #include "supervisor.h"
@@ -170,6 +171,7 @@ static void on_stop_signal(struct supervise *s) {
         if (s->hard_at != 0)
                 return;
         log_notice("stopping VM '%s'", s->vm->config.name);
+        (void) notify_service_manager("STOPPING=1");
         if (s->vm->backend->request_stop(bin, s->vm->runtime_dir, 0) < 0)
                 log_warning("graceful stop request failed, will stop it hard");
         s->hard_at = now_ms() + (uint64_t) s->stop_timeout_s * 1000;
@@ -314,6 +316,13 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
                 return code;
         }
         log_notice("VM '%s' is up (%s pid %d)", vm->config.name, vm->backend->name, (int) s.vmm);
+        {
+                char state[64];
+
+                /* under systemd (Type=notify): the unit is active once the VM is up */
+                snprintf(state, sizeof(state), "READY=1\nMAINPID=%d", (int) getpid());
+                (void) notify_service_manager(state);
+        }
         if (notify_fd >= 0) {
                 _cleanup_free_ char *log = vm_path(vm, "supervisor.log");
                 int fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;

@@ -44,9 +44,9 @@ struct vm {
 #define VM_CONSOLE_SOCKET "console.sock"
 #define VM_CONSOLE_LOG "console.log"
 #define VM_VMM_LOG "vmm.log"
-#define VM_AGENT_SOCKET "agent-backend.sock"   /* the VMM's end of the agent port */
-#define VM_AGENT_MUX_SOCKET "agent.sock"        /* `run` clients, multiplexed */
-#define VM_AGENT_ADDRESS "agent.addr" /* where `run` reaches the guest agent */
+#define VM_AGENT_SOCKET "agent-backend.sock" /* the VMM's end of the agent port */
+#define VM_AGENT_MUX_SOCKET "agent.sock"     /* `run` clients, multiplexed */
+#define VM_AGENT_ADDRESS "agent.addr"        /* where `run` reaches the guest agent */
 #define VMSILO_AGENT_VSOCK_PORT 5000
 
 /* Reads the configuration of VM `name`, loads and configures its plugins.
