@@ -6,12 +6,17 @@
 #   (b) launch overhead: invocation of `vmsilo-core start` until the VMM is exec'd, with
 #       every shipped plugin enabled, against a shell script that removes the stale control
 #       socket and execs the same argv (what vmsilo generates per VM).
-# Usage: bench/run.sh [BOOT_RUNS] [LAUNCH_RUNS]   (defaults 7 and 41)
+#   (c) run: round trip of `vmsilo-core run NAME true` on a running VM, against a
+#       baseline of `sh -c true` on the host (the floor of spawning a command at all), and
+#       stdout throughput of `run NAME` streaming 200 MB, against `cat` of the same bytes
+#       through a local pipe.
+# Usage: bench/run.sh [BOOT_RUNS] [LAUNCH_RUNS] [RUN_RUNS]   (defaults 7, 41 and 51)
 set -eu
 cd "$(dirname "$0")/.."
 TOP=$(pwd)
 BOOT_RUNS=${1:-7}
 LAUNCH_RUNS=${2:-41}
+RUN_RUNS=${3:-51}
 
 make -s all build/fake-crosvm
 scripts/build-guest.sh build/guest >/dev/null
@@ -116,6 +121,40 @@ done
 launch_v=$(median <"$B/launch.vmsilo")
 launch_p=$(median <"$B/launch.plain")
 
+# ---- (c) run round trip and throughput, on the boot VM kept running
+sed -i '/kernel-params = vmsilo.cmd=true/d' "$B/etc/vms/boot.conf"
+"$V" -q start boot
+"$V" run boot true
+: >"$B/run.vmsilo"
+: >"$B/run.host"
+for i in $(seq "$RUN_RUNS"); do
+        t0=$("$B/now-ns")
+        "$V" run boot true
+        t1=$("$B/now-ns")
+        echo $((t1 - t0)) >>"$B/run.vmsilo"
+        t0=$("$B/now-ns")
+        sh -c true
+        t1=$("$B/now-ns")
+        echo $((t1 - t0)) >>"$B/run.host"
+done
+run_v=$(median <"$B/run.vmsilo")
+run_h=$(median <"$B/run.host")
+: >"$B/tp.vmsilo"
+: >"$B/tp.local"
+for i in 1 2 3; do
+        t0=$("$B/now-ns")
+        "$V" run boot head -c 200000000 /dev/zero >/dev/null
+        t1=$("$B/now-ns")
+        echo $((t1 - t0)) >>"$B/tp.vmsilo"
+        t0=$("$B/now-ns")
+        head -c 200000000 /dev/zero | cat >/dev/null
+        t1=$("$B/now-ns")
+        echo $((t1 - t0)) >>"$B/tp.local"
+done
+"$V" -q stop boot
+tp_v=$(median <"$B/tp.vmsilo")
+tp_l=$(median <"$B/tp.local")
+
 echo "boot to guest userspace and power-off (median of $BOOT_RUNS, QEMU TCG):"
 echo "  vmsilo-core start --foreground   $(ms "$boot_v") ms"
 echo "  qemu-system-x86_64 directly      $(ms "$boot_q") ms"
@@ -124,3 +163,11 @@ echo "launch overhead, invocation to the VMM's exec (median of $LAUNCH_RUNS, plu
 echo "  vmsilo-core start                $(ms "$launch_v") ms"
 echo "  shell script exec                $(ms "$launch_p") ms"
 echo "  ratio vmsilo/script              $(ratio "$launch_v" "$launch_p")"
+echo "run round trip, 'run NAME true' on a running VM (median of $RUN_RUNS):"
+echo "  vmsilo-core run                  $(ms "$run_v") ms"
+echo "  sh -c true on the host           $(ms "$run_h") ms"
+echo "  ratio                            $(ratio "$run_v" "$run_h")"
+echo "stdout throughput, 200 MB (median of 3):"
+echo "  vmsilo-core run                  $(awk -v ns="$tp_v" 'BEGIN {printf "%.0f", 200e6 / ns * 1e9 / 1048576}') MiB/s"
+echo "  local pipe                       $(awk -v ns="$tp_l" 'BEGIN {printf "%.0f", 200e6 / ns * 1e9 / 1048576}') MiB/s"
+echo "  ratio of times vmsilo/local      $(ratio "$tp_v" "$tp_l")"

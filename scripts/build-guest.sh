@@ -22,7 +22,7 @@ flock 9
 # virtio core; button + evdev give the ACPI power button as /dev/input/event*.
 modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 virtio_console virtio_blk failover net_failover virtio_net fuse virtiofs overlay
-button evdev vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport"
+button evdev vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport loop"
 busybox=/bin/busybox
 CC=${CC:-gcc}
 CFLAGS="-static -Wall -Wextra -Werror -std=gnu11 -O2 -s"
