@@ -25,7 +25,8 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP
 CORE_CFLAGS := $(BASE_CFLAGS) -DVMSILO_VERSION='"$(VERSION)"' \
-	-DVMSILO_PLUGIN_DIR='"$(plugindir)"' $(shell $(PKG_CONFIG) --cflags inih)
+	-DVMSILO_PLUGIN_DIR='"$(plugindir)"' -DVMSILO_GUEST_DIR='"$(libdir)/vmsilo/guest"' \
+	$(shell $(PKG_CONFIG) --cflags inih)
 CORE_LIBS := $(shell $(PKG_CONFIG) --libs inih) -ldl
 PLUGIN_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Isdk
 PLUGIN_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,defs

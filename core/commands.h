@@ -13,3 +13,4 @@ int cmd_stop(const struct settings *s, int argc, char **argv);
 int cmd_cleanup(const struct settings *s, int argc, char **argv);
 int cmd_run(const struct settings *s, int argc, char **argv);
 int cmd_shell(const struct settings *s, int argc, char **argv);
+int cmd_exec(const struct settings *s, int argc, char **argv);

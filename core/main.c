@@ -28,6 +28,7 @@ static const struct command commands[] = {
         { "cleanup", cmd_cleanup, "undo what a crashed run of a VM left behind" },
         { "run", cmd_run, "run a command in a VM (starting it if needed)" },
         { "shell", cmd_shell, "the serial console of a VM, or a shell through its agent" },
+        { "exec", cmd_exec, "run a script in a throw-away VM, with its exit status" },
 };
 
 static void usage(FILE *f) {

@@ -80,3 +80,19 @@ void settings_done(struct settings *s) {
 char *settings_runtime_dir(const struct settings *s, const char *name) {
         return strdup_printf("%s/%s", s->runtime_base, name);
 }
+
+int settings_clone_with_dir(struct settings *dst, const struct settings *src, const char *dir) {
+        int r;
+
+        *dst = (struct settings){ .uid = src->uid, .gid = src->gid };
+        dst->dirs.root = strdup(src->dirs.root);
+        dst->plugin_dir = strdup(src->plugin_dir);
+        dst->runtime_base = strdup(src->runtime_base);
+        dst->cache_dir = strdup(src->cache_dir);
+        if (!dst->dirs.root || !dst->plugin_dir || !dst->runtime_base || !dst->cache_dir)
+                return -ENOMEM;
+        r = strv_push(&dst->dirs.dirs, dir);
+        if (r >= 0)
+                r = strv_extend(&dst->dirs.dirs, &src->dirs.dirs);
+        return r;
+}

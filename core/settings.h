@@ -20,5 +20,8 @@ int settings_init(struct settings *s, const char *root, const char *plugin_dir,
                   const char *runtime_base);
 void settings_done(struct settings *s);
 
+/* A copy of `src` whose configuration directories start with `dir` (not root-prefixed). */
+int settings_clone_with_dir(struct settings *dst, const struct settings *src, const char *dir);
+
 /* base/NAME; NULL on OOM. */
 char *settings_runtime_dir(const struct settings *s, const char *name);

@@ -65,6 +65,10 @@ static const struct key_def keys[] = {
         KE("qemu", "accel", qemu_accel, accel_values),
         K("qemu", "machine", KEY_STRING, qemu_machine),
         K("qemu", "extra-args", KEY_LIST, qemu_extra_args),
+        K("exec", "kernel", KEY_PATH, exec_kernel),
+        K("exec", "initrd", KEY_PATH, exec_initrd),
+        KU("exec", "memory", exec_memory_mib, 64, 1ULL << 24),
+        KU("exec", "cpus", exec_cpus, 1, 512),
 };
 
 int vm_name_valid(const char *name) {
@@ -102,6 +106,8 @@ int vm_config_init(struct vm_config *c, const char *name) {
                 .sched_isolation = SCHED_ISOLATION_FULL,
                 .root_read_only = 1,
                 .auto_shutdown_after = 60,
+                .exec_memory_mib = 1024,
+                .exec_cpus = 2,
         };
         if (set_string(&c->name, name) < 0 || set_string(&c->vmm, "crosvm") < 0 ||
             set_string(&c->crosvm_path, "crosvm") < 0 ||
@@ -129,6 +135,8 @@ void vm_config_done(struct vm_config *c) {
         free(c->crosvm_log_level);
         strv_done(&c->crosvm_extra_args);
         strv_done(&c->crosvm_extra_run_args);
+        free(c->exec_kernel);
+        free(c->exec_initrd);
         free(c->qemu_path);
         free(c->qemu_accel);
         free(c->qemu_machine);
@@ -138,7 +146,7 @@ void vm_config_done(struct vm_config *c) {
 
 int vm_config_owns(const char *section) {
         return streq(section, "vm") || streq(section, "disk") || streq(section, "crosvm") ||
-               streq(section, "qemu");
+               streq(section, "qemu") || streq(section, "exec");
 }
 
 static int apply_enum(const struct key_def *k, void *field, const struct conf_entry *e) {
@@ -186,7 +194,8 @@ static int apply_key(const struct key_def *k, struct vm_config *c, const struct 
                         *(unsigned long long *) field = n;
                 return 0;
         case KEY_PATH:
-                if (isempty(e->value) && k->offset != offsetof(struct vm_config, kernel)) {
+                if (isempty(e->value) && k->offset != offsetof(struct vm_config, kernel) &&
+                    k->offset != offsetof(struct vm_config, exec_kernel)) {
                         /* an empty value removes a default from a global drop-in */
                         free(*(char **) field);
                         *(char **) field = NULL;

@@ -57,6 +57,12 @@ struct vm_config {
         struct strv crosvm_extra_args;
         struct strv crosvm_extra_run_args;
 
+        /* [exec]: the throw-away VMs of `vmsilo-core exec` */
+        char *exec_kernel;
+        char *exec_initrd;
+        unsigned long long exec_memory_mib;
+        unsigned long long exec_cpus;
+
         char *qemu_path;
         char *qemu_accel; /* auto, kvm, tcg */
         char *qemu_machine;
