@@ -40,6 +40,7 @@ struct exec_opts {
 /* In the guest: the initramfs is the root (tmpfs); the host's /usr is mounted over its
  * /usr; /lib64 makes the host's dynamic loader reachable; then bash runs the script. */
 static const char guest_wrapper[] =
+        "for d in /usr/lib/*-linux-gnu*; do [ -e \"/lib/${d##*/}\" ] || ln -s \"$d\" /lib/; done; "
         "[ -e /lib64 ] || ln -s usr/lib64 /lib64; "
         "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root; "
         "if [ -d /tmp/shared ]; then cd /tmp/shared; fi; "
@@ -204,7 +205,7 @@ int cmd_exec(const struct settings *s, int argc, char **argv) {
         struct vm_config d = {};
         struct settings es = {};
         _cleanup_free_ char *name = NULL, *confdir = NULL, *vmsdir = NULL, *path = NULL;
-        _cleanup_free_ char *shared = NULL;
+        _cleanup_free_ char *shared = NULL, *kernel = NULL, *initrd = NULL;
         int r, level = log_get_max_level();
 
         r = parse_exec(argc, argv, &o);
@@ -225,6 +226,12 @@ int cmd_exec(const struct settings *s, int argc, char **argv) {
                 d.exec_initrd = strdup(VMSILO_GUEST_DIR "/initrd.gz");
         if (r >= 0 && o.shared && !(shared = absolute(o.shared)))
                 r = -ENOENT;
+        if (r >= 0 && o.kernel && !(kernel = absolute(o.kernel)))
+                r = -ENOENT;
+        if (r >= 0 && o.initrd && !(initrd = absolute(o.initrd)))
+                r = -ENOENT;
+        o.kernel = kernel ? kernel : o.kernel;
+        o.initrd = initrd ? initrd : o.initrd;
         if (r >= 0 && (mkdir(s->runtime_base, 0755) < 0 && errno != EEXIST))
                 r = log_error_errno(errno, "failed to create '%s': %m", s->runtime_base);
         if (r >= 0 && (mkdir(confdir, 0700) < 0 || mkdir(vmsdir, 0700) < 0))

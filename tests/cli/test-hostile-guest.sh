@@ -8,10 +8,11 @@ attack() {
         mode=$1
         want=$2
         msg=$3
-        "$T/hostile" "$RUN" evil "$mode" >"$T/ready" &
+        rm -f "$T/ready-$mode"
+        "$T/hostile" "$RUN" evil "$mode" >"$T/ready-$mode" &
         hp=$!
         i=0
-        until grep -q ready "$T/ready" 2>/dev/null; do
+        until grep -q ready "$T/ready-$mode" 2>/dev/null; do
                 i=$((i + 1))
                 [ $i -lt 50 ] || fail "hostile guest did not start"
                 sleep 0.1
