@@ -135,8 +135,11 @@ static int host_pass_fd(const struct vmsilo_host *h, int fd) {
                 safe_close(fd);
                 return wrong_phase(p, "pass_fd", p->vm->phase);
         }
-        if (p->vm->dry_run && fd < 0)
-                return 100 + (int) p->vm->desc.n_fds++; /* a placeholder number for the plan */
+        if (p->vm->dry_run && fd < 0) {
+                /* a placeholder number for the plan; the slot holds -1 */
+                r = vm_desc_add_fd(&p->vm->desc, -1);
+                return r < 0 ? r : 100 + (int) p->vm->desc.n_fds - 1;
+        }
         if (fd < 3) {
                 safe_close(fd);
                 return -EBADF;

@@ -13,6 +13,25 @@
 #include "qmp.h"
 #include "vm.h"
 
+/* QEMU's option syntax: a ',' inside a value is written ',,'. Returns a malloc()ed copy. */
+static char *qopt(const char *value) {
+        size_t n = 1;
+        char *q, *o;
+
+        for (const char *c = strempty(value); *c; c++)
+                n += *c == ',' ? 2 : 1;
+        q = o = malloc(n);
+        if (!q)
+                return NULL;
+        for (const char *c = strempty(value); *c; c++) {
+                *o++ = *c;
+                if (*c == ',')
+                        *o++ = ',';
+        }
+        *o = 0;
+        return q;
+}
+
 static const char *qemu_binary(const struct vm *vm) {
         return vm->config.qemu_path;
 }
@@ -84,13 +103,16 @@ static int qemu_preflight(struct vm *vm) {
 }
 
 static int render_disk(const struct vm_device *d, size_t i, struct strv *argv) {
+        _cleanup_free_ char *file = qopt(d->path), *serial = qopt(d->id);
         int r;
 
+        if (!file || !serial)
+                return -ENOMEM;
         r = strv_pushf(argv, "-drive");
         if (r >= 0)
                 r = strv_pushf(
                         argv, "file=%s,format=raw,if=none,id=disk%zu%s,cache=%s,aio=threads%s",
-                        d->path, i, d->flags & VMSILO_DEVICE_RO ? ",readonly=on" : "",
+                        file, i, d->flags & VMSILO_DEVICE_RO ? ",readonly=on" : "",
                         d->flags & VMSILO_DEVICE_NO_DIRECT ? "writeback" : "none",
                         d->flags & (VMSILO_DEVICE_NO_SPARSE | VMSILO_DEVICE_RO) ? ""
                                                                                 : ",discard=unmap");
@@ -98,7 +120,7 @@ static int render_disk(const struct vm_device *d, size_t i, struct strv *argv) {
                 r = strv_push(argv, "-device");
         if (r >= 0)
                 r = strv_pushf(argv, "virtio-blk-pci,drive=disk%zu%s%s", i, d->id ? ",serial=" : "",
-                               strempty(d->id));
+                               serial);
         return r;
 }
 
@@ -130,14 +152,17 @@ static int render_vhost_user(const struct vm_device *d, size_t i, struct strv *a
                         EOPNOTSUPP,
                         "plugin '%s' declared a vhost-user '%s' device; the qemu backend supports only 'fs'",
                         d->owner, strempty(d->kind));
+        _cleanup_free_ char *sock = qopt(d->socket), *tag = qopt(d->tag);
+
+        if (!sock || !tag)
+                return -ENOMEM;
         r = strv_push(argv, "-chardev");
         if (r >= 0)
-                r = strv_pushf(argv, "socket,id=vhu%zu,path=%s", i, d->socket);
+                r = strv_pushf(argv, "socket,id=vhu%zu,path=%s", i, sock);
         if (r >= 0)
                 r = strv_push(argv, "-device");
         if (r >= 0)
-                r = strv_pushf(argv, "vhost-user-fs-pci,chardev=vhu%zu,tag=%s", i,
-                               strempty(d->tag));
+                r = strv_pushf(argv, "vhost-user-fs-pci,chardev=vhu%zu,tag=%s", i, tag);
         return r;
 }
 
@@ -201,9 +226,10 @@ static int render_append(struct vm *vm, struct strv *argv) {
 }
 
 static int render_chardevs(struct vm *vm, struct strv *argv) {
-        _cleanup_free_ char *con = vm_path(vm, VM_CONSOLE_BACKEND);
-        _cleanup_free_ char *agent = vm_path(vm, VM_AGENT_SOCKET);
-        _cleanup_free_ char *qmp = vm_path(vm, VM_CONTROL_SOCKET);
+        _cleanup_free_ char *con_path = vm_path(vm, VM_CONSOLE_BACKEND);
+        _cleanup_free_ char *agent_path = vm_path(vm, VM_AGENT_SOCKET);
+        _cleanup_free_ char *qmp_path = vm_path(vm, VM_CONTROL_SOCKET);
+        _cleanup_free_ char *con = qopt(con_path), *agent = qopt(agent_path), *qmp = qopt(qmp_path);
         int r;
 
         if (!con || !agent || !qmp)

@@ -101,8 +101,12 @@ static int mock_add_vmm_arg(const struct vmsilo_host *h, int vmm, const char *ar
 static int mock_pass_fd(const struct vmsilo_host *h, int fd) {
         struct mock_host *m = M(h);
 
-        if (fd < 0)
-                return m->dry_run ? 100 + m->n_fds : -EBADF;
+        if (fd < 0) {
+                if (!m->dry_run || m->n_fds >= MOCK_MAX)
+                        return -EBADF;
+                m->fds[m->n_fds] = -1; /* a placeholder slot, as the core keeps one */
+                return 100 + m->n_fds++;
+        }
         if (m->n_fds >= MOCK_MAX) {
                 close(fd);
                 return -ENOSPC;
@@ -232,7 +236,8 @@ void mock_host_done(struct mock_host *m) {
                 free((char *) d->pci_address);
         }
         for (int i = 0; i < m->n_fds; i++)
-                close(m->fds[i]);
+                if (m->fds[i] >= 0)
+                        close(m->fds[i]);
         mock_host_init(m);
 }
 
