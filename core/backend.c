@@ -20,10 +20,14 @@ const struct backend *backend_find(const char *name) {
 int backend_has(struct vm *vm, const char *flag) {
         int r;
 
+        if (vm->probe_failed)
+                return -ENOEXEC;
         if (!vm->probe_top) {
                 r = vm->backend->probe(vm);
-                if (r < 0)
+                if (r < 0) {
+                        vm->probe_failed = 1; /* logged once; later questions get the errno */
                         return r;
+                }
         }
         return vm->backend->has(vm, flag);
 }

@@ -7,6 +7,11 @@
 
 static int max_level = LOG_LEVEL_NOTICE;
 static int log_fd = STDERR_FILENO;
+static unsigned n_errors;
+
+unsigned log_error_count(void) {
+        return n_errors;
+}
 
 void log_set_max_level(int level) {
         max_level = level;
@@ -26,6 +31,8 @@ int log_fullv(int level, int error, const char *prefix, const char *fmt, va_list
 
         if (error < 0)
                 error = -error;
+        if (level <= LOG_LEVEL_ERR)
+                n_errors++;
         if (level > max_level)
                 return -error;
 

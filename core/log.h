@@ -37,3 +37,6 @@ int log_full(int level, int error, const char *prefix, const char *fmt, ...) _pr
 int log_syntax(const char *path, unsigned line, const char *fmt, ...) _printf_(3, 4);
 
 int log_oom(void);
+
+/* How many error-level messages were logged so far (printed or not). */
+unsigned log_error_count(void);

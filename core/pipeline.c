@@ -235,12 +235,15 @@ static int core_preflight(struct vm *vm) {
         for (size_t i = 0; i < c->n_disks; i++)
                 if (check_file("disk", c->disks[i].path) < 0)
                         failures++;
-        if (vm->backend->probe(vm) < 0)
+        if (!vm->probe_top && (vm->probe_failed || vm->backend->probe(vm) < 0)) {
+                vm->probe_failed = 1;
                 return failures + 1;
+        }
         return failures + vm->backend->preflight(vm);
 }
 
 int vm_preflight(struct vm *vm) {
+        unsigned errors = log_error_count();
         int failures;
 
         vm->phase = PHASE_PREFLIGHT;
@@ -258,6 +261,9 @@ int vm_preflight(struct vm *vm) {
                         log_full(LOG_LEVEL_DEBUG, r, p->name, "preflight failed: %m");
                 }
         }
+        /* a plugin may report several problems at once: count what was said */
+        if (failures > 0 && log_error_count() - errors > (unsigned) failures)
+                failures = (int) (log_error_count() - errors);
         return failures;
 }
 

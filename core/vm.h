@@ -32,6 +32,7 @@ struct vm {
         char *probe_top;   /* `VMM --help` */
         char *probe_run;   /* `VMM run --help` (crosvm) */
         const char *accel; /* qemu: "kvm" or "tcg", decided by the probe */
+        int probe_failed;  /* the VMM binary could not be probed (said once) */
         int dry_run;
         int phase;                      /* enum vm_phase */
         const struct conf_entry *entry; /* during configure, for path:line */

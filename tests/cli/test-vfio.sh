@@ -154,7 +154,7 @@ err_has "vfio: PCI device '0000:01:00.0' ([vfio gpu], IOMMU group 7) shares its 
 err_has "vfio: PCI device '0000:03:00.0' ([vfio nic], IOMMU group 9) is bound to 'e1000e', not vfio-pci: add it to 'reserve' in [vfio] so that it is rebound at start, or bind it to vfio-pci"
 err_has "vfio: PCI device '0000:0a:00.0' of [vfio ghost] does not exist: no '$R/sys/bus/pci/devices/0000:0a:00.0'"
 err_has "vfio: PCI device '0000:04:00.0' of [vfio nogroup] is in no IOMMU group"
-err_has "1 preflight check failed for VM 'bad'"
+err_has "4 preflight checks failed for VM 'bad'"
 [ "$(grep -c '^vfio: \|vfio: ' "$T/err")" -eq 4 ] || { cat "$T/err" >&2; fail "expected 4 vfio errors"; }
 # start refuses with the same report and changes nothing
 expect 4 vroot start bad
