@@ -8,8 +8,9 @@
 #       socket and execs the same argv (what vmsilo generates per VM).
 #   (c) run: round trip of `vmsilo-core run NAME true` on a running VM, against a
 #       baseline of `sh -c true` on the host (the floor of spawning a command at all), and
-#       stdout throughput of `run NAME` streaming 200 MB, against `cat` of the same bytes
-#       through a local pipe.
+#       stdout throughput of `run NAME` streaming 200 MB out of the guest, against the same
+#       bytes going through one pipe inside the guest (under TCG the guest's CPU, not the
+#       channel, is the limit, so the in-guest pipe is the fair baseline).
 # Usage: bench/run.sh [BOOT_RUNS] [LAUNCH_RUNS] [RUN_RUNS]   (defaults 7, 41 and 51)
 set -eu
 cd "$(dirname "$0")/.."
@@ -147,7 +148,7 @@ for i in 1 2 3; do
         t1=$("$B/now-ns")
         echo $((t1 - t0)) >>"$B/tp.vmsilo"
         t0=$("$B/now-ns")
-        head -c 200000000 /dev/zero | cat >/dev/null
+        "$V" run boot sh -c 'head -c 200000000 /dev/zero | cat >/dev/null'
         t1=$("$B/now-ns")
         echo $((t1 - t0)) >>"$B/tp.local"
 done
@@ -169,5 +170,5 @@ echo "  sh -c true on the host           $(ms "$run_h") ms"
 echo "  ratio                            $(ratio "$run_v" "$run_h")"
 echo "stdout throughput, 200 MB (median of 3):"
 echo "  vmsilo-core run                  $(awk -v ns="$tp_v" 'BEGIN {printf "%.0f", 200e6 / ns * 1e9 / 1048576}') MiB/s"
-echo "  local pipe                       $(awk -v ns="$tp_l" 'BEGIN {printf "%.0f", 200e6 / ns * 1e9 / 1048576}') MiB/s"
-echo "  ratio of times vmsilo/local      $(ratio "$tp_v" "$tp_l")"
+echo "  in-guest pipe (same bytes)       $(awk -v ns="$tp_l" 'BEGIN {printf "%.0f", 200e6 / ns * 1e9 / 1048576}') MiB/s"
+echo "  ratio of times run/in-guest      $(ratio "$tp_v" "$tp_l")"
