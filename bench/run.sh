@@ -11,6 +11,9 @@
 #       stdout throughput of `run NAME` streaming 200 MB out of the guest, against the same
 #       bytes going through one pipe inside the guest (under TCG the guest's CPU, not the
 #       channel, is the limit, so the in-guest pipe is the fair baseline).
+#   (d) exec: wall time of `vmsilo-core exec true` (boot, /usr over virtiofs, bash, stop)
+#       against QEMU booting the same kernel and initramfs directly to run `true` (the
+#       baseline of (a)). Needs root (virtiofsd).
 # Usage: bench/run.sh [BOOT_RUNS] [LAUNCH_RUNS] [RUN_RUNS]   (defaults 7, 41 and 51)
 set -eu
 cd "$(dirname "$0")/.."
@@ -156,6 +159,16 @@ done
 tp_v=$(median <"$B/tp.vmsilo")
 tp_l=$(median <"$B/tp.local")
 
+# ---- (d) exec
+: >"$B/exec.vmsilo"
+for i in $(seq "$BOOT_RUNS"); do
+        t0=$("$B/now-ns")
+        "$V" exec -q --kernel "$TOP/build/guest/vmlinuz" --initrd "$TOP/build/guest/initrd.gz" true
+        t1=$("$B/now-ns")
+        echo $((t1 - t0)) >>"$B/exec.vmsilo"
+done
+exec_v=$(median <"$B/exec.vmsilo")
+
 echo "boot to guest userspace and power-off (median of $BOOT_RUNS, QEMU TCG):"
 echo "  vmsilo-core start --foreground   $(ms "$boot_v") ms"
 echo "  qemu-system-x86_64 directly      $(ms "$boot_q") ms"
@@ -172,3 +185,7 @@ echo "stdout throughput, 200 MB (median of 3):"
 echo "  vmsilo-core run                  $(awk -v ns="$tp_v" 'BEGIN {printf "%.0f", 200e6 / ns * 1e9 / 1048576}') MiB/s"
 echo "  in-guest pipe (same bytes)       $(awk -v ns="$tp_l" 'BEGIN {printf "%.0f", 200e6 / ns * 1e9 / 1048576}') MiB/s"
 echo "  ratio of times run/in-guest      $(ratio "$tp_v" "$tp_l")"
+echo "exec 'true' (median of $BOOT_RUNS):"
+echo "  vmsilo-core exec                 $(ms "$exec_v") ms"
+echo "  qemu-system-x86_64 directly      $(ms "$boot_q") ms (same kernel and initramfs, vmsilo.cmd=true)"
+echo "  ratio                            $(ratio "$exec_v" "$boot_q")"
