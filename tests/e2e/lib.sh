@@ -28,7 +28,7 @@ watch_console() {
 }
 
 assert_no_qemu() {
-        if pgrep -f "qemu-system-x86_64 -name $1," >/dev/null; then
+        if pgrep -f "qemu-system-x86_64 -name $1,.*$RUN/$1/" >/dev/null; then
                 ps -ef | grep qemu | grep -v grep >&2
                 fail "qemu of '$1' left running"
         fi
