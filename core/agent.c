@@ -32,25 +32,28 @@ struct run_state {
         int raw;
 };
 
-static int connect_address(const char *address) {
-        int fd;
+static int connect_sockaddr(int family, const struct sockaddr *sa, socklen_t len) {
+        int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
 
+        if (fd < 0)
+                return negative_errno();
+        if (connect(fd, sa, len) < 0) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* "unix:PATH" or "vsock:CID:PORT" */
+static int connect_address(const char *address) {
         if (strncmp(address, "unix:", 5) == 0) {
                 struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
                 if (strlen(address + 5) >= sizeof(sa.sun_path))
                         return -ENAMETOOLONG;
                 strcpy(sa.sun_path, address + 5);
-                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (fd < 0)
-                        return negative_errno();
-                if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                        int r = negative_errno();
-
-                        close(fd);
-                        return r;
-                }
-                return fd;
+                return connect_sockaddr(AF_UNIX, (struct sockaddr *) &sa, sizeof(sa));
         }
         if (strncmp(address, "vsock:", 6) == 0) {
                 struct sockaddr_vm sa = { .svm_family = AF_VSOCK };
@@ -60,16 +63,7 @@ static int connect_address(const char *address) {
                         return -EINVAL;
                 sa.svm_cid = cid;
                 sa.svm_port = port;
-                fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (fd < 0)
-                        return negative_errno();
-                if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                        int r = negative_errno();
-
-                        close(fd);
-                        return r;
-                }
-                return fd;
+                return connect_sockaddr(AF_VSOCK, (struct sockaddr *) &sa, sizeof(sa));
         }
         return -EINVAL;
 }

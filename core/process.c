@@ -25,9 +25,9 @@ uint64_t now_ms(void) {
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
-unsigned long long process_start_time(pid_t pid) {
-        char path[64], buf[1024];
-        unsigned long long start = 0;
+/* The fields of /proc/PID/stat after the command name, in buf; NULL if unreadable. */
+static const char *proc_stat_fields(pid_t pid, char *buf, size_t size) {
+        char path[64];
         const char *p;
         ssize_t n;
         int fd;
@@ -35,40 +35,34 @@ unsigned long long process_start_time(pid_t pid) {
         snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return 0;
-        n = read(fd, buf, sizeof(buf) - 1);
+                return NULL;
+        n = read(fd, buf, size - 1);
         close(fd);
         if (n <= 0)
-                return 0;
+                return NULL;
         buf[n] = 0;
-        p = strrchr(buf, ')'); /* comm may contain spaces */
-        if (!p)
-                return 0;
-        /* after ") " come fields 3..; start time is field 22 */
-        for (int field = 2; field < 22 && p; field++)
-                p = strchr(p + 1, ' ');
-        if (p)
-                start = strtoull(p + 1, NULL, 10);
-        return start;
+        p = strrchr(buf, ')'); /* comm may contain spaces and ')' */
+        return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+unsigned long long process_start_time(pid_t pid) {
+        char buf[1024];
+        const char *p = proc_stat_fields(pid, buf, sizeof(buf));
+
+        /* p is field 3 (state); the start time is field 22 */
+        for (int field = 3; field < 22 && p; field++) {
+                p = strchr(p, ' ');
+                if (p)
+                        p++;
+        }
+        return p ? strtoull(p, NULL, 10) : 0;
 }
 
 static int is_zombie(pid_t pid) {
-        char path[64], buf[512];
-        const char *p;
-        ssize_t n;
-        int fd;
+        char buf[1024];
+        const char *p = proc_stat_fields(pid, buf, sizeof(buf));
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return 1;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return 1;
-        buf[n] = 0;
-        p = strrchr(buf, ')');
-        return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+        return !p || *p == 'Z' || *p == 'X';
 }
 
 int process_alive(pid_t pid, unsigned long long start) {
