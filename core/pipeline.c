@@ -178,6 +178,7 @@ int vm_open(struct vm *vm, const struct settings *s, const char *name) {
         r = vm_config_init(&vm->config, name);
         if (r < 0)
                 return log_oom();
+        vm->backend = backend_find(vm->config.vmm); /* the default, until [vm] vmm= is read */
         vm->runtime_dir = settings_runtime_dir(s, name);
         if (!vm->runtime_dir)
                 return log_oom();
