@@ -27,8 +27,11 @@ struct client {
         struct queue out;
 };
 
+#define SESSION_FREE (-1)
+#define SESSION_DRAINING (-2) /* its client left; the guest has not ended it yet */
+
 struct session {
-        int client; /* index, -1 = free */
+        int client; /* index, or SESSION_FREE / SESSION_DRAINING */
         uint32_t client_session;
 };
 
@@ -126,7 +129,7 @@ struct agent_mux *agent_mux_new(const char *guest_path, const char *client_path)
         for (int i = 0; i < MUX_CLIENTS; i++)
                 m->clients[i].fd = -1;
         for (int i = 0; i < MUX_SESSIONS; i++)
-                m->sessions[i].client = -1;
+                m->sessions[i].client = SESSION_FREE;
         m->guest_path = strdup(guest_path);
         m->from_guest = calloc(1, sizeof(struct framer));
         m->listen = console_listen_backend(client_path);
@@ -152,7 +155,8 @@ static void client_close(struct agent_mux *m, int c) {
 
                 if (m->sessions[s].client != c)
                         continue;
-                m->sessions[s].client = -1;
+                /* not reusable until the guest's EXIT or ERROR: its output is not ours */
+                m->sessions[s].client = SESSION_DRAINING;
                 n = vmsilo_proto_encode_u32(frame, sizeof(frame), (uint32_t) s + 1,
                                             VMSILO_MSG_SIGNAL, SIGHUP);
                 if (n > 0 && m->guest >= 0)
@@ -163,7 +167,12 @@ static void client_close(struct agent_mux *m, int c) {
 static void guest_close(struct agent_mux *m) {
         m->guest = safe_close(m->guest);
         m->guest_hello = 0;
-        m->from_guest->len = m->from_guest->used = 0;
+        if (m->from_guest)
+                m->from_guest->len = m->from_guest->used = 0;
+        /* a new connection starts with no sessions */
+        for (int s = 0; s < MUX_SESSIONS; s++)
+                if (m->sessions[s].client == SESSION_DRAINING)
+                        m->sessions[s].client = SESSION_FREE;
         queue_done(&m->to_guest);
         /* the guest lost every session: their clients learn it by EOF */
         for (int c = 0; c < MUX_CLIENTS; c++)
@@ -205,7 +214,7 @@ void agent_mux_try_connect(struct agent_mux *m) {
 
 static int session_new(struct agent_mux *m, int c, uint32_t client_session) {
         for (int s = 0; s < MUX_SESSIONS; s++)
-                if (m->sessions[s].client < 0) {
+                if (m->sessions[s].client == SESSION_FREE) {
                         m->sessions[s] = (struct session){ c, client_session };
                         return s;
                 }
@@ -268,13 +277,16 @@ static void from_guest_frame(struct agent_mux *m, const struct vmsilo_proto_hdr 
         if (h->session == 0 || h->session > MUX_SESSIONS)
                 return;
         s = &m->sessions[h->session - 1];
+        if (s->client == SESSION_DRAINING &&
+            (h->type == VMSILO_MSG_EXIT || h->type == VMSILO_MSG_ERROR))
+                s->client = SESSION_FREE;
         if (s->client < 0)
                 return;
         c = s->client;
         if (queue_frame(&m->clients[c].out, h, s->client_session, p) < 0)
                 client_close(m, c);
         else if (h->type == VMSILO_MSG_EXIT || h->type == VMSILO_MSG_ERROR)
-                s->client = -1;
+                s->client = SESSION_FREE;
 }
 
 static void read_guest(struct agent_mux *m) {

@@ -100,6 +100,13 @@ static int host_add_device(const struct vmsilo_host *h, const struct vmsilo_devi
             (dev.type == VMSILO_DEVICE_NET && dev.fd < 0 && isempty(dev.name)))
                 return log_full(LOG_LEVEL_ERR, EINVAL, p->name,
                                 "add_device() of type %u without its required fields", dev.type);
+        if (dev.type == VMSILO_DEVICE_GPU)
+                for (size_t i = 0; i < p->vm->desc.n_devices; i++)
+                        if (p->vm->desc.devices[i].type == VMSILO_DEVICE_GPU)
+                                return log_full(
+                                        LOG_LEVEL_ERR, EEXIST, p->name,
+                                        "a second GPU device (plugin '%s' declared one already); crosvm takes one",
+                                        p->vm->desc.devices[i].owner);
         return vm_desc_add_device(&p->vm->desc, &v);
 }
 

@@ -144,6 +144,7 @@ pid_t process_spawn(char *const *argv, const char *log_path, const int *keep_fds
 
 static int read_with_deadline(int fd, char *buf, size_t max, uint64_t deadline) {
         size_t len = 0;
+        int r;
 
         for (;;) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -153,11 +154,13 @@ static int read_with_deadline(int fd, char *buf, size_t max, uint64_t deadline) 
 
                 if (now >= deadline)
                         return -ETIMEDOUT;
-                if (poll(&p, 1, (int) (deadline - now)) < 0) {
-                        if (errno == EINTR)
-                                continue;
+                r = poll(&p, 1, (int) (deadline - now));
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
                         return negative_errno();
-                }
+                if (r == 0)
+                        continue; /* the deadline check above ends it */
                 if (len < max)
                         k = read(fd, buf + len, max - len);
                 else

@@ -289,6 +289,8 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
         struct strv argv = {};
         int r, listen_fd, code;
 
+        /* a gone `start` parent or console peer must not kill us before we undo */
+        signal(SIGPIPE, SIG_IGN);
         s.sigfd = block_signals();
         (void) write_pid_file(vm->runtime_dir, "supervisor.pid", getpid());
         r = s.sigfd < 0 ? s.sigfd : vm_prepare(vm);
@@ -388,9 +390,15 @@ int vm_start(const struct settings *s, const char *name, const struct start_opti
                 vm_close(&vm);
                 return EXIT_RUNTIME;
         }
-        if (vm_undo(&vm) > 0)
-                log_warning("an earlier run of VM '%s' left changes that could not be undone",
-                            name);
+        if (vm_undo(&vm) > 0) {
+                /* keep the journal, so that cleanup can try again */
+                log_error(
+                        "an earlier run of VM '%s' left changes that could not be undone; fix what is said above and run 'vmsilo-core cleanup %s'",
+                        name, name);
+                safe_close(lock_fd);
+                vm_close(&vm);
+                return EXIT_RUNTIME;
+        }
         (void) state_remove(vm.runtime_dir, 1); /* stale sockets and logs of a crashed run */
         failures = vm_preflight(&vm);
         if (failures > 0) {
@@ -402,11 +410,21 @@ int vm_start(const struct settings *s, const char *name, const struct start_opti
         }
         if (!o->foreground) {
                 r = daemonize(&notify_fd);
-                if (r != 0) {
-                        safe_close(lock_fd);
-                        vm_close(&vm);
-                        return r < 0 ? EXIT_RUNTIME : r - 1;
+                if (r < 0)
+                        code = start_abort(&vm, lock_fd, EXIT_RUNTIME);
+                else if (r > 0) {
+                        safe_close(lock_fd); /* the supervisor holds it */
+                        code = r - 1;
                 }
+                if (r != 0) {
+                        vm_close(&vm);
+                        return code;
+                }
+                /* the detached supervisor: it never returns into the caller's command */
+                code = launch(&vm, lock_fd, o, notify_fd);
+                vm_close(&vm);
+                fflush(NULL);
+                _exit(code);
         }
         code = launch(&vm, lock_fd, o, notify_fd);
         vm_close(&vm);

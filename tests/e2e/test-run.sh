@@ -49,6 +49,15 @@ wait $pb || sb=$?
 seq 0 1999 | sed 's/^/A/' | cmp - "$T/a" || fail "stream A mixed or incomplete"
 seq 0 1999 | sed 's/^/B/' | cmp - "$T/b" || fail "stream B mixed or incomplete"
 
+# a client that goes away: its command's later output and status never reach the next
+# client, even though the multiplexer hands out session ids again
+"$VMSILO" run r sh -c 'trap "" HUP; sleep 2; echo A-SECRET; exit 42' >/dev/null 2>&1 &
+pa=$!
+sleep 1
+kill -9 $pa
+expect 0 "$VMSILO" run r sh -c 'sleep 3; echo B-OWN'
+[ "$(cat "$T/out")" = B-OWN ] || fail "another client's output leaked in: $(cat "$T/out")"
+
 # environment, working directory
 expect 0 "$VMSILO" run -e FOO='x y' -w /tmp r sh -c 'echo "$FOO:$(pwd)"'
 [ "$(cat "$T/out")" = "x y:/tmp" ] || fail "env/cwd: $(cat "$T/out")"
