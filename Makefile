@@ -145,12 +145,16 @@ install: all $(EXTRA_INSTALL)
 	install -Dm644 sdk/vmsilo/plugin.h $(DESTDIR)$(includedir)/vmsilo/plugin.h
 	install -Dm644 $(BUILD)/vmsilo-plugin.pc $(DESTDIR)$(pkgconfigdir)/vmsilo-plugin.pc
 
+# The exec guest (Debian's cloud kernel + the vmsilo initramfs), where `exec` looks for it.
+install-guest:
+	scripts/build-guest.sh $(DESTDIR)$(libdir)/vmsilo/guest
+
 clean:
 	rm -rf build build-asan
 
 demo:
 	scripts/demo.sh
 
-.PHONY: fuzz demo all check install clean format check-format test-programs
+.PHONY: install-guest fuzz demo all check install clean format check-format test-programs
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -68,6 +68,20 @@ static int connect_address(const char *address) {
         return -EINVAL;
 }
 
+/* The agent may not listen yet (a VM that was just started): retry until the timeout. */
+static int connect_retrying(const char *address, unsigned timeout_s) {
+        uint64_t deadline = now_ms() + (uint64_t) timeout_s * 1000;
+
+        for (;;) {
+                int fd = connect_address(address);
+
+                if (fd >= 0 || now_ms() >= deadline ||
+                    !IN_SET(-fd, ECONNREFUSED, ENOENT, ECONNRESET, ETIMEDOUT, ENODEV, EHOSTUNREACH))
+                        return fd;
+                sleep_ms(200);
+        }
+}
+
 static int send_all(int fd, const uint8_t *buf, size_t n) {
         while (n > 0) {
                 ssize_t k = send(fd, buf, n, MSG_NOSIGNAL);
@@ -334,7 +348,7 @@ int agent_run(const char *vm_name, const char *address, const struct agent_reque
         };
         int r;
 
-        s.sock = connect_address(address);
+        s.sock = connect_retrying(address, req->connect_timeout_s);
         if (s.sock < 0)
                 return log_error_errno(s.sock, "VM '%s': cannot reach the guest agent at '%s': %m",
                                        vm_name, address),

@@ -484,6 +484,12 @@ static int shell_ssh(const struct settings *s, const char *name, int root) {
                 vm_close(&vm);
                 return exit_code_for_open(r);
         }
+        if (vm.backend->vmm != VMSILO_VMM_CROSVM) {
+                log_error("VM '%s' runs on %s, which gives it no vsock: 'shell --ssh' needs crosvm",
+                          name, vm.backend->name);
+                vm_close(&vm);
+                return EXIT_RUNTIME;
+        }
         snprintf(proxy, sizeof(proxy), "ProxyCommand=socat - VSOCK-CONNECT:%u:22", vm.config.id);
         snprintf(target, sizeof(target), "%s@vmsilo-%s", root ? "root" : "user", name);
         vm_close(&vm);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The crosvm backend: renders what vmsilo's launcher script renders for one VM, spelled as
- * the probed binary (upstream or vmsilo's patched fork) wants it. See
- * shared/reference/crosvm-cli.md for every flag.
+ * the probed binary (upstream or vmsilo's patched fork) wants it: crosvm's argument grammar
+ * is argh plus serde_keyvalue (src/crosvm/cmdline.rs upstream); tests/fake-crosvm enforces it.
  */
 #include <stdio.h>
 

@@ -62,3 +62,14 @@ static inline int streq_ptr(const char *a, const char *b) {
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
+
+/* IN_SET(x, a, b, ...): x equals one of the (int) values */
+#define IN_SET(x, ...)                                               \
+        ({                                                           \
+                const int _set_[] = { __VA_ARGS__ };                 \
+                int _found_ = 0;                                     \
+                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_set_); _i_++) \
+                        if (_set_[_i_] == (x))                       \
+                                _found_ = 1;                         \
+                _found_;                                             \
+        })

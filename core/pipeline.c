@@ -314,9 +314,34 @@ static int core_contribute(struct vm *vm) {
                                           (d->sparse ? 0 : VMSILO_DEVICE_NO_SPARSE),
                                   d->id);
         }
-        if (r >= 0)
-                r = strv_pushf(&vm->desc.kernel_params, "vmsilo.hostname=%s", c->name);
+        if (r >= 0) {
+                /* VM names may have '_', host names may not */
+                char host[64];
+
+                snprintf(host, sizeof(host), "%s", c->name);
+                for (char *p = host; *p; p++)
+                        if (*p == '_')
+                                *p = '-';
+                r = strv_pushf(&vm->desc.kernel_params, "vmsilo.hostname=%s", host);
+        }
         return r;
+}
+
+/* x86 kernels keep COMMAND_LINE_SIZE (2048) bytes of it and drop the rest silently; leave
+ * room for what the VMM adds (root=, console=). */
+#define KERNEL_CMDLINE_MAX 1900
+
+static int check_cmdline_length(struct vm *vm) {
+        size_t len = 0;
+
+        for (size_t i = 0; i < vm->desc.kernel_params.n; i++)
+                len += strlen(vm->desc.kernel_params.items[i]) + 1;
+        if (len > KERNEL_CMDLINE_MAX)
+                return log_error_errno(
+                        E2BIG,
+                        "VM '%s': the kernel command line would be %zu bytes, the kernel keeps about %d; fewer interfaces, addresses, shares or kernel-params",
+                        vm->config.name, len, KERNEL_CMDLINE_MAX);
+        return 0;
 }
 
 int vm_contribute(struct vm *vm) {
@@ -344,7 +369,9 @@ int vm_contribute(struct vm *vm) {
         }
         if (r >= 0)
                 r = strv_extend(&vm->desc.kernel_params, &c->kernel_params);
-        return r < 0 ? log_oom() : 0;
+        if (r < 0)
+                return log_oom();
+        return check_cmdline_length(vm);
 }
 
 static int undo_record(struct vm *vm, const struct journal_record *rec) {

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define CMDLINE_MAX_ITEMS 16
+#define CMDLINE_MAX_ITEMS 64
 
 enum overlay_kind { OVERLAY_NONE, OVERLAY_TMPFS, OVERLAY_RAW };
 enum exit_kind { EXIT_POWEROFF, EXIT_DEBUGEXIT };

@@ -7,6 +7,7 @@
 #
 # usage: scripts/build-guest.sh [OUTDIR]      (default: build/guest in the repository)
 set -eu
+PATH="$PATH:/usr/sbin:/sbin" # mke2fs, debugfs for users whose PATH lacks them
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-"$repo/build/guest"}
@@ -216,10 +217,15 @@ echo "vmsilo test root file system" >"$rootdir/etc/vmsilo-rootfs"
 mkdir -p "$rootdir/dev" "$rootdir/proc" "$rootdir/sys" "$rootdir/run" "$rootdir/tmp" \
         "$rootdir/mnt" "$rootdir/root" "$rootdir/home/user"
 chmod 1777 "$rootdir/tmp"
-chown -R 1000:1000 "$rootdir/home/user"
+[ "$(id -u)" -ne 0 ] || chown -R 1000:1000 "$rootdir/home/user"
 rm -f "$work/rootfs.img"
 mke2fs -q -t ext4 -L vmsilo-root -E root_owner=0:0 -d "$rootdir" "$work/rootfs.img" 16M >/dev/null ||
         die "failed to make 'rootfs.img'"
+if [ "$(id -u)" -ne 0 ]; then
+        # without root the files are ours in the image: give the home to the guest's user
+        printf 'sif /home/user uid 1000\nsif /home/user gid 1000\n' |
+                debugfs -w -f - "$work/rootfs.img" >/dev/null 2>&1 || die "failed to set the owner of /home/user"
+fi
 
 for f in vmlinuz initrd.gz rootfs.img; do
         mv "$work/$f" "$out/$f"

@@ -60,7 +60,12 @@ TMPDIR="$T" lintian --fail-on error --display-info "$T/vmsilo-core_${version}_$a
         { cat "$T/lintian.txt" >&2; fail "lintian reports errors"; }
 grep -q '^E:' "$T/lintian.txt" && { cat "$T/lintian.txt" >&2; fail "lintian reports errors"; }
 
-# a scratch root with a dpkg database; install the core and one plugin
+# a scratch root with a dpkg database; install the core and one plugin (dpkg wants root even
+# for --root: without it, the packages were built and checked, and the rest is skipped)
+if [ "$(id -u)" -ne 0 ]; then
+        echo "SKIP: installing the packages into a scratch root needs root"
+        exit 0
+fi
 R="$T/root"
 mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/var/lib/dpkg/triggers"
 : >"$R/var/lib/dpkg/status"
