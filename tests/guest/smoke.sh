@@ -29,6 +29,8 @@ cleanup() {
                 kill "$p" 2>/dev/null
         done
         wait 2>/dev/null
+        # the C virtiofsd leaves its lock file behind (named after the socket path)
+        rm -f "/var/run/virtiofsd/$(printf '%s' "$T/vfs.sock" | tr / .).pid"
         if [ -n "${VMSILO_SMOKE_KEEP:-}" ]; then
                 say "kept '$T'"
         else
