@@ -58,6 +58,15 @@ kill -9 $pa
 expect 0 "$VMSILO" run r sh -c 'sleep 3; echo B-OWN'
 [ "$(cat "$T/out")" = B-OWN ] || fail "another client's output leaked in: $(cat "$T/out")"
 
+# -u: another user; -t: a pty in the guest, the local terminal's size (script(1) gives us a
+# terminal; the terminal is restored afterwards)
+expect 0 "$VMSILO" run -u 1000 r id -u
+[ "$(cat "$T/out")" = 1000 ] || fail "-u 1000: $(cat "$T/out")"
+script -qec "stty cols 123 rows 45; $VMSILO run -t r sh -c 'tty; stty size'" /dev/null >"$T/tty" ||
+        fail "run -t failed: $(cat "$T/tty")"
+grep -q '^/dev/pts/' "$T/tty" || fail "-t gave no pty: $(cat "$T/tty")"
+grep -q '45 123' "$T/tty" || fail "-t did not pass the window size: $(cat "$T/tty")"
+
 # environment, working directory
 expect 0 "$VMSILO" run -e FOO='x y' -w /tmp r sh -c 'echo "$FOO:$(pwd)"'
 [ "$(cat "$T/out")" = "x y:/tmp" ] || fail "env/cwd: $(cat "$T/out")"
