@@ -41,6 +41,13 @@ int state_lock(const char *dir, uid_t uid, gid_t gid) {
         if (geteuid() == 0 && (uid != 0 || gid != 0))
                 (void) !chown(dir, uid, gid);
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 && errno == ENOENT) {
+                /* the previous run removed the dir just now: make it again */
+                r = mkdir_parents(dir, 0750);
+                if (r < 0)
+                        return r;
+                fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        }
         if (fd < 0)
                 return negative_errno();
         if (flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -197,9 +204,12 @@ int state_remove(const char *dir, int keep_lock) {
                 return errno == ENOENT ? 0 : negative_errno();
         while ((de = readdir(d)))
                 if (!streq(de->d_name, ".") && !streq(de->d_name, "..") &&
-                    !(keep_lock && streq(de->d_name, "lock")) &&
-                    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno == EISDIR)
+                    !streq(de->d_name, "lock") && unlinkat(dirfd(d), de->d_name, 0) < 0 &&
+                    errno == EISDIR)
                         log_warning("'%s/%s' is a directory, leaving it", dir, de->d_name);
+        /* the lock goes last: whoever waits for it to vanish finds nothing else of ours */
+        if (!keep_lock)
+                (void) unlinkat(dirfd(d), "lock", 0);
         closedir(d);
         if (!keep_lock && rmdir(dir) < 0 && errno != ENOENT)
                 return negative_errno();

@@ -149,7 +149,8 @@ struct vmsilo_host {
 
         /* VM identity. Strings are owned by the core, valid until teardown returns. */
         const char *(*vm_name)(const struct vmsilo_host *h);
-        uint32_t (*vm_id)(const struct vmsilo_host *h);          /* unique, >= 3 (the vsock CID) */
+        /* unique, >= 3 (the vsock CID); known from preflight on (0 during init/configure) */
+        uint32_t (*vm_id)(const struct vmsilo_host *h);
         const char *(*runtime_dir)(const struct vmsilo_host *h); /* created by the core */
         int (*vmm)(const struct vmsilo_host *h);                 /* enum vmsilo_vmm */
 
