@@ -157,4 +157,4 @@ demo:
 
 .PHONY: install-guest fuzz demo all check install clean format check-format test-programs
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+-include $(wildcard $(BUILD)/core/*.d $(BUILD)/guest/*.d)
