@@ -178,6 +178,9 @@ vmsilo test root file system"
         sleep 2
         kill "$cpid"
         wait "$cpid" 2>/dev/null
+        # let the guest see the hang-up before the next host connects (with an immediate
+        # reconnect the port may never report the gap)
+        sleep 1
         client "$T/agent.sock" -- sh -c 'sleep 0.5; ps | grep -c "[s]leep 300"'
         check "c: a host disconnect ends its sessions, a new host is served" "$log" \
                 eq "$(cat "$T/out")" 0
