@@ -103,7 +103,7 @@ static uint64_t fnv1a(const char *s) {
         return h;
 }
 
-static char *cache_key(const char *binary, const char *const *argv) {
+static char *cache_key(const char *binary, const char *const *argv, const char *salt) {
         struct stat st;
         char *args = NULL;
         size_t len = 0;
@@ -118,7 +118,7 @@ static char *cache_key(const char *binary, const char *const *argv) {
                 (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
         for (size_t i = 1; argv[i]; i++)
                 fprintf(f, "\t%s", argv[i]);
-        fputc('\n', f);
+        fprintf(f, "\t%s\n", strempty(salt));
         if (fclose(f) != 0) {
                 free(args);
                 return NULL;
@@ -170,8 +170,9 @@ static void cache_write(const char *dir, const char *path, const char *key, cons
                 (void) unlink(tmp);
 }
 
-char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv) {
-        _cleanup_free_ char *key = cache_key(binary, argv);
+char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv,
+                   const char *salt) {
+        _cleanup_free_ char *key = cache_key(binary, argv, salt);
         _cleanup_free_ char *path = NULL;
         char *text = NULL;
         uint64_t h;

@@ -35,10 +35,11 @@ const struct backend *backend_find(const char *name);
 /* Probes if needed, then asks the backend. 1/0, or negative errno if probing failed. */
 int backend_has(struct vm *vm, const char *flag);
 
-/* Runs `binary ARGS --help`-style probes with an on-disk cache keyed by path, size and
- * mtime. `args` is a NULL-terminated list of argument vectors separated by NULL... see
- * backend.c. Returns the captured text (malloc()ed) or NULL with errno set. */
-char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv);
+/* Runs `binary ARGS...` (argv[0] = binary) and returns its stdout (malloc()ed), from an
+ * on-disk cache keyed by the binary's path, size and mtime, the arguments and `salt`
+ * (anything else the answer depends on; may be NULL). NULL with errno set on failure. */
+char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv,
+                   const char *salt);
 
 /* Resolves `name` in $PATH unless it contains a slash. malloc()ed or NULL (-ENOENT). */
 char *find_binary(const char *name);

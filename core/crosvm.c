@@ -28,9 +28,9 @@ static int crosvm_probe(struct vm *vm) {
                         vm->config.crosvm_path,
                         strchr(vm->config.crosvm_path, '/') ? "" : " in $PATH");
         top[0] = run[0] = bin;
-        vm->probe_top = probe_cached(vm->settings->cache_dir, bin, top);
+        vm->probe_top = probe_cached(vm->settings->cache_dir, bin, top, NULL);
         if (vm->probe_top)
-                vm->probe_run = probe_cached(vm->settings->cache_dir, bin, run);
+                vm->probe_run = probe_cached(vm->settings->cache_dir, bin, run, NULL);
         if (!vm->probe_top || !vm->probe_run) {
                 free(vm->probe_top);
                 vm->probe_top = NULL;

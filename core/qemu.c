@@ -4,6 +4,7 @@
  * without crosvm (and for our CI, where every part of a start runs for real under TCG).
  */
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "../sdk/vmsilo/plugin.h"
 #include "backend.h"
@@ -54,10 +55,27 @@ static void choose_accel(struct vm *vm) {
         }
 }
 
+/* QEMU's device list also depends on its installed modules (qemu-system-gui adds audio and
+ * display devices): their directory's mtime is part of the probe cache key. */
+static void modules_stamp(char *buf, size_t size) {
+        static const char *const dirs[] = { "/usr/lib/x86_64-linux-gnu/qemu", "/usr/lib/qemu",
+                                            "/usr/lib64/qemu" };
+        struct stat st;
+
+        snprintf(buf, size, "modules=none");
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (stat(dirs[i], &st) == 0) {
+                        snprintf(buf, size, "modules=%lld.%09ld", (long long) st.st_mtim.tv_sec,
+                                 st.st_mtim.tv_nsec);
+                        return;
+                }
+}
+
 static int qemu_probe(struct vm *vm) {
         _cleanup_free_ char *bin = find_binary(vm->config.qemu_path);
         const char *version[] = { NULL, "--version", NULL };
         const char *devices[] = { NULL, "-device", "help", NULL };
+        char salt[64];
 
         if (!bin)
                 return log_error_errno(
@@ -65,9 +83,10 @@ static int qemu_probe(struct vm *vm) {
                         "qemu binary '%s' not found; install qemu-system-x86 or set 'path =' in [qemu]",
                         vm->config.qemu_path);
         version[0] = devices[0] = bin;
-        vm->probe_top = probe_cached(vm->settings->cache_dir, bin, version);
+        modules_stamp(salt, sizeof(salt));
+        vm->probe_top = probe_cached(vm->settings->cache_dir, bin, version, salt);
         if (vm->probe_top)
-                vm->probe_run = probe_cached(vm->settings->cache_dir, bin, devices);
+                vm->probe_run = probe_cached(vm->settings->cache_dir, bin, devices, salt);
         if (!vm->probe_top || !vm->probe_run) {
                 free(vm->probe_top);
                 vm->probe_top = NULL;

@@ -148,11 +148,11 @@ static void test_backend_probe_cached(void) {
         {
                 const char *const argv[] = { bin, "run", "--help", NULL };
 
-                text = probe_cached(cache, bin, argv);
+                text = probe_cached(cache, bin, argv, NULL);
                 ASSERT_STREQ(text, "usage: run --help\n  --block PATH\n");
                 free(text);
                 /* the second time comes from the cache: the binary does not run again */
-                text = probe_cached(cache, bin, argv);
+                text = probe_cached(cache, bin, argv, NULL);
                 ASSERT_STREQ(text, "usage: run --help\n  --block PATH\n");
                 free(text);
                 {
@@ -165,7 +165,7 @@ static void test_backend_probe_cached(void) {
                 /* other arguments: another cache entry */
                 const char *const argv[] = { bin, "--help", NULL };
 
-                text = probe_cached(cache, bin, argv);
+                text = probe_cached(cache, bin, argv, NULL);
                 ASSERT_STREQ(text, "usage: --help\n  --block PATH\n");
                 free(text);
         }
@@ -180,11 +180,21 @@ static void test_backend_probe_cached(void) {
                                 "#!/bin/sh\necho ran >> '%s'\necho \"new usage: $*\"\necho '  --gpu'\n",
                                 counter) > 0);
                 write_exec(dir, "fakevmm", script, 0755);
-                text = probe_cached(cache, bin, argv);
+                text = probe_cached(cache, bin, argv, NULL);
                 ASSERT_STREQ(text, "new usage: run --help\n  --gpu\n");
                 free(text);
                 runs = read_file(counter);
                 ASSERT_STREQ(runs, "ran\nran\nran\n");
+        }
+        {
+                /* a changed salt (e.g. QEMU's module directory) is probed again, once */
+                const char *const argv[] = { bin, "run", "--help", NULL };
+                _cleanup_free_ char *runs = NULL;
+
+                free(probe_cached(cache, bin, argv, "modules=1"));
+                free(probe_cached(cache, bin, argv, "modules=1"));
+                runs = read_file(counter);
+                ASSERT_STREQ(runs, "ran\nran\nran\nran\n");
         }
         tmpdir_remove(dir);
 }
@@ -201,19 +211,19 @@ static void test_backend_probe_failure(void) {
                 const char *const argv[] = { bin, "--help", NULL };
 
                 errno = 0;
-                text = probe_cached(cache, bin, argv);
+                text = probe_cached(cache, bin, argv, NULL);
                 CU_ASSERT_PTR_NULL(text);
                 ASSERT_INT_EQ(errno, ENOEXEC);
                 /* a failure is not cached */
                 errno = 0;
-                CU_ASSERT_PTR_NULL(probe_cached(cache, bin, argv));
+                CU_ASSERT_PTR_NULL(probe_cached(cache, bin, argv, NULL));
                 ASSERT_INT_EQ(errno, ENOEXEC);
         }
         REQUIRE(asprintf(&missing, "%s/missing", dir) > 0);
         {
                 const char *const argv[] = { missing, "--help", NULL };
 
-                CU_ASSERT_PTR_NULL(probe_cached(cache, missing, argv));
+                CU_ASSERT_PTR_NULL(probe_cached(cache, missing, argv, NULL));
         }
         tmpdir_remove(dir);
 }
