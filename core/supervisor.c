@@ -457,7 +457,16 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
         unsigned long long start = 0;
         pid_t vmm = read_pid_file(dir, "vmm.pid", &start), sup;
 
-        if (b && b->request_stop(binary, dir, 0) == 0 && wait_stopped(dir, timeout_s * 1000) == 0)
+        if (!b) {
+                /* still starting: the supervisor takes SIGTERM once the VM is up (or its start
+                 * fails), presses the power button and undoes everything itself */
+                sup = read_pid_file(dir, "supervisor.pid", &start);
+                if (sup > 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0 &&
+                    wait_stopped(dir, (timeout_s + 35) * 1000) == 0)
+                        return EXIT_OK;
+                b = recorded_backend(dir, &binary);
+                vmm = read_pid_file(dir, "vmm.pid", &start);
+        } else if (b->request_stop(binary, dir, 0) == 0 && wait_stopped(dir, timeout_s * 1000) == 0)
                 return EXIT_OK;
         log_warning("VM '%s' did not power off within %u s, stopping it hard", name, timeout_s);
         if (b && b->request_stop(binary, dir, 1) == 0 && wait_stopped(dir, 5000) == 0)
