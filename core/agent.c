@@ -9,7 +9,6 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 
 #include "../guest/proto.h"
@@ -17,6 +16,7 @@
 #include "framer.h"
 #include "log.h"
 #include "process.h"
+#include "socket-util.h"
 
 struct run_state {
         const char *vm;
@@ -32,29 +32,10 @@ struct run_state {
         int raw;
 };
 
-static int connect_sockaddr(int family, const struct sockaddr *sa, socklen_t len) {
-        int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
-
-        if (fd < 0)
-                return negative_errno();
-        if (connect(fd, sa, len) < 0) {
-                r = negative_errno();
-                close(fd);
-                return r;
-        }
-        return fd;
-}
-
 /* "unix:PATH" or "vsock:CID:PORT" */
 static int connect_address(const char *address) {
-        if (strncmp(address, "unix:", 5) == 0) {
-                struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-                if (strlen(address + 5) >= sizeof(sa.sun_path))
-                        return -ENAMETOOLONG;
-                strcpy(sa.sun_path, address + 5);
-                return connect_sockaddr(AF_UNIX, (struct sockaddr *) &sa, sizeof(sa));
-        }
+        if (strncmp(address, "unix:", 5) == 0)
+                return unix_connect(address + 5, 0);
         if (strncmp(address, "vsock:", 6) == 0) {
                 struct sockaddr_vm sa = { .svm_family = AF_VSOCK };
                 unsigned cid, port;
@@ -63,7 +44,7 @@ static int connect_address(const char *address) {
                         return -EINVAL;
                 sa.svm_cid = cid;
                 sa.svm_port = port;
-                return connect_sockaddr(AF_VSOCK, (struct sockaddr *) &sa, sizeof(sa));
+                return socket_connect(AF_VSOCK, 0, (struct sockaddr *) &sa, sizeof(sa));
         }
         return -EINVAL;
 }

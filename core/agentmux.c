@@ -3,13 +3,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include "../guest/proto.h"
 #include "agentmux.h"
-#include "console.h"
 #include "framer.h"
 #include "log.h"
+#include "socket-util.h"
 
 #define MUX_CLIENTS 32
 #define MUX_SESSIONS 256
@@ -132,7 +131,7 @@ struct agent_mux *agent_mux_new(const char *guest_path, const char *client_path)
                 m->sessions[i].client = SESSION_FREE;
         m->guest_path = strdup(guest_path);
         m->from_guest = calloc(1, sizeof(struct framer));
-        m->listen = console_listen_backend(client_path);
+        m->listen = unix_listen(client_path);
         if (!m->guest_path || !m->from_guest || m->listen < 0) {
                 log_error_errno(m->listen < 0 ? m->listen : -ENOMEM,
                                 "failed to set up the agent socket '%s': %m", client_path);
@@ -195,19 +194,13 @@ struct agent_mux *agent_mux_free(struct agent_mux *m) {
 }
 
 void agent_mux_try_connect(struct agent_mux *m) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd;
 
-        if (!m || m->guest >= 0 || strlen(m->guest_path) >= sizeof(sa.sun_path))
+        if (!m || m->guest >= 0)
                 return;
-        strcpy(sa.sun_path, m->guest_path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        fd = unix_connect(m->guest_path, SOCK_NONBLOCK);
         if (fd < 0)
                 return;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                close(fd);
-                return;
-        }
         m->guest = fd;
         (void) send_hello(&m->to_guest);
 }

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "console.h"
 #include "log.h"
+#include "socket-util.h"
 #include "strv.h"
 
 #define MAX_CLIENTS 8
@@ -19,37 +19,6 @@ struct console {
         int clients[MAX_CLIENTS];
         int log_fd;
 };
-
-static int unix_socket_fill(const char *path, struct sockaddr_un *sa, socklen_t *len) {
-        size_t n = strlen(path);
-
-        if (n >= sizeof(sa->sun_path))
-                return -ENAMETOOLONG;
-        *sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
-        memcpy(sa->sun_path, path, n);
-        *len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + 1);
-        return 0;
-}
-
-int console_listen_backend(const char *path) {
-        struct sockaddr_un sa;
-        socklen_t len;
-        int fd, r;
-
-        r = unix_socket_fill(path, &sa, &len);
-        if (r < 0)
-                return r;
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return negative_errno();
-        (void) unlink(path);
-        if (bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, 4) < 0) {
-                r = negative_errno();
-                close(fd);
-                return r;
-        }
-        return fd;
-}
 
 struct console *console_new(int backend_listen_fd, const char *connect_path,
                             const char *client_socket, const char *log_path) {
@@ -64,7 +33,7 @@ struct console *console_new(int backend_listen_fd, const char *connect_path,
         for (int i = 0; i < MAX_CLIENTS; i++)
                 c->clients[i] = -1;
         c->connect_path = connect_path ? strdup(connect_path) : NULL;
-        c->listen_clients = console_listen_backend(client_socket);
+        c->listen_clients = unix_listen(client_socket);
         c->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (c->listen_clients < 0)
                 log_warning_errno(
@@ -89,22 +58,13 @@ struct console *console_free(struct console *c) {
 }
 
 void console_try_connect(struct console *c) {
-        struct sockaddr_un sa;
-        socklen_t len;
         int fd;
 
         if (!c || c->backend >= 0 || !c->connect_path)
                 return;
-        if (unix_socket_fill(c->connect_path, &sa, &len) < 0)
-                return;
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return;
-        if (connect(fd, (struct sockaddr *) &sa, len) < 0) {
-                close(fd);
-                return;
-        }
-        c->backend = fd;
+        fd = unix_connect(c->connect_path, 0);
+        if (fd >= 0)
+                c->backend = fd;
 }
 
 int console_fill_pollfds(struct console *c, struct pollfd *fds, int max) {

@@ -10,9 +10,6 @@
  */
 struct console;
 
-/* Binds the VMM-facing socket before the VMM starts (for VMMs that connect). */
-int console_listen_backend(const char *path);
-
 /* Creates the relay; `backend_fd` is a listener (accept once) or, when `connect_path` is
  * set, the relay connects there (retrying) once the VMM is up. */
 struct console *console_new(int backend_listen_fd, const char *connect_path,

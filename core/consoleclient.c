@@ -3,32 +3,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 
 #include "consoleclient.h"
 #include "exitcode.h"
 #include "log.h"
+#include "socket-util.h"
 
 #define DETACH_CHAR 0x1d /* Ctrl-] */
-
-static int connect_unix(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd, r;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return negative_errno();
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                r = negative_errno();
-                close(fd);
-                return r;
-        }
-        return fd;
-}
 
 static int write_all(int fd, const char *buf, size_t n) {
         while (n > 0) {
@@ -97,7 +79,7 @@ int console_attach(const char *vm_name, const char *socket_path) {
         struct termios saved, raw;
         int sock, tty, r;
 
-        sock = connect_unix(socket_path);
+        sock = unix_connect(socket_path, 0);
         if (sock < 0) {
                 log_error_errno(sock, "VM '%s' has no console at '%s' (is it running?): %m",
                                 vm_name, socket_path);

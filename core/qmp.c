@@ -2,11 +2,11 @@
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include "log.h"
 #include "process.h"
 #include "qmp.h"
+#include "socket-util.h"
 
 /* Reads until a line containing `want` (or an error) arrives. */
 static int qmp_expect(int fd, const char *want, uint64_t deadline) {
@@ -43,20 +43,13 @@ static int send_str(int fd, const char *s) {
 }
 
 int qmp_execute(const char *path, const char *command, unsigned timeout_ms) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         uint64_t deadline = now_ms() + timeout_ms;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = unix_connect(path, 0);
         char cmd[256];
         int r;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return negative_errno();
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return negative_errno();
+                return fd;
         r = qmp_expect(fd, "\"QMP\"", deadline);
         if (r >= 0)
                 r = send_str(fd, "{\"execute\": \"qmp_capabilities\"}\n");

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "notify.h"
 #include "process.h"
+#include "socket-util.h"
 #include "state.h"
 #include "supervisor.h"
 #include "vm.h"
@@ -252,7 +253,7 @@ static struct console *setup_console(struct vm *vm, int *ret_listen) {
         (void) journal_append(vm->runtime_dir, "unlink", backend, NULL, NULL);
         if (vm->backend->console_vmm_listens)
                 return console_new(-1, backend, clients, log);
-        *ret_listen = console_listen_backend(backend);
+        *ret_listen = unix_listen(backend);
         if (*ret_listen < 0) {
                 log_error_errno(*ret_listen, "failed to listen on '%s': %m", backend);
                 return NULL;
