@@ -200,18 +200,58 @@ static int dlopen_error(struct plugin *p) {
         return log_error_errno(ENOEXEC, "plugin '%s': cannot load '%s': %s", p->name, p->path, err);
 }
 
+/* Whether someone other than root and the caller could change what `st` is. A root-owned
+ * sticky directory (/tmp) is safe as an ancestor: nobody else can replace what we own in it. */
+static int untrusted_owner(const struct stat *st, int is_leaf) {
+        if (st->st_uid != 0 && st->st_uid != geteuid())
+                return 1;
+        if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
+                return 0;
+        return is_leaf || !S_ISDIR(st->st_mode) || !(st->st_mode & S_ISVTX) || st->st_uid != 0;
+}
+
+/* Plugins are code run by the core (as root for system VMs): the file and every directory
+ * above it must be owned by root or the caller, and writable by nobody else. Symlinks are
+ * resolved first, so what is checked is what dlopen() maps. */
+static int check_plugin_trust(struct plugin *p) {
+        _cleanup_free_ char *real = realpath(p->path, NULL);
+        struct stat st;
+
+        if (!real)
+                return log_error_errno(errno, "plugin '%s': cannot open '%s' (enabled by %s): %m",
+                                       p->name, p->path, strempty(p->enabled_by));
+        for (int leaf = 1;; leaf = 0) {
+                const char *path = *real ? real : "/";
+
+                if (stat(path, &st) < 0)
+                        return log_error_errno(errno, "plugin '%s': cannot check '%s': %m", p->name,
+                                               path);
+                if (leaf && !S_ISREG(st.st_mode))
+                        return log_error_errno(ENOEXEC, "plugin '%s': '%s' is not a regular file",
+                                               p->name, p->path);
+                if (untrusted_owner(&st, leaf))
+                        return log_error_errno(
+                                EPERM,
+                                "plugin '%s': refusing '%s': '%s' is owned by uid %u with mode "
+                                "%04o; plugins and their directories must be owned by root (or "
+                                "you) and writable by no one else",
+                                p->name, p->path, path, (unsigned) st.st_uid,
+                                (unsigned) (st.st_mode & 07777));
+                if (!*real)
+                        break;
+                *strrchr(real, '/') = 0;
+        }
+        return 0;
+}
+
 int plugin_load(struct plugin *p) {
         const struct vmsilo_plugin *d;
-        struct stat st;
         size_t n;
         int r;
 
-        if (stat(p->path, &st) < 0)
-                return log_error_errno(errno, "plugin '%s': cannot open '%s' (enabled by %s): %m",
-                                       p->name, p->path, strempty(p->enabled_by));
-        if (!S_ISREG(st.st_mode))
-                return log_error_errno(ENOEXEC, "plugin '%s': '%s' is not a regular file", p->name,
-                                       p->path);
+        r = check_plugin_trust(p);
+        if (r < 0)
+                return r;
         dlerror();
         p->dl = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
         if (!p->dl)

@@ -244,6 +244,52 @@ static void test_loader_directory_is_refused(void) {
         REQUIRE(rmdir(path) == 0);
 }
 
+/* Plugins are code: a file or directory that someone else may write is refused before
+ * dlopen() maps it (the fixture's constructor would otherwise run). */
+static void test_loader_untrusted_path_is_refused(void) {
+        _cleanup_free_ char *src = fixture("good"), *dir = NULL, *copy = NULL, *log = NULL,
+                            *expected = NULL, *data = read_file(src);
+        struct stat st;
+        FILE *f;
+
+        REQUIRE(data);
+        REQUIRE(stat(src, &st) == 0);
+        REQUIRE(asprintf(&dir, "%s/shared", tmp) > 0);
+        REQUIRE(mkdir(dir, 0755) == 0);
+        REQUIRE(asprintf(&copy, "%s/good.so", dir) > 0);
+        f = fopen(copy, "we");
+        REQUIRE(f);
+        REQUIRE(fwrite(data, 1, (size_t) st.st_size, f) == (size_t) st.st_size);
+        REQUIRE(fclose(f) == 0);
+
+        REQUIRE(chmod(copy, 0664) == 0); /* group-writable file */
+        ASSERT_INT_EQ(load_one("good", copy, &log), -EPERM);
+        REQUIRE(asprintf(&expected,
+                         "vmsilo-core: plugin 'good': refusing '%s': '%s' is owned by uid %u with "
+                         "mode 0664; plugins and their directories must be owned by root (or you) "
+                         "and writable by no one else\n",
+                         copy, copy, (unsigned) geteuid()) > 0);
+        ASSERT_STREQ(log, expected);
+
+        REQUIRE(chmod(copy, 0644) == 0);
+        REQUIRE(chmod(dir, 01777) == 0); /* sticky, but not root-owned unless we are root */
+        free(log), log = NULL;
+        free(expected), expected = NULL;
+        ASSERT_INT_EQ(load_one("good", copy, &log), geteuid() == 0 ? 0 : -EPERM);
+        REQUIRE(chmod(dir, 0777) == 0); /* world-writable, not sticky: never */
+        free(log), log = NULL;
+        ASSERT_INT_EQ(load_one("good", copy, &log), -EPERM);
+        REQUIRE(asprintf(&expected, "'%s' is owned by uid %u with mode 0777", dir,
+                         (unsigned) geteuid()) > 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(log, expected));
+
+        REQUIRE(chmod(dir, 0755) == 0);
+        free(log), log = NULL;
+        ASSERT_INT_EQ(load_one("good", copy, &log), 0);
+        (void) unlink(copy);
+        (void) rmdir(dir);
+}
+
 /* Every plugin the build produced loads: right ABI, right name, no missing symbol. */
 static void test_loader_every_built_plugin_loads(void) {
         _cleanup_free_ char *plugins = NULL;
@@ -715,6 +761,7 @@ int main(void) {
                 TEST(test_loader_file_name_must_match),
                 TEST(test_loader_missing_file),
                 TEST(test_loader_directory_is_refused),
+                TEST(test_loader_untrusted_path_is_refused),
                 TEST(test_loader_every_built_plugin_loads),
                 TEST(test_loader_collect_enabled),
                 TEST(test_loader_collect_last_enable_wins),
