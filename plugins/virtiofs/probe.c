@@ -4,6 +4,7 @@
  * source=...`, no --tag) or the Rust one (`--shared-dir`, `--tag`, later `--readonly` and
  * `--translate-uid`). Told apart by what `VIRTIOFSD --help` lists; run once per process.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +24,29 @@
 #define PROBE_MAX_OUTPUT 65536
 
 extern char **environ;
+
+static const char *launcher_override;
+
+void virtiofs_set_launcher(const char *path) {
+        launcher_override = path;
+}
+
+/* virtiofs-launch is installed in the directory of this plugin's .so. */
+char *launcher_path(void) {
+        Dl_info info = {};
+        const char *slash;
+        char *p = NULL;
+
+        if (launcher_override)
+                return strdup(launcher_override);
+        if (dladdr((void *) launcher_path, &info) == 0 || !info.dli_fname ||
+            !(slash = strrchr(info.dli_fname, '/')))
+                return strdup(LAUNCHER_NAME);
+        if (asprintf(&p, "%.*s/%s", (int) (slash - info.dli_fname), info.dli_fname, LAUNCHER_NAME) <
+            0)
+                return NULL;
+        return p;
+}
 
 static const char *const default_paths[] = { "/usr/libexec/virtiofsd", "/usr/lib/qemu/virtiofsd" };
 
@@ -175,6 +199,8 @@ static void features(struct probe *p, const char *out) {
         p->has_readonly = help_has(out, "--readonly");
         p->has_translate = help_has(out, "--translate-uid");
         p->has_announce = help_has(out, "--announce-submounts");
+        p->has_modcaps = help_has(out, "--modcaps") || help_has(out, "modcaps");
+        p->has_rlimit = help_has(out, "--rlimit-nofile");
 }
 
 int virtiofsd_probe(struct virtiofs *o) {
@@ -186,6 +212,9 @@ int virtiofsd_probe(struct virtiofs *o) {
         if (p->done)
                 return p->ok ? 0 : -ENOEXEC;
         p->done = 1;
+        p->launcher = launcher_path();
+        if (!p->launcher)
+                return -ENOMEM;
         p->binary = resolve(o);
         if (!p->binary) {
                 if (o->virtiofsd)
@@ -214,6 +243,7 @@ int virtiofsd_probe(struct virtiofs *o) {
                 p->flavour = o->flavour;
                 p->has_tag = p->has_readonly = p->has_translate = p->has_announce =
                         o->flavour == FLAVOUR_RUST;
+                p->has_modcaps = p->has_rlimit = 1; /* both flavours have had them for years */
         } else if (p->flavour == FLAVOUR_AUTO) {
                 h->log(h, VMSILO_LOG_ERROR,
                        "cannot tell from its --help whether '%s' is the C or the Rust virtiofsd: set 'flavour = c' or 'flavour = rust' in [virtiofs]",
