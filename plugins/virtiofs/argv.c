@@ -11,6 +11,8 @@
  * refuses them anyway) and no file capabilities (security.capability would otherwise be
  * written for the namespace's root, which is the host's root for root's VMs). */
 #define MODCAPS "-mknod:-setfcap"
+/* every guest id onto id 0 of the namespace, which is the VM's user on the host */
+#define SQUASH_ALL "squash-guest:0:0:4294967295"
 
 static const char *const cache_words[][2] = {
         /* C, Rust (and crosvm) */
@@ -111,6 +113,13 @@ static int rust_argv(const struct virtiofs *o, const struct share *s, struct str
                 r = strv_pushf(a, "--translate-uid=%s", s->translate_uid.items[i]);
         for (size_t i = 0; r >= 0 && i < s->translate_gid.n; i++)
                 r = strv_pushf(a, "--translate-gid=%s", s->translate_gid.items[i]);
+        /* virtiofs-launch's namespace has one id, 0 (the VM's user): without translation a
+         * guest user other than root could not create files. Not with ACLs (virtiofsd
+         * refuses the pair). */
+        if (r >= 0 && o->probe.has_translate && !s->posix_acl && s->translate_uid.n == 0)
+                r = strv_push(a, "--translate-uid=" SQUASH_ALL);
+        if (r >= 0 && o->probe.has_translate && !s->posix_acl && s->translate_gid.n == 0)
+                r = strv_push(a, "--translate-gid=" SQUASH_ALL);
         if (r >= 0 && o->probe.has_modcaps)
                 r = strv_push(a, "--modcaps=" MODCAPS);
         if (r >= 0 && o->probe.has_rlimit) /* virtiofs-launch raised it */

@@ -151,6 +151,10 @@ static int check_directory(struct virtiofs *o, const struct share *s) {
                 LOG_ERR(o,
                         "share '%s': component '%s' of '%s' is a symlink, which is not followed: set 'path =' to the directory it points to",
                         s->name, component, s->path);
+        else if (r == -EINVAL && component)
+                LOG_ERR(o,
+                        "share '%s': path '%s' has a '.' or '..' component: set 'path =' to the resolved directory",
+                        s->name, s->path);
         else if (r == -ENOTDIR && component && is_last_component(s->path, component))
                 LOG_ERR(o, "source '%s' of share '%s' is not a directory", s->path, s->name);
         else
