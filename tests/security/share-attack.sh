@@ -2,10 +2,11 @@
 # a hostile guest, root inside, attacks a read-write share owned by an unprivileged user who
 # starts the VM; the host then checks what the guest left in the directory and next to it.
 #
-# share_attack VIRTIOFSD: runs the attack with that virtiofsd. It passes only when, on the
-# host, every file in the share is owned by the share's owner (user and group), no file has
-# a set-uid or set-gid bit, there is no device node, FIFO or socket, and nothing outside the
-# share changed.
+# share_attack VIRTIOFSD: runs the attack with that virtiofsd (the share has xattr = yes, so
+# file capabilities are tried too). It passes only when, on the host, every file in the
+# share is owned by the share's owner (user and group), no file has a set-uid or set-gid bit
+# or a security.capability attribute, there is no device node, FIFO or socket, and nothing
+# outside the share changed.
 #
 # SHARE_ATTACK_AS_ROOT=1 starts the VM as root instead (the code before virtiofs-launch could
 # not run the C virtiofsd as another user, and did not check the share's owner): only to show
@@ -30,6 +31,7 @@ step mkfifo mkfifo fifo
 step symlink-out-abs sh -c "ln -s $OUTSIDE/victim abs && echo pwned >abs"
 step symlink-out-rel sh -c "ln -s ../../../../../../../../$OUTSIDE rel && echo pwned >rel/new"
 step symlink-dir-out sh -c "ln -s $OUTSIDE dirlink && echo pwned >dirlink/new2"
+/mnt/tools/share-attack-tool /mnt/data
 sync
 ls -ln /mnt/data
 '
@@ -42,8 +44,12 @@ share_attack() {
 
         # the test's tree: readable by the owner; run dir and cache are theirs
         chmod 755 "$T"
-        mkdir -p "$T/share" "$T/outside"
+        mkdir -p "$T/share" "$T/outside" "$T/tools"
         echo original >"$T/outside/victim"
+        # what busybox cannot do (sockets, creat() with a set-uid mode, file capabilities),
+        # from a read-only share of root's
+        cc -static -O2 -o "$T/tools/share-attack-tool" "$(dirname "$0")/share-attack-tool.c" ||
+                fail "cannot build share-attack-tool (static glibc: libc6-dev)"
         chown "$uid:$gid" "$T/share" "$RUN" "$T/img"
         mkdir -p "$T/cache" && chown "$uid:$gid" "$T/cache"
 
@@ -53,6 +59,10 @@ share_attack() {
 virtiofsd = $virtiofsd
 [virtiofs data]
 path = $T/share
+xattr = yes
+[virtiofs tools]
+path = $T/tools
+read-only = yes
 EOS
         if [ "${SHARE_ATTACK_AS_ROOT:-0}" = 1 ]; then
                 as_owner() { "$@"; }
@@ -91,6 +101,8 @@ EOS
         check "set-uid or set-gid files" -perm /6000
         check "device nodes" \( -type b -o -type c \)
         check "FIFOs or sockets" \( -type p -o -type s \)
+        fcaps=$("$T/tools/share-attack-tool" --fcaps "$T/share")
+        [ -z "$fcaps" ] || { echo "FOUND files with capabilities: $fcaps" >&2; bad=1; }
         [ "$(ls -A "$T/outside")" = victim ] || { echo "FOUND new files outside the share: $(ls -A "$T/outside")" >&2; bad=1; }
         [ "$(cat "$T/outside/victim")" = original ] || { echo "FOUND the file outside the share was changed" >&2; bad=1; }
         [ "$bad" = 0 ] || fail "the guest left files on the host that it must not (virtiofsd: $virtiofsd)"
