@@ -95,10 +95,14 @@ static long long now_ms(void) {
         return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs `bin arg`, stdout and stderr into *ret_out (NUL-terminated); returns the wait status. */
-static int run_capture(const char *bin, const char *arg, char **ret_out) {
+/* Runs `bin --help` (through `launcher --probe --` when there is one: a user's C virtiofsd
+ * exits when it cannot drop the supplementary groups, even for --help), stdout and stderr
+ * into *ret_out (NUL-terminated); returns the wait status. */
+static int run_capture(const char *launcher, const char *bin, char **ret_out) {
         posix_spawn_file_actions_t fa;
-        char *argv[] = { (char *) bin, (char *) arg, NULL }, *out;
+        char *direct[] = { (char *) bin, "--help", NULL },
+             *launched[] = { (char *) launcher, "--probe", "--", (char *) bin, "--help", NULL },
+             **argv = launcher && access(launcher, X_OK) == 0 ? launched : direct, *out;
         long long deadline = now_ms() + PROBE_TIMEOUT_MS;
         size_t len = 0;
         int pipefd[2], status = 0, r;
@@ -115,7 +119,7 @@ static int run_capture(const char *bin, const char *arg, char **ret_out) {
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-        r = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
+        r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(pipefd[1]);
         if (r != 0) {
@@ -226,7 +230,7 @@ int virtiofsd_probe(struct virtiofs *o) {
                                "virtiofsd not found in /usr/libexec, /usr/lib/qemu or $PATH: install virtiofsd (Debian: qemu-system-common or virtiofsd) or set 'virtiofsd =' in [virtiofs]");
                 return -ENOENT;
         }
-        status = run_capture(p->binary, "--help", &out);
+        status = run_capture(p->launcher, p->binary, &out);
         if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 probe_failed(o, p->binary, status, out);
                 free(out);

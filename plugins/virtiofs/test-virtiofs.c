@@ -965,7 +965,8 @@ static void fixtures(void) {
         write_script(broken_bin, sizeof(broken_bin), "broken-virtiofsd",
                      "echo 'broken-virtiofsd: no libfuse here' >&2\nexit 3\n");
         write_script(unknown_bin, sizeof(unknown_bin), "unknown-virtiofsd", "echo hello\n");
-        write_script(launch_bin, sizeof(launch_bin), "virtiofs-launch", "exit 0\n");
+        write_script(launch_bin, sizeof(launch_bin), "virtiofs-launch",
+                     "[ \"$1\" = --probe ] && shift 2 && exec \"$@\"\nexit 0\n");
         snprintf(src, sizeof(src), "%s/src", dir);
         snprintf(src2, sizeof(src2), "%s/src2", dir);
         snprintf(file, sizeof(file), "%s/c-virtiofsd", dir);

@@ -19,8 +19,12 @@
  *    whatever happens to DIR's path afterwards, and the host's mount table never sees it;
  * 5. installs a seccomp filter that fails with EPERM every mknod (devices, FIFOs, sockets)
  *    and every chmod, open(O_CREAT) or mkdir whose mode has the set-uid or set-gid bit;
- *    seccomp filters stack, so the virtiofsd's own filter cannot lift it;
+ *    seccomp filters stack, so the virtiofsd's own filter cannot lift it (and, for a user
+ *    with supplementary groups, which cannot be dropped here, setgroups() does nothing);
  * 6. execs VIRTIOFSD ARGS (which name EMPTYDIR as the shared directory).
+ *
+ * `virtiofs-launch --probe -- VIRTIOFSD --help` only makes setgroups() a no-op (as in 5) for
+ * a user with supplementary groups, so that the C virtiofsd prints its help.
  *
  * Errors go to stderr (the core logs a helper's stderr) and exit with status 1.
  */
@@ -65,7 +69,7 @@
 struct options {
         const char *share, *path, *root, *private_run;
         uint32_t vm_uid, vm_gid;
-        int read_only;
+        int read_only, probe;
         char **argv;
 };
 
@@ -114,10 +118,12 @@ static void parse(int argc, char **argv, struct options *o) {
                         o->private_run = a + 14;
                 else if (strcmp(a, "--read-only") == 0)
                         o->read_only = 1;
+                else if (strcmp(a, "--probe") == 0)
+                        o->probe = 1;
                 else
                         die("unknown option '%s'", a);
         }
-        if (!o->share || !o->path || !o->root || i + 1 >= argc)
+        if ((!o->probe && (!o->share || !o->path || !o->root)) || i + 1 >= argc)
                 die("usage: virtiofs-launch --share=NAME --path=DIR --vm-uid=U --vm-gid=G --root=DIR [--read-only] -- VIRTIOFSD ARGS...");
         o->argv = argv + i + 1;
 }
@@ -312,12 +318,17 @@ static void private_run(const char *sockdir) {
 
 /* Step 5. After a MODE_CHECK/CREATE_CHECK that did not deny, the accumulator holds an
  * argument: each check is followed by LOAD_NR again. */
-static void install_filter(void) {
+static void install_filter(int fake_setgroups) {
         struct sock_filter f[] = {
                 BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
                 BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
                 RET(SECCOMP_RET_ERRNO | ENOSYS),
                 LOAD_NR,
+                /* a user's supplementary groups cannot be dropped in a user namespace made
+                 * without privileges, and the C virtiofsd exits when setgroups() fails: it
+                 * keeps them (the VM's user has them anyway), and setgroups() "succeeds" */
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setgroups, 0, 1),
+                RET(fake_setgroups ? SECCOMP_RET_ERRNO | 0 : ALLOW),
 #ifdef __NR_mknod
                 BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknod, 0, 1),
                 RET(DENY),
@@ -363,6 +374,11 @@ int main(int argc, char **argv) {
         int fd;
 
         parse(argc, argv, &o);
+        if (o.probe) {
+                install_filter(getgroups(0, NULL) > 0 && geteuid() != 0);
+                execvp(o.argv[0], o.argv);
+                die("cannot run '%s': %m", o.argv[0]);
+        }
         fd = open_share(&o, &st, 1);
         close(fd);
         raise_nofile();
@@ -370,7 +386,7 @@ int main(int argc, char **argv) {
         bind_share(&o, &st);
         if (o.private_run)
                 private_run(o.private_run);
-        install_filter();
+        install_filter(getgroups(0, NULL) > 0);
         execvp(o.argv[0], o.argv);
         die("cannot run '%s': %m", o.argv[0]);
 }
