@@ -2,7 +2,8 @@
 # a hostile guest, root inside, attacks a read-write share owned by an unprivileged user who
 # starts the VM; the host then checks what the guest left in the directory and next to it.
 #
-# share_attack VIRTIOFSD: runs the attack with that virtiofsd (the share has xattr = yes, so
+# share_attack VIRTIOFSD user|root: runs the attack with that virtiofsd, on a share of a test
+# user's in a VM that user starts, or on a share of root's in root's VM (the share has xattr = yes, so
 # file capabilities are tried too). It passes only when, on the host, every file in the
 # share is owned by the share's owner (user and group), no file has a set-uid or set-gid bit
 # or a security.capability attribute, there is no device node, FIFO or socket, and nothing
@@ -38,33 +39,40 @@ ls -ln /mnt/data
 
 share_attack() {
         virtiofsd=$1
-        owner=$(make_test_user own)
+        kind=$2 # user: a share of a user's, in the user's VM; root: root's, in root's VM
+        vm=sec$kind
+        D="$T/$kind"
+        if [ "$kind" = root ]; then
+                owner=root
+        else
+                owner=$(make_test_user own)
+        fi
         uid=$(id -u "$owner")
         gid=$(id -g "$owner")
 
         # the test's tree: readable by the owner; run dir and cache are theirs
         chmod 755 "$T"
-        mkdir -p "$T/share" "$T/outside" "$T/tools"
-        echo original >"$T/outside/victim"
+        mkdir -p "$D/share" "$D/outside" "$T/tools" "$T/cache"
+        echo original >"$D/outside/victim"
         # what busybox cannot do (sockets, creat() with a set-uid mode, file capabilities),
         # from a read-only share of root's
-        cc -static -O2 -o "$T/tools/share-attack-tool" "$(dirname "$0")/share-attack-tool.c" ||
+        [ -x "$T/tools/share-attack-tool" ] ||
+                cc -static -O2 -o "$T/tools/share-attack-tool" "$(dirname "$0")/share-attack-tool.c" ||
                 fail "cannot build share-attack-tool (static glibc: libc6-dev)"
-        chown "$uid:$gid" "$T/share" "$RUN" "$T/img"
-        mkdir -p "$T/cache" && chown "$uid:$gid" "$T/cache"
+        chown "$uid:$gid" "$D/share" "$RUN" "$T/img" "$T/cache"
 
-        make_qemu_vm sec
-        cat >"$CONF/vms/sec.conf.d/shares.conf" <<EOS
+        make_qemu_vm "$vm"
+        cat >"$CONF/vms/$vm.conf.d/shares.conf" <<EOS
 [virtiofs]
 virtiofsd = $virtiofsd
 [virtiofs data]
-path = $T/share
+path = $D/share
 xattr = yes
 [virtiofs tools]
 path = $T/tools
 read-only = yes
 EOS
-        if [ "${SHARE_ATTACK_AS_ROOT:-0}" = 1 ]; then
+        if [ "${SHARE_ATTACK_AS_ROOT:-0}" = 1 ] || [ "$kind" = root ]; then
                 as_owner() { "$@"; }
         else
                 # with a supplementary group, as real users have (it cannot be dropped in an
@@ -72,26 +80,26 @@ EOS
                 as_owner() { setpriv --reuid="$uid" --regid="$gid" --groups=100 --inh-caps=-all -- "$@"; }
         fi
 
-        expect 0 as_owner "$VMSILO" start sec
-        watch_console sec
-        expect 0 as_owner "$VMSILO" run sec sh -c "OUTSIDE='$T/outside'; $GUEST_ATTACK"
-        cp "$T/out" "$T/guest-report"
-        echo "--- what the guest saw (virtiofsd: $virtiofsd)"
-        cat "$T/guest-report"
-        expect 0 as_owner "$VMSILO" stop --timeout 60 sec
-        assert_no_qemu sec
+        expect 0 as_owner "$VMSILO" start "$vm"
+        watch_console "$vm"
+        expect 0 as_owner "$VMSILO" run "$vm" sh -c "OUTSIDE='$D/outside'; $GUEST_ATTACK"
+        cp "$T/out" "$D/guest-report"
+        echo "--- what the guest saw ($kind's share, virtiofsd: $virtiofsd)"
+        cat "$D/guest-report"
+        expect 0 as_owner "$VMSILO" stop --timeout 60 "$vm"
+        assert_no_qemu "$vm"
         assert_no_run_state
         assert_no_processes
 
         # the share worked at all
-        [ "$(cat "$T/share/plain" 2>/dev/null)" = guest ] || fail "the guest could not write to the share"
+        [ "$(cat "$D/share/plain" 2>/dev/null)" = guest ] || fail "the guest could not write to the share"
         echo "--- on the host"
-        ls -lan "$T/share"
+        ls -lan "$D/share"
         bad=0
         check() { # check WHAT FIND-ARGS...: no file in the share may match
                 what=$1
                 shift
-                found=$(find "$T/share" "$@")
+                found=$(find "$D/share" "$@")
                 if [ -n "$found" ]; then
                         echo "FOUND $what:" >&2
                         echo "$found" | while read -r f; do ls -ldn "$f" >&2; done
@@ -103,9 +111,9 @@ EOS
         check "set-uid or set-gid files" -perm /6000
         check "device nodes" \( -type b -o -type c \)
         check "FIFOs or sockets" \( -type p -o -type s \)
-        fcaps=$("$T/tools/share-attack-tool" --fcaps "$T/share")
+        fcaps=$("$T/tools/share-attack-tool" --fcaps "$D/share")
         [ -z "$fcaps" ] || { echo "FOUND files with capabilities: $fcaps" >&2; bad=1; }
-        [ "$(ls -A "$T/outside")" = victim ] || { echo "FOUND new files outside the share: $(ls -A "$T/outside")" >&2; bad=1; }
-        [ "$(cat "$T/outside/victim")" = original ] || { echo "FOUND the file outside the share was changed" >&2; bad=1; }
-        [ "$bad" = 0 ] || fail "the guest left files on the host that it must not (virtiofsd: $virtiofsd)"
+        [ "$(ls -A "$D/outside")" = victim ] || { echo "FOUND new files outside the share: $(ls -A "$D/outside")" >&2; bad=1; }
+        [ "$(cat "$D/outside/victim")" = original ] || { echo "FOUND the file outside the share was changed" >&2; bad=1; }
+        [ "$bad" = 0 ] || fail "the guest left files on the host that it must not ($kind's share, virtiofsd: $virtiofsd)"
 }

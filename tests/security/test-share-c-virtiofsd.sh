@@ -5,4 +5,5 @@
 
 C_VIRTIOFSD=/usr/lib/qemu/virtiofsd
 [ -x "$C_VIRTIOFSD" ] || fail "no C virtiofsd at $C_VIRTIOFSD (qemu-system-common)"
-share_attack "$C_VIRTIOFSD"
+share_attack "$C_VIRTIOFSD" user
+share_attack "$C_VIRTIOFSD" root

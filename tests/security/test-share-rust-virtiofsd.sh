@@ -5,4 +5,5 @@
 
 RUST_VIRTIOFSD=$("$TOP/scripts/rust-virtiofsd.sh") ||
         fail "cannot make the Rust virtiofsd available (scripts/rust-virtiofsd.sh needs mmdebstrap and Debian's archive)"
-share_attack "$RUST_VIRTIOFSD"
+share_attack "$RUST_VIRTIOFSD" user
+share_attack "$RUST_VIRTIOFSD" root
