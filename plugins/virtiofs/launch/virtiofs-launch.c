@@ -14,7 +14,8 @@
  *    namespace whose only ids are 0 -> U and 0 -> G, and a mount namespace of its own: the
  *    virtiofsd is "root" there but holds no capability over any other host id, so it cannot
  *    chown a file to another user, make a device node, or act on other users' files;
- * 4. bind-mounts the fd checked in (1) on EMPTYDIR (read-only for --read-only), in that
+ * 4. bind-mounts the fd checked in (1) on EMPTYDIR (the whole tree read-only for
+ *    --read-only), in that
  *    private mount namespace only: the virtiofsd exports exactly the checked directory,
  *    whatever happens to DIR's path afterwards, and the host's mount table never sees it;
  * 5. installs a seccomp filter that fails with EPERM every mknod (devices, FIFOs, sockets)
@@ -59,6 +60,12 @@
 #error "virtiofs-launch: add this architecture's AUDIT_ARCH_ value"
 #endif
 
+#ifndef __NR_mount_setattr
+#define __NR_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 #ifndef __NR_fchmodat2
 #define __NR_fchmodat2 452
 #endif
@@ -232,6 +239,30 @@ static unsigned long kept_flags(const char *path) {
         return f;
 }
 
+/* The whole bound tree read-only (mounts below the directory too); before Linux 5.12, only
+ * the top: mounts below are then unbound again, not exported writable. */
+static void make_read_only(const struct options *o) {
+        struct {
+                uint64_t attr_set, attr_clr, propagation, userns_fd;
+        } attr = { .attr_set = 0x1 /* MOUNT_ATTR_RDONLY */ };
+        char src[64];
+        int fd;
+
+        if (syscall(__NR_mount_setattr, AT_FDCWD, o->root, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+                return;
+        if (errno != ENOSYS)
+                die("cannot make '%s' read-only: %m", o->path);
+        fd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || umount2(o->root, MNT_DETACH) < 0)
+                die("cannot make '%s' read-only: %m", o->path);
+        snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+        if (mount(src, o->root, NULL, MS_BIND, NULL) < 0 ||
+            mount(NULL, o->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(o->root),
+                  NULL) < 0)
+                die("cannot make '%s' read-only: %m", o->path);
+        close(fd);
+}
+
 /* Step 4. A mount of another mount namespace cannot be bound, so the directory is opened
  * again, as in step 1, and must be the very inode that step 1 checked. */
 static void bind_share(const struct options *o, const struct stat *want) {
@@ -243,12 +274,10 @@ static void bind_share(const struct options *o, const struct stat *want) {
         if (st.st_dev != want->st_dev || st.st_ino != want->st_ino)
                 die("'%s' changed while it was being checked", o->path);
         snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-        /* read-only: not recursive, so mounts below are not exported writable */
-        if (mount(src, o->root, NULL, MS_BIND | (o->read_only ? 0 : MS_REC), NULL) < 0)
+        if (mount(src, o->root, NULL, MS_BIND | MS_REC, NULL) < 0)
                 die("cannot bind '%s' on '%s': %m", o->path, o->root);
-        if (o->read_only && mount(NULL, o->root, NULL,
-                                  MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(o->root), NULL) < 0)
-                die("cannot make '%s' read-only: %m", o->path);
+        if (o->read_only)
+                make_read_only(o);
         rfd = open(o->root, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
         if (rfd < 0 || fstat(rfd, &st) < 0 || st.st_dev != want->st_dev ||
             st.st_ino != want->st_ino)
