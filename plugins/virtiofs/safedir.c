@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,62 +24,55 @@ static int set_component(char **ret, const char *c, size_t n) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* The component p[0..n) of the directory `dir`: an O_PATH fd of a directory, or -ELOOP
+ * (a symlink), -ENOTDIR, -EINVAL ('.', '..') or openat()'s error. */
+static int open_component(int dir, const char *p, size_t n) {
+        char name[NAME_MAX + 1];
+        struct stat st;
+        int fd, r;
+
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                return -EINVAL;
+        if (n > NAME_MAX)
+                return -ENAMETOOLONG;
+        memcpy(name, p, n);
+        name[n] = '\0';
+        fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = fstat(fd, &st) < 0     ? -errno
+            : S_ISLNK(st.st_mode)  ? -ELOOP
+            : !S_ISDIR(st.st_mode) ? -ENOTDIR
+                                   : 0;
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
 int safedir_open(const char *path, int *ret_fd, char **ret_component) {
         const char *p = path;
-        int fd, r = 0;
+        int fd, next;
 
         if (path[0] != '/')
                 return -EINVAL;
         fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        while (*p) {
+        for (;;) {
                 size_t n;
-                struct stat st;
-                int next;
 
-                while (*p == '/')
-                        p++;
+                p += strspn(p, "/");
                 n = strcspn(p, "/");
                 if (n == 0)
                         break;
-                if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
-                        r = set_component(ret_component, p, n) < 0 ? -ENOMEM : -EINVAL;
-                        break;
-                }
-                {
-                        char name[256];
-
-                        if (n >= sizeof(name)) {
-                                r = -ENAMETOOLONG;
-                                break;
-                        }
-                        memcpy(name, p, n);
-                        name[n] = '\0';
-                        next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                }
-                if (next < 0 || fstat(next, &st) < 0) {
-                        r = -errno;
-                        if (next >= 0)
-                                close(next);
-                        (void) set_component(ret_component, p, n);
-                        break;
-                }
+                next = open_component(fd, p, n);
                 close(fd);
+                if (next < 0)
+                        return set_component(ret_component, p, n) < 0 ? -ENOMEM : next;
                 fd = next;
-                if (S_ISLNK(st.st_mode)) {
-                        r = set_component(ret_component, p, n) < 0 ? -ENOMEM : -ELOOP;
-                        break;
-                }
-                if (!S_ISDIR(st.st_mode)) {
-                        r = set_component(ret_component, p, n) < 0 ? -ENOMEM : -ENOTDIR;
-                        break;
-                }
                 p += n;
-        }
-        if (r < 0) {
-                close(fd);
-                return r;
         }
         *ret_fd = fd;
         return 0;
