@@ -196,6 +196,9 @@ static void enter_namespaces(const struct options *o) {
                     setresuid(o->vm_uid, o->vm_uid, o->vm_uid) < 0)
                         die("cannot become uid %u gid %u: %m", (unsigned) o->vm_uid,
                             (unsigned) o->vm_gid);
+                /* changing ids made us non-dumpable: /proc/self/uid_map would stay root's */
+                if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+                        die("cannot set dumpable: %m");
         }
         uid = geteuid();
         gid = getegid();
