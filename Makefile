@@ -44,6 +44,9 @@ plugin_deps = $(if $(wildcard plugins/$(1)/pkgs),$(shell $(PKG_CONFIG) --cflags 
 	$$(cat plugins/$(1)/pkgs))) $(shell cat plugins/$(1)/libs 2>/dev/null)
 PLUGINS := $(notdir $(wildcard plugins/*))
 PLUGIN_SOS := $(PLUGINS:%=$(BUILD)/plugins/%.so)
+# Programs a plugin runs, installed next to it: plugins/NAME/launch/PROG.c (+ the plugin's
+# safedir.c) -> $(BUILD)/plugins/PROG
+PLUGIN_PROGRAMS := $(BUILD)/plugins/virtiofs-launch
 
 # Loader fixtures: tests/fixtures/NAME.c -> $(BUILD)/fixtures/NAME.so
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
@@ -57,7 +60,7 @@ PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c)
 # targets run by `make check`): man pages, units, completion, packaging.
 -include $(sort $(wildcard mk/*.mk))
 
-all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(BUILD)/vmsilo-plugin.pc
+all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(PLUGIN_PROGRAMS) $(BUILD)/vmsilo-plugin.pc
 
 $(BUILD)/vmsilo-core: $(BUILD)/core/main.o $(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
@@ -78,6 +81,11 @@ $(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) sdk
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PLUGIN_CFLAGS) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ \
 		$(filter-out plugins/$*/test-%,$(filter %.c,$^)) $(call plugin_deps,$*)
+
+$(BUILD)/plugins/virtiofs-launch: plugins/virtiofs/launch/virtiofs-launch.c \
+		plugins/virtiofs/safedir.c plugins/virtiofs/safedir.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^)
 
 $(BUILD)/fixtures/%.so: tests/fixtures/%.c sdk/vmsilo/plugin.h
 	@mkdir -p $(dir $@)
@@ -142,6 +150,7 @@ install: all $(EXTRA_INSTALL)
 	install -Dm755 $(BUILD)/vmsilo-core $(DESTDIR)$(bindir)/vmsilo-core
 	install -d $(DESTDIR)$(plugindir) $(DESTDIR)$(confdir)
 	for so in $(PLUGIN_SOS); do install -m644 $$so $(DESTDIR)$(plugindir)/; done
+	for p in $(PLUGIN_PROGRAMS); do install -m755 $$p $(DESTDIR)$(plugindir)/; done
 	for f in $(wildcard conf.d/*.conf); do install -m644 $$f $(DESTDIR)$(confdir)/; done
 	install -Dm644 sdk/vmsilo/plugin.h $(DESTDIR)$(includedir)/vmsilo/plugin.h
 	install -Dm644 $(BUILD)/vmsilo-plugin.pc $(DESTDIR)$(pkgconfigdir)/vmsilo-plugin.pc

@@ -7,10 +7,12 @@
 
 #include "virtiofs.h"
 
-/* A read-only share without a virtiofsd that can enforce it (the C one, an old Rust one): a
- * read-only bind mount of the directory on itself, in a mount namespace of virtiofsd's own,
- * which vanishes with it. Non-recursive, so mounts below the directory are not exported. */
-#define RO_SCRIPT "mount -o bind,ro -- \"$1\" \"$1\" && shift && exec \"$@\""
+/* What the daemon may do as "root" of its user namespace: no device nodes (the kernel
+ * refuses them anyway) and no file capabilities (security.capability would otherwise be
+ * written for the namespace's root, which is the host's root for root's VMs). */
+#define MODCAPS "-mknod:-setfcap"
+/* every guest id onto id 0 of the namespace, which is the VM's user on the host */
+#define SQUASH_ALL "squash-guest:0:0:4294967295"
 
 static const char *const cache_words[][2] = {
         /* C, Rust (and crosvm) */
@@ -42,7 +44,7 @@ static char *fuse_escape(const char *s) {
 }
 
 static int c_argv(const struct virtiofs *o, const struct share *s, struct strv *a) {
-        char *src = fuse_escape(s->path);
+        char *src = fuse_escape(s->root);
         int r;
 
         if (!src)
@@ -74,6 +76,13 @@ static int c_argv(const struct virtiofs *o, const struct share *s, struct strv *
                 r = strv_push(a, "-o");
         if (r >= 0)
                 r = strv_push(a, "announce_submounts");
+        if (r >= 0 && o->probe.has_modcaps) {
+                r = strv_push(a, "-o");
+                if (r >= 0)
+                        r = strv_push(a, "modcaps=" MODCAPS);
+        }
+        if (r >= 0 && o->probe.has_rlimit) /* virtiofs-launch raised it */
+                r = strv_push(a, "--rlimit-nofile=0");
         return r;
 }
 
@@ -83,7 +92,7 @@ static int rust_argv(const struct virtiofs *o, const struct share *s, struct str
 
         r = strv_pushf(a, "--socket-path=%s", s->socket);
         if (r >= 0)
-                r = strv_pushf(a, "--shared-dir=%s", s->path);
+                r = strv_pushf(a, "--shared-dir=%s", s->root);
         /* only crosvm asks the backend for the tag; QEMU 7.1-8.0 crash on a backend that
          * offers one (the Rust virtiofsd's --help says so), and QEMU has it on the device */
         if (r >= 0 && h->vmm(h) == VMSILO_VMM_CROSVM)
@@ -104,27 +113,52 @@ static int rust_argv(const struct virtiofs *o, const struct share *s, struct str
                 r = strv_pushf(a, "--translate-uid=%s", s->translate_uid.items[i]);
         for (size_t i = 0; r >= 0 && i < s->translate_gid.n; i++)
                 r = strv_pushf(a, "--translate-gid=%s", s->translate_gid.items[i]);
+        /* virtiofs-launch's namespace has one id, 0 (the VM's user): without translation a
+         * guest user other than root could not create files. Not with ACLs (virtiofsd
+         * refuses the pair). */
+        if (r >= 0 && o->probe.has_translate && !s->posix_acl && s->translate_uid.n == 0)
+                r = strv_push(a, "--translate-uid=" SQUASH_ALL);
+        if (r >= 0 && o->probe.has_translate && !s->posix_acl && s->translate_gid.n == 0)
+                r = strv_push(a, "--translate-gid=" SQUASH_ALL);
+        if (r >= 0 && o->probe.has_modcaps)
+                r = strv_push(a, "--modcaps=" MODCAPS);
+        if (r >= 0 && o->probe.has_rlimit) /* virtiofs-launch raised it */
+                r = strv_push(a, "--rlimit-nofile=0");
         return r;
 }
 
-/* 1 when a read-only share needs the bind-mount wrapper. */
-static int needs_ro_wrapper(const struct virtiofs *o, const struct share *s) {
-        return s->read_only && !(o->probe.flavour == FLAVOUR_RUST && o->probe.has_readonly);
+/* virtiofs-launch (see launch/virtiofs-launch.c): checks and binds the directory, drops to
+ * the VM's user in a user namespace of its own, forbids mknod and set-id bits, then execs
+ * the virtiofsd, which exports the bound copy (s->root). */
+static int launcher_argv(const struct virtiofs *o, const struct share *s, struct strv *a) {
+        const struct vmsilo_host *h = o->host;
+        int r;
+
+        r = strv_push(a, o->probe.launcher);
+        if (r >= 0)
+                r = strv_pushf(a, "--share=%s", s->name);
+        if (r >= 0)
+                r = strv_pushf(a, "--path=%s", s->path);
+        if (r >= 0)
+                r = strv_pushf(a, "--vm-uid=%u", h->vm_uid(h));
+        if (r >= 0)
+                r = strv_pushf(a, "--vm-gid=%u", h->vm_gid(h));
+        if (r >= 0)
+                r = strv_pushf(a, "--root=%s", s->root);
+        if (r >= 0 && s->read_only)
+                r = strv_push(a, "--read-only");
+        /* the C virtiofsd's lock file goes to a private /run (it could not create it) */
+        if (r >= 0 && o->probe.flavour == FLAVOUR_C)
+                r = strv_pushf(a, "--private-run=%s", h->runtime_dir(h));
+        if (r >= 0)
+                r = strv_push(a, "--");
+        return r;
 }
 
 int virtiofsd_argv(struct virtiofs *o, const struct share *s, struct strv *argv) {
-        int r = 0;
+        int r;
 
-        if (needs_ro_wrapper(o, s)) {
-                static const char *const pre[] = { "unshare", "--mount", "--propagation",
-                                                   "private", "--",      "/bin/sh",
-                                                   "-c",      RO_SCRIPT, "vmsilo-virtiofs-ro" };
-
-                for (size_t i = 0; r >= 0 && i < sizeof(pre) / sizeof(pre[0]); i++)
-                        r = strv_push(argv, pre[i]);
-                if (r >= 0)
-                        r = strv_push(argv, s->path);
-        }
+        r = launcher_argv(o, s, argv);
         if (r >= 0)
                 r = strv_push(argv, o->probe.binary);
         if (r < 0)
@@ -140,15 +174,4 @@ int crosvm_shared_dir(const struct virtiofs *o, const struct share *s, char **re
                      cache_words[s->cache][1], s->posix_acl ? "true" : "false") < 0)
                 return -ENOMEM;
         return 0;
-}
-
-char *c_pid_file(const char *socket) {
-        char *p = NULL;
-
-        if (asprintf(&p, "%s/%s.pid", C_VIRTIOFSD_PID_DIR, socket) < 0)
-                return NULL;
-        for (char *c = p + strlen(C_VIRTIOFSD_PID_DIR) + 1; *c; c++)
-                if (*c == '/')
-                        *c = '.';
-        return p;
 }

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "safedir.h"
 #include "virtiofs.h"
 
 #define LOG_ERR(o, ...) (o)->host->log((o)->host, VMSILO_LOG_ERROR, __VA_ARGS__)
@@ -100,10 +101,73 @@ static int check_creatable(struct virtiofs *o, const char *path) {
         return 0;
 }
 
+/* 1 if `component` is the last one of `path` (trailing slashes aside). */
+static int is_last_component(const char *path, const char *component) {
+        size_t n = strlen(path), c = strlen(component);
+
+        while (n > 1 && path[n - 1] == '/')
+                n--;
+        return n > c && path[n - c - 1] == '/' && strncmp(path + n - c, component, c) == 0;
+}
+
+static int check_owner(struct virtiofs *o, const struct share *s, int fd) {
+        const struct vmsilo_host *h = o->host;
+        char *owner, *user;
+        struct stat st;
+
+        if (fstat(fd, &st) < 0) {
+                LOG_ERR(o, "cannot access source directory '%s' of share '%s': %s", s->path,
+                        s->name, strerror(errno));
+                return 1;
+        }
+        if (safedir_owner_ok(st.st_uid, h->vm_uid(h)))
+                return 0;
+        owner = safedir_user_name(st.st_uid);
+        user = safedir_user_name(h->vm_uid(h));
+        LOG_ERR(o,
+                "share '%s': directory '%s' is owned by '%s' (uid %u), not by the VM's user '%s' (uid %u) or root: refusing to share it",
+                s->name, s->path, owner ? owner : "?", (unsigned) st.st_uid, user ? user : "?",
+                (unsigned) h->vm_uid(h));
+        free(owner);
+        free(user);
+        return 1;
+}
+
+/* The directory is opened as virtiofs-launch will open it: component by component, never
+ * following a symlink; it must belong to the VM's user or root. */
+static int check_directory(struct virtiofs *o, const struct share *s) {
+        char *component = NULL;
+        int fd = -1, r, failures = 1;
+
+        r = safedir_open(s->path, &fd, &component);
+        if (r >= 0) {
+                failures = check_owner(o, s, fd);
+                close(fd);
+        } else if ((r == -ENOENT || r == -ENOTDIR) && s->is_home)
+                failures = check_creatable(o, s->path);
+        else if (r == -ENOENT)
+                LOG_ERR(o, "source directory '%s' of share '%s' does not exist", s->path, s->name);
+        else if (r == -ELOOP)
+                LOG_ERR(o,
+                        "share '%s': component '%s' of '%s' is a symlink, which is not followed: set 'path =' to the directory it points to",
+                        s->name, component, s->path);
+        else if (r == -EINVAL && component)
+                LOG_ERR(o,
+                        "share '%s': path '%s' has a '.' or '..' component: set 'path =' to the resolved directory",
+                        s->name, s->path);
+        else if (r == -ENOTDIR && component && is_last_component(s->path, component))
+                LOG_ERR(o, "source '%s' of share '%s' is not a directory", s->path, s->name);
+        else
+                LOG_ERR(o, "cannot access source directory '%s' of share '%s'%s%s%s: %s", s->path,
+                        s->name, component ? " at '" : "", component ? component : "",
+                        component ? "'" : "", strerror(-r));
+        free(component);
+        return failures;
+}
+
 static int check_share(struct virtiofs *o, const struct share *s) {
         const struct vmsilo_host *h = o->host;
         struct sockaddr_un sa;
-        struct stat st;
 
         if (!s->path) {
                 LOG_ERR(o, "[virtiofs %s] has no 'path =': set the host directory to share",
@@ -118,22 +182,7 @@ static int check_share(struct virtiofs *o, const struct share *s) {
                         s->name, h->runtime_dir(h));
                 return 1;
         }
-        if (stat(s->path, &st) < 0) {
-                if ((errno == ENOENT || errno == ENOTDIR) && s->is_home)
-                        return check_creatable(o, s->path);
-                if (errno == ENOENT)
-                        LOG_ERR(o, "source directory '%s' of share '%s' does not exist", s->path,
-                                s->name);
-                else
-                        LOG_ERR(o, "cannot access source directory '%s' of share '%s': %s", s->path,
-                                s->name, strerror(errno));
-                return 1;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-                LOG_ERR(o, "source '%s' of share '%s' is not a directory", s->path, s->name);
-                return 1;
-        }
-        return 0;
+        return check_directory(o, s);
 }
 
 /* 1 if directory `a` is `b` or below it. */
@@ -262,8 +311,7 @@ static int check_rust_share(struct virtiofs *o, const struct share *s) {
 static int check_virtiofsd_backend(struct virtiofs *o) {
         const struct vmsilo_host *h = o->host;
         const struct probe *p = &o->probe;
-        int failures = 0, wrapper = 0;
-        char *unshare;
+        int failures = 0;
 
         if (virtiofsd_probe(o) < 0)
                 return 1;
@@ -279,41 +327,20 @@ static int check_virtiofsd_backend(struct virtiofs *o) {
                         p->binary);
                 failures++;
         }
-        if (p->flavour == FLAVOUR_C && h->vm_uid(h) != 0) {
-                LOG_ERR(o,
-                        "the C virtiofsd '%s' must run as root: start the VM as root or install the Rust virtiofsd",
-                        p->binary);
-                failures++;
-        }
         if (p->flavour == FLAVOUR_C && o->sandbox == SANDBOX_NONE) {
                 LOG_ERR(o, "the C virtiofsd '%s' has no 'sandbox = none': use namespace or chroot",
                         p->binary);
                 failures++;
         }
-        for (size_t i = 0; i < o->n_shares; i++) {
-                const struct share *s = &o->shares[i];
-
-                failures += p->flavour == FLAVOUR_C ? check_c_share(o, s) : check_rust_share(o, s);
-                if (s->read_only && !(p->flavour == FLAVOUR_RUST && p->has_readonly))
-                        wrapper = 1;
-        }
-        if (!wrapper)
-                return failures;
-        /* read-only without --readonly: a read-only bind mount in a mount namespace */
-        if (h->vm_uid(h) != 0) {
+        for (size_t i = 0; i < o->n_shares; i++)
+                failures += p->flavour == FLAVOUR_C ? check_c_share(o, &o->shares[i])
+                                                    : check_rust_share(o, &o->shares[i]);
+        if (access(p->launcher, X_OK) < 0) {
                 LOG_ERR(o,
-                        "read-only shares need root with virtiofsd '%s' (it has no --readonly): start the VM as root or install a Rust virtiofsd with --readonly",
-                        p->binary);
-                return failures + 1;
-        }
-        unshare = find_in_path("unshare");
-        if (!unshare) {
-                LOG_ERR(o,
-                        "read-only shares need 'unshare' and 'mount' (util-linux) in $PATH with virtiofsd '%s'",
-                        p->binary);
+                        "cannot run '%s', which starts every virtiofsd: %s (reinstall the virtiofs plugin)",
+                        p->launcher, strerror(errno));
                 failures++;
         }
-        free(unshare);
         return failures;
 }
 

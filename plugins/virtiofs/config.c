@@ -172,6 +172,7 @@ void share_free(struct share *s) {
         free(s->tag);
         free(s->mount_point);
         free(s->socket);
+        free(s->root);
         strv_free(&s->translate_uid);
         strv_free(&s->translate_gid);
 }

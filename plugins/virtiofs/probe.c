@@ -4,6 +4,7 @@
  * source=...`, no --tag) or the Rust one (`--shared-dir`, `--tag`, later `--readonly` and
  * `--translate-uid`). Told apart by what `VIRTIOFSD --help` lists; run once per process.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +24,29 @@
 #define PROBE_MAX_OUTPUT 65536
 
 extern char **environ;
+
+static const char *launcher_override;
+
+void virtiofs_set_launcher(const char *path) {
+        launcher_override = path;
+}
+
+/* virtiofs-launch is installed in the directory of this plugin's .so. */
+char *launcher_path(void) {
+        Dl_info info = {};
+        const char *slash;
+        char *p = NULL;
+
+        if (launcher_override)
+                return strdup(launcher_override);
+        if (dladdr((void *) launcher_path, &info) == 0 || !info.dli_fname ||
+            !(slash = strrchr(info.dli_fname, '/')))
+                return strdup(LAUNCHER_NAME);
+        if (asprintf(&p, "%.*s/%s", (int) (slash - info.dli_fname), info.dli_fname, LAUNCHER_NAME) <
+            0)
+                return NULL;
+        return p;
+}
 
 static const char *const default_paths[] = { "/usr/libexec/virtiofsd", "/usr/lib/qemu/virtiofsd" };
 
@@ -71,10 +95,14 @@ static long long now_ms(void) {
         return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs `bin arg`, stdout and stderr into *ret_out (NUL-terminated); returns the wait status. */
-static int run_capture(const char *bin, const char *arg, char **ret_out) {
+/* Runs `bin --help` (through `launcher --probe --` when there is one: a user's C virtiofsd
+ * exits when it cannot drop the supplementary groups, even for --help), stdout and stderr
+ * into *ret_out (NUL-terminated); returns the wait status. */
+static int run_capture(const char *launcher, const char *bin, char **ret_out) {
         posix_spawn_file_actions_t fa;
-        char *argv[] = { (char *) bin, (char *) arg, NULL }, *out;
+        char *direct[] = { (char *) bin, "--help", NULL },
+             *launched[] = { (char *) launcher, "--probe", "--", (char *) bin, "--help", NULL },
+             **argv = launcher && access(launcher, X_OK) == 0 ? launched : direct, *out;
         long long deadline = now_ms() + PROBE_TIMEOUT_MS;
         size_t len = 0;
         int pipefd[2], status = 0, r;
@@ -91,7 +119,7 @@ static int run_capture(const char *bin, const char *arg, char **ret_out) {
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-        r = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
+        r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(pipefd[1]);
         if (r != 0) {
@@ -175,6 +203,8 @@ static void features(struct probe *p, const char *out) {
         p->has_readonly = help_has(out, "--readonly");
         p->has_translate = help_has(out, "--translate-uid");
         p->has_announce = help_has(out, "--announce-submounts");
+        p->has_modcaps = help_has(out, "--modcaps") || help_has(out, "modcaps");
+        p->has_rlimit = help_has(out, "--rlimit-nofile");
 }
 
 int virtiofsd_probe(struct virtiofs *o) {
@@ -186,6 +216,9 @@ int virtiofsd_probe(struct virtiofs *o) {
         if (p->done)
                 return p->ok ? 0 : -ENOEXEC;
         p->done = 1;
+        p->launcher = launcher_path();
+        if (!p->launcher)
+                return -ENOMEM;
         p->binary = resolve(o);
         if (!p->binary) {
                 if (o->virtiofsd)
@@ -197,7 +230,7 @@ int virtiofsd_probe(struct virtiofs *o) {
                                "virtiofsd not found in /usr/libexec, /usr/lib/qemu or $PATH: install virtiofsd (Debian: qemu-system-common or virtiofsd) or set 'virtiofsd =' in [virtiofs]");
                 return -ENOENT;
         }
-        status = run_capture(p->binary, "--help", &out);
+        status = run_capture(p->launcher, p->binary, &out);
         if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 probe_failed(o, p->binary, status, out);
                 free(out);
@@ -214,6 +247,7 @@ int virtiofsd_probe(struct virtiofs *o) {
                 p->flavour = o->flavour;
                 p->has_tag = p->has_readonly = p->has_translate = p->has_announce =
                         o->flavour == FLAVOUR_RUST;
+                p->has_modcaps = p->has_rlimit = 1; /* both flavours have had them for years */
         } else if (p->flavour == FLAVOUR_AUTO) {
                 h->log(h, VMSILO_LOG_ERROR,
                        "cannot tell from its --help whether '%s' is the C or the Rust virtiofsd: set 'flavour = c' or 'flavour = rust' in [virtiofs]",

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "mock-host.h"
+#include "safedir.h"
+#include "virtiofs.h"
 
 extern const struct vmsilo_plugin vmsilo_plugin_v1;
 
@@ -17,6 +19,7 @@ static struct mock_host m;
 static void *state;
 static char dir[] = "/tmp/vmsilo-virtiofs-test.XXXXXX";
 static char c_bin[256], rust_bin[256], old_rust_bin[256], broken_bin[256], unknown_bin[256];
+static char launch_bin[256];
 static char src[256], src2[256], file[256];
 
 #define P (&vmsilo_plugin_v1)
@@ -26,6 +29,7 @@ static void setup(void) {
         m.vm_name = "web";
         m.runtime_dir = "/run/vmsilo/web";
         m.vmm = VMSILO_VMM_QEMU;
+        virtiofs_set_launcher(launch_bin);
         CU_ASSERT_EQUAL_FATAL(P->init(&m.host, &state), 0);
 }
 
@@ -69,6 +73,19 @@ static void assert_helper(int i, const char *want) {
                 fprintf(stderr, "\n  helper:   '%s'\n  expected: '%s'\n", m.helpers[i], want);
 }
 
+/* "NAME: virtiofs-launch ... --" for a share of root's VM "web" */
+static const char *launch(const char *name, const char *path, const char *extra) {
+        static char buf[4][1024];
+        static int i;
+
+        i = (i + 1) % 4;
+        snprintf(
+                buf[i], sizeof(buf[i]),
+                "%s: %s --share=%s --path=%s --vm-uid=%u --vm-gid=%u --root=/run/vmsilo/web/virtiofs-%s.root %s--",
+                name, launch_bin, name, path, m.uid, m.gid, name, extra);
+        return buf[i];
+}
+
 static void test_virtiofs_no_shares_does_nothing(void) {
         setup();
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", broken_bin), 0); /* never run */
@@ -98,22 +115,22 @@ static void test_virtiofs_c_argv(void) {
         CU_ASSERT_EQUAL_FATAL(m.n_helpers, 2);
         snprintf(
                 want, sizeof(want),
-                "data: %s --socket-path=/run/vmsilo/web/virtiofs-data.sock -o source=%s -o cache=always -o xattr -o sandbox=namespace -o announce_submounts",
-                c_bin, src);
+                "%s %s --socket-path=/run/vmsilo/web/virtiofs-data.sock -o source=/run/vmsilo/web/virtiofs-data.root -o cache=always -o xattr -o sandbox=namespace -o announce_submounts -o modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch("data", src, "--private-run=/run/vmsilo/web "), c_bin);
         assert_helper(0, want);
+        /* read-only: virtiofs-launch binds the directory read-only */
         snprintf(
                 want, sizeof(want),
-                "docs: unshare --mount --propagation private -- /bin/sh -c mount -o bind,ro -- \"$1\" \"$1\" && shift && exec \"$@\" vmsilo-virtiofs-ro %s %s --socket-path=/run/vmsilo/web/virtiofs-docs.sock -o source=%s -o cache=none -o xattr -o posix_acl -o sandbox=namespace -o announce_submounts",
-                src2, c_bin, src2);
+                "%s %s --socket-path=/run/vmsilo/web/virtiofs-docs.sock -o source=/run/vmsilo/web/virtiofs-docs.root -o cache=none -o xattr -o posix_acl -o sandbox=namespace -o announce_submounts -o modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch("docs", src2, "--read-only --private-run=/run/vmsilo/web "), c_bin);
         assert_helper(1, want);
         CU_ASSERT_EQUAL(m.helper_ready[0], VMSILO_READY_SOCKET);
         CU_ASSERT_STRING_EQUAL(m.helper_sockets[0], "/run/vmsilo/web/virtiofs-data.sock");
-        /* the C virtiofsd's lock files are removed after it stops */
+        /* the mount points virtiofs-launch creates are removed after it stops; the C
+         * virtiofsd's lock file stays in its private /run */
         CU_ASSERT_EQUAL_FATAL(m.n_unlinks, 2);
-        CU_ASSERT_STRING_EQUAL(m.unlinks[0],
-                               "/var/run/virtiofsd/.run.vmsilo.web.virtiofs-data.sock.pid");
-        CU_ASSERT_STRING_EQUAL(m.unlinks[1],
-                               "/var/run/virtiofsd/.run.vmsilo.web.virtiofs-docs.sock.pid");
+        CU_ASSERT_STRING_EQUAL(m.unlinks[0], "/run/vmsilo/web/virtiofs-data.root");
+        CU_ASSERT_STRING_EQUAL(m.unlinks[1], "/run/vmsilo/web/virtiofs-docs.root");
         CU_ASSERT_EQUAL_FATAL(m.n_devices, 2);
         CU_ASSERT_EQUAL(m.devices[0].type, VMSILO_DEVICE_VHOST_USER);
         CU_ASSERT_STRING_EQUAL(m.devices[0].kind, "fs");
@@ -130,13 +147,14 @@ static void test_virtiofs_c_escapes_commas(void) {
         snprintf(odd, sizeof(odd), "%s/a,b\\c", dir);
         mkdir(odd, 0755);
         setup();
+        m.runtime_dir = odd; /* the source virtiofsd gets is in the runtime dir */
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", c_bin), 0);
         CU_ASSERT_EQUAL(conf("odd", "path", odd), 0);
         CU_ASSERT_EQUAL(run_all(), 0);
         snprintf(
                 want, sizeof(want),
-                "odd: %s --socket-path=/run/vmsilo/web/virtiofs-odd.sock -o source=%s/a\\,b\\\\c -o cache=auto -o no_xattr -o sandbox=namespace -o announce_submounts",
-                c_bin, dir);
+                "odd: %s --share=odd --path=%s --vm-uid=0 --vm-gid=0 --root=%s/virtiofs-odd.root --private-run=%s -- %s --socket-path=%s/virtiofs-odd.sock -o source=%s/a\\,b\\\\c/virtiofs-odd.root -o cache=auto -o no_xattr -o sandbox=namespace -o announce_submounts -o modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch_bin, odd, odd, odd, c_bin, odd, dir);
         assert_helper(0, want);
         teardown();
         rmdir(odd);
@@ -166,15 +184,18 @@ static void test_virtiofs_rust_argv_crosvm(void) {
         CU_ASSERT_EQUAL_FATAL(m.n_helpers, 2);
         snprintf(
                 want, sizeof(want),
-                "data: %s --socket-path=/run/vmsilo/web/virtiofs-data.sock --shared-dir=%s --tag=shared.data --cache=metadata --sandbox=chroot --announce-submounts --xattr --translate-uid=map:1000:1000:1 --translate-uid=squash-guest:0:1000:65536 --translate-gid=forbid-guest:0:100",
-                rust_bin, src);
+                "%s %s --socket-path=/run/vmsilo/web/virtiofs-data.sock --shared-dir=/run/vmsilo/web/virtiofs-data.root --tag=shared.data --cache=metadata --sandbox=chroot --announce-submounts --xattr --translate-uid=map:1000:1000:1 --translate-uid=squash-guest:0:1000:65536 --translate-gid=forbid-guest:0:100 --modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch("data", src, ""), rust_bin);
         assert_helper(0, want);
         snprintf(
                 want, sizeof(want),
-                "docs: %s --socket-path=/run/vmsilo/web/virtiofs-docs.sock --shared-dir=%s --tag=docs --cache=never --sandbox=chroot --announce-submounts --posix-acl --readonly",
-                rust_bin, src2);
+                "%s %s --socket-path=/run/vmsilo/web/virtiofs-docs.sock --shared-dir=/run/vmsilo/web/virtiofs-docs.root --tag=docs --cache=never --sandbox=chroot --announce-submounts --posix-acl --readonly --modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch("docs", src2, "--read-only "), rust_bin);
         assert_helper(1, want);
-        CU_ASSERT_EQUAL(m.n_unlinks, 0); /* the Rust one leaves no lock file */
+        /* the mount point and the Rust virtiofsd's SOCKET.pid */
+        CU_ASSERT_EQUAL_FATAL(m.n_unlinks, 4);
+        CU_ASSERT_STRING_EQUAL(m.unlinks[0], "/run/vmsilo/web/virtiofs-data.root");
+        CU_ASSERT_STRING_EQUAL(m.unlinks[1], "/run/vmsilo/web/virtiofs-data.sock.pid");
         CU_ASSERT_EQUAL_FATAL(m.n_devices, 2);
         CU_ASSERT_STRING_EQUAL(m.devices[0].tag, "shared.data");
         CU_ASSERT_STRING_EQUAL(m.devices[1].socket, "/run/vmsilo/web/virtiofs-docs.sock");
@@ -192,38 +213,33 @@ static void test_virtiofs_rust_argv_qemu_has_no_tag(void) {
         CU_ASSERT_EQUAL(run_all(), 0);
         snprintf(
                 want, sizeof(want),
-                "data: %s --socket-path=/run/vmsilo/web/virtiofs-data.sock --shared-dir=%s --cache=auto --sandbox=namespace --announce-submounts",
-                rust_bin, src);
+                "%s %s --socket-path=/run/vmsilo/web/virtiofs-data.sock --shared-dir=/run/vmsilo/web/virtiofs-data.root --cache=auto --sandbox=namespace --announce-submounts --translate-uid=squash-guest:0:0:4294967295 --translate-gid=squash-guest:0:0:4294967295 --modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch("data", src, ""), rust_bin);
         assert_helper(0, want);
         CU_ASSERT_STRING_EQUAL(m.devices[0].tag, "data");
         teardown();
 }
 
-/* an old Rust virtiofsd without --readonly gets the read-only bind mount, like the C one */
-static void test_virtiofs_old_rust_read_only_wrapper(void) {
+/* an old Rust virtiofsd without --readonly: the read-only bind of virtiofs-launch enforces
+ * it, for root's VMs and for a user's alike */
+static void test_virtiofs_old_rust_read_only(void) {
         char want[2048];
 
-        setup();
-        CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", old_rust_bin), 0);
-        CU_ASSERT_EQUAL(conf("docs", "path", src2), 0);
-        CU_ASSERT_EQUAL(conf("docs", "read-only", "yes"), 0);
-        CU_ASSERT_EQUAL(run_all(), 0);
-        snprintf(
-                want, sizeof(want),
-                "docs: unshare --mount --propagation private -- /bin/sh -c mount -o bind,ro -- \"$1\" \"$1\" && shift && exec \"$@\" vmsilo-virtiofs-ro %s %s --socket-path=/run/vmsilo/web/virtiofs-docs.sock --shared-dir=%s --cache=auto --sandbox=namespace",
-                src2, old_rust_bin, src2);
-        assert_helper(0, want);
-        teardown();
-
-        /* which needs root */
-        setup();
-        m.uid = m.gid = 1000;
-        CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", old_rust_bin), 0);
-        CU_ASSERT_EQUAL(conf("docs", "path", src2), 0);
-        CU_ASSERT_EQUAL(conf("docs", "read-only", "yes"), 0);
-        CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
-        CU_ASSERT(mock_host_logged(&m, "read-only shares need root with virtiofsd"));
-        teardown();
+        for (uint32_t uid = 0; uid <= 1000; uid += 1000) {
+                setup();
+                m.uid = m.gid = uid;
+                CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", old_rust_bin), 0);
+                CU_ASSERT_EQUAL(conf("docs", "path", src2), 0);
+                CU_ASSERT_EQUAL(conf("docs", "read-only", "yes"), 0);
+                CU_ASSERT_EQUAL(run_all(), 0);
+                snprintf(
+                        want, sizeof(want),
+                        "%s %s --socket-path=/run/vmsilo/web/virtiofs-docs.sock --shared-dir=/run/vmsilo/web/virtiofs-docs.root --cache=auto --sandbox=namespace",
+                        launch("docs", src2, "--read-only "), old_rust_bin);
+                assert_helper(0, want);
+                CU_ASSERT_EQUAL(m.n_logs, 0);
+                teardown();
+        }
 }
 
 static void test_virtiofs_flavour_hook(void) {
@@ -237,8 +253,8 @@ static void test_virtiofs_flavour_hook(void) {
         CU_ASSERT_EQUAL(run_all(), 0);
         snprintf(
                 want, sizeof(want),
-                "data: %s --socket-path=/run/vmsilo/web/virtiofs-data.sock -o source=%s -o cache=auto -o no_xattr -o sandbox=namespace -o announce_submounts",
-                rust_bin, src);
+                "%s %s --socket-path=/run/vmsilo/web/virtiofs-data.sock -o source=/run/vmsilo/web/virtiofs-data.root -o cache=auto -o no_xattr -o sandbox=namespace -o announce_submounts -o modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch("data", src, "--private-run=/run/vmsilo/web "), rust_bin);
         assert_helper(0, want);
         teardown();
 
@@ -251,8 +267,8 @@ static void test_virtiofs_flavour_hook(void) {
         CU_ASSERT_EQUAL(run_all(), 0);
         snprintf(
                 want, sizeof(want),
-                "data: %s --socket-path=/run/vmsilo/web/virtiofs-data.sock --shared-dir=%s --tag=data --cache=auto --sandbox=namespace --announce-submounts",
-                unknown_bin, src);
+                "%s %s --socket-path=/run/vmsilo/web/virtiofs-data.sock --shared-dir=/run/vmsilo/web/virtiofs-data.root --tag=data --cache=auto --sandbox=namespace --announce-submounts --translate-uid=squash-guest:0:0:4294967295 --translate-gid=squash-guest:0:0:4294967295 --modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch("data", src, ""), unknown_bin);
         assert_helper(0, want);
         teardown();
 }
@@ -492,8 +508,8 @@ static void test_virtiofs_list_keys_reset(void) {
         CU_ASSERT_EQUAL(run_all(), 0);
         snprintf(
                 want, sizeof(want),
-                "data: %s --socket-path=/run/vmsilo/web/virtiofs-data.sock --shared-dir=%s --cache=auto --sandbox=namespace --announce-submounts --translate-uid=host:1000:0:1",
-                rust_bin, src);
+                "%s %s --socket-path=/run/vmsilo/web/virtiofs-data.sock --shared-dir=/run/vmsilo/web/virtiofs-data.root --cache=auto --sandbox=namespace --announce-submounts --translate-uid=host:1000:0:1 --translate-gid=squash-guest:0:0:4294967295 --modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch("data", src, ""), rust_bin);
         assert_helper(0, want);
         teardown();
 }
@@ -592,8 +608,8 @@ static void test_virtiofs_c_limits(void) {
         CU_ASSERT_EQUAL(conf("a", "cache", "metadata"), 0);
         CU_ASSERT_EQUAL(conf("a", "translate-uid", "map:0:1000:1"), 0);
         CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
-        CU_ASSERT(mock_host_logged(
-                &m, "' must run as root: start the VM as root or install the Rust virtiofsd"));
+        /* it runs as the VM's user in a user namespace (virtiofs-launch), root or not */
+        CU_ASSERT(!mock_host_logged(&m, "must run as root"));
         CU_ASSERT(mock_host_logged(&m, "' has no 'sandbox = none': use namespace or chroot"));
         CU_ASSERT(mock_host_logged(&m, "share 'a': the C virtiofsd has no 'cache = metadata'"));
         CU_ASSERT(mock_host_logged(&m, "cannot translate uids/gids: install the Rust virtiofsd"));
@@ -637,8 +653,8 @@ static void check_home(uint32_t uid, const char *root, const char *xdg, const ch
         CU_ASSERT_EQUAL(P->contribute(state), 0);
         snprintf(
                 want, sizeof(want),
-                "home: %s --socket-path=/run/vmsilo/web/virtiofs-home.sock --shared-dir=%s --cache=auto --sandbox=namespace --announce-submounts",
-                rust_bin, want_path);
+                "%s %s --socket-path=/run/vmsilo/web/virtiofs-home.sock --shared-dir=/run/vmsilo/web/virtiofs-home.root --cache=auto --sandbox=namespace --announce-submounts --translate-uid=squash-guest:0:0:4294967295 --translate-gid=squash-guest:0:0:4294967295 --modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch("home", want_path, ""), rust_bin);
         assert_helper(0, want);
         snprintf(want, sizeof(want),
                  "create shared home directory '%s' owned by uid %u gid %u (kept after stop)",
@@ -683,9 +699,9 @@ static void test_virtiofs_shared_home_created(void) {
         CU_ASSERT(S_ISDIR(st.st_mode));
         CU_ASSERT_EQUAL(st.st_mode & 07777, 0700);
         CU_ASSERT_EQUAL(m.n_steps, 1);
-        /* kept: only the C virtiofsd's lock file is journalled for removal */
+        /* kept: only the mount point of virtiofs-launch is journalled for removal */
         CU_ASSERT_EQUAL_FATAL(m.n_unlinks, 1);
-        CU_ASSERT_PTR_NULL(strstr(m.unlinks[0], "homes"));
+        CU_ASSERT_STRING_EQUAL(m.unlinks[0], "/run/vmsilo/web/virtiofs-home.root");
         assert_params("vmsilo.mount=home,/home/alice");
         teardown();
 
@@ -759,6 +775,160 @@ static void test_virtiofs_spawn_failure_propagates(void) {
         teardown();
 }
 
+/* item 8: a share's path is never followed through a symlink */
+static void test_virtiofs_symlinked_component_refused(void) {
+        char real[300], link[300], path[400], want[1024];
+
+        snprintf(real, sizeof(real), "%s/real", dir);
+        snprintf(link, sizeof(link), "%s/link", dir);
+        mkdir(real, 0755);
+        CU_ASSERT_EQUAL_FATAL(symlink("real", link), 0);
+        snprintf(path, sizeof(path), "%s/real/sub", dir);
+        mkdir(path, 0755);
+
+        /* in the middle, and as the last component */
+        for (int last = 0; last <= 1; last++) {
+                snprintf(path, sizeof(path), "%s%s", link, last ? "" : "/sub");
+                setup();
+                CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", c_bin), 0);
+                CU_ASSERT_EQUAL(conf("data", "path", path), 0);
+                CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
+                snprintf(
+                        want, sizeof(want),
+                        "share 'data': component 'link' of '%s' is a symlink, which is not followed: set 'path =' to the directory it points to",
+                        path);
+                CU_ASSERT(mock_host_logged(&m, want));
+                teardown();
+        }
+
+        /* the resolved path is fine; so are "//" and a trailing "/" */
+        snprintf(path, sizeof(path), "%s//real/sub/", dir);
+        setup();
+        CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", c_bin), 0);
+        CU_ASSERT_EQUAL(conf("data", "path", path), 0);
+        CU_ASSERT_EQUAL(P->preflight(state), 0);
+        CU_ASSERT_EQUAL(m.n_logs, 0);
+        teardown();
+
+        /* '..' is refused (it could climb out of a checked directory), a file in the middle
+         * is named */
+        snprintf(path, sizeof(path), "%s/real/../real", dir);
+        setup();
+        CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", c_bin), 0);
+        CU_ASSERT_EQUAL(conf("data", "path", path), 0);
+        snprintf(want, sizeof(want), "%s/sub", file);
+        CU_ASSERT_EQUAL(conf("f", "path", want), 0);
+        CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
+        snprintf(
+                want, sizeof(want),
+                "share 'data': path '%s' has a '.' or '..' component: set 'path =' to the resolved directory",
+                path);
+        CU_ASSERT(mock_host_logged(&m, want));
+        snprintf(
+                want, sizeof(want),
+                "cannot access source directory '%s/sub' of share 'f' at 'c-virtiofsd': Not a directory",
+                file);
+        CU_ASSERT(mock_host_logged(&m, want));
+        teardown();
+
+        snprintf(path, sizeof(path), "%s/real/sub", dir);
+        rmdir(path);
+        rmdir(real);
+        unlink(link);
+}
+
+/* item 8: the directory belongs to the VM's user or root */
+static void test_virtiofs_foreign_owner_refused(void) {
+        char theirs[300], want[1024];
+
+        if (geteuid() != 0)
+                return; /* chown() needs root; `make check` runs as root in CI */
+        snprintf(theirs, sizeof(theirs), "%s/theirs", dir);
+        mkdir(theirs, 0755);
+        CU_ASSERT_EQUAL_FATAL(chown(theirs, 4242, 4242), 0);
+
+        /* root's VM and another user's VM: refused, naming the share, path and owner */
+        for (uint32_t uid = 0; uid <= 4343; uid += 4343) {
+                setup();
+                m.uid = m.gid = uid;
+                CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", rust_bin), 0);
+                CU_ASSERT_EQUAL(conf("data", "path", theirs), 0);
+                CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
+                snprintf(
+                        want, sizeof(want),
+                        "share 'data': directory '%s' is owned by '4242' (uid 4242), not by the VM's user '%s' (uid %u) or root: refusing to share it",
+                        theirs, uid ? "4343" : "root", uid);
+                CU_ASSERT(mock_host_logged(&m, want));
+                teardown();
+        }
+
+        /* the owner's own VM, and root-owned directories for anyone */
+        setup();
+        m.uid = m.gid = 4242;
+        CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", rust_bin), 0);
+        CU_ASSERT_EQUAL(conf("data", "path", theirs), 0);
+        CU_ASSERT_EQUAL(conf("docs", "path", src), 0);
+        CU_ASSERT_EQUAL(P->preflight(state), 0);
+        CU_ASSERT_EQUAL(m.n_logs, 0);
+        teardown();
+        rmdir(theirs);
+}
+
+static void test_virtiofs_launcher_missing(void) {
+        setup();
+        virtiofs_set_launcher("/nonexistent/virtiofs-launch");
+        CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", c_bin), 0);
+        CU_ASSERT_EQUAL(conf("data", "path", src), 0);
+        CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
+        CU_ASSERT(mock_host_logged(
+                &m,
+                "cannot run '/nonexistent/virtiofs-launch', which starts every virtiofsd: No such file or directory (reinstall the virtiofs plugin)"));
+        teardown();
+}
+
+/* a user's VM: virtiofs-launch gets the user's ids; the C virtiofsd is fine */
+static void test_virtiofs_user_vm_argv(void) {
+        char want[2048];
+
+        setup();
+        m.uid = 1000;
+        m.gid = 100;
+        CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", c_bin), 0);
+        CU_ASSERT_EQUAL(conf("data", "path", src), 0);
+        CU_ASSERT_EQUAL(run_all(), 0);
+        snprintf(
+                want, sizeof(want),
+                "data: %s --share=data --path=%s --vm-uid=1000 --vm-gid=100 --root=/run/vmsilo/web/virtiofs-data.root --private-run=/run/vmsilo/web -- %s --socket-path=/run/vmsilo/web/virtiofs-data.sock -o source=/run/vmsilo/web/virtiofs-data.root -o cache=auto -o no_xattr -o sandbox=namespace -o announce_submounts -o modcaps=-mknod:-setfcap --rlimit-nofile=0",
+                launch_bin, src, c_bin);
+        assert_helper(0, want);
+        CU_ASSERT_EQUAL(m.n_logs, 0);
+        teardown();
+}
+
+static void test_virtiofs_safedir(void) {
+        char *component = NULL;
+        int fd = -1;
+
+        CU_ASSERT_EQUAL(safedir_open("relative/path", &fd, &component), -EINVAL);
+        CU_ASSERT_EQUAL(safedir_open("/", &fd, &component), 0);
+        CU_ASSERT(fd >= 0);
+        close(fd);
+        CU_ASSERT_EQUAL(safedir_open("/nonexistent-vmsilo/x", &fd, &component), -ENOENT);
+        CU_ASSERT_STRING_EQUAL(component, "nonexistent-vmsilo");
+        CU_ASSERT_EQUAL(safedir_open("/proc/self", &fd, &component), -ELOOP);
+        CU_ASSERT_STRING_EQUAL(component, "self");
+        free(component);
+        CU_ASSERT(safedir_owner_ok(0, 1000));
+        CU_ASSERT(safedir_owner_ok(1000, 1000));
+        CU_ASSERT(!safedir_owner_ok(1001, 1000));
+        component = safedir_user_name(0);
+        CU_ASSERT_STRING_EQUAL(component, "root");
+        free(component);
+        component = safedir_user_name(4242);
+        CU_ASSERT_STRING_EQUAL(component, "4242");
+        free(component);
+}
+
 static void write_script(char *path, size_t size, const char *name, const char *body) {
         FILE *f;
 
@@ -772,10 +942,13 @@ static void write_script(char *path, size_t size, const char *name, const char *
 }
 
 static void fixtures(void) {
-        write_script(c_bin, sizeof(c_bin), "c-virtiofsd",
-                     "echo 'usage: virtiofsd [options]'\n"
-                     "echo '    -o source=PATH             shared directory tree'\n"
-                     "echo '    --socket-path=PATH         path for the vhost-user socket'\n");
+        write_script(
+                c_bin, sizeof(c_bin), "c-virtiofsd",
+                "echo 'usage: virtiofsd [options]'\n"
+                "echo '    -o source=PATH             shared directory tree'\n"
+                "echo '    -o modcaps=CAPLIST         Modify the list of capabilities'\n"
+                "echo '    --rlimit-nofile=<num>      set maximum number of file descriptors'\n"
+                "echo '    --socket-path=PATH         path for the vhost-user socket'\n");
         write_script(
                 rust_bin, sizeof(rust_bin), "rust-virtiofsd",
                 "echo 'Usage: virtiofsd --shared-dir <SHARED_DIR> --socket-path <SOCKET_PATH> [OPTIONS]'\n"
@@ -783,13 +956,17 @@ static void fixtures(void) {
                 "echo '      --tag <TAG>'\n"
                 "echo '      --readonly'\n"
                 "echo '      --translate-uid <TRANSLATE_UID>'\n"
-                "echo '      --announce-submounts  Tell the guest which directories are mount points'\n");
+                "echo '      --announce-submounts  Tell the guest which directories are mount points'\n"
+                "echo '      --modcaps <MODCAPS>'\n"
+                "echo '      --rlimit-nofile <RLIMIT_NOFILE>'\n");
         write_script(old_rust_bin, sizeof(old_rust_bin), "old-rust-virtiofsd",
                      "echo '      --shared-dir <SHARED_DIR>     Shared directory path'\n"
                      "echo '      --tagged-thing <X>            tagged'\n");
         write_script(broken_bin, sizeof(broken_bin), "broken-virtiofsd",
                      "echo 'broken-virtiofsd: no libfuse here' >&2\nexit 3\n");
         write_script(unknown_bin, sizeof(unknown_bin), "unknown-virtiofsd", "echo hello\n");
+        write_script(launch_bin, sizeof(launch_bin), "virtiofs-launch",
+                     "[ \"$1\" = --probe ] && shift 2 && exec \"$@\"\nexit 0\n");
         snprintf(src, sizeof(src), "%s/src", dir);
         snprintf(src2, sizeof(src2), "%s/src2", dir);
         snprintf(file, sizeof(file), "%s/c-virtiofsd", dir);
@@ -798,7 +975,9 @@ static void fixtures(void) {
 }
 
 static void cleanup_fixtures(void) {
-        const char *names[] = { c_bin, rust_bin, old_rust_bin, broken_bin, unknown_bin };
+        const char *names[] = {
+                c_bin, rust_bin, old_rust_bin, broken_bin, unknown_bin, launch_bin
+        };
 
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
                 unlink(names[i]);
@@ -818,7 +997,7 @@ int main(void) {
                 T(test_virtiofs_c_escapes_commas),
                 T(test_virtiofs_rust_argv_crosvm),
                 T(test_virtiofs_rust_argv_qemu_has_no_tag),
-                T(test_virtiofs_old_rust_read_only_wrapper),
+                T(test_virtiofs_old_rust_read_only),
                 T(test_virtiofs_flavour_hook),
                 T(test_virtiofs_probe_failures),
                 T(test_virtiofs_crosvm_needs_a_tag_from_the_backend),
@@ -834,6 +1013,11 @@ int main(void) {
                 T(test_virtiofs_shared_home_created),
                 T(test_virtiofs_kernel_params),
                 T(test_virtiofs_spawn_failure_propagates),
+                T(test_virtiofs_symlinked_component_refused),
+                T(test_virtiofs_foreign_owner_refused),
+                T(test_virtiofs_launcher_missing),
+                T(test_virtiofs_user_vm_argv),
+                T(test_virtiofs_safedir),
 #undef T
         };
         CU_pSuite s;

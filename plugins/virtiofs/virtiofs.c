@@ -78,6 +78,17 @@ static int make_home(struct virtiofs *o, const struct share *s) {
         return 0;
 }
 
+static int set_runtime_path(const struct vmsilo_host *h, char **field, const char *name,
+                            const char *suffix) {
+        free(*field);
+        *field = NULL;
+        if (asprintf(field, "%s/virtiofs-%s%s", h->runtime_dir(h), name, suffix) < 0) {
+                *field = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 static int start_virtiofsd(struct virtiofs *o, struct share *s) {
         const struct vmsilo_host *h = o->host;
         struct strv argv = {};
@@ -88,18 +99,19 @@ static int start_virtiofsd(struct virtiofs *o, struct share *s) {
         };
         int r;
 
-        free(s->socket);
-        s->socket = NULL;
-        if (asprintf(&s->socket, "%s/virtiofs-%s.sock", h->runtime_dir(h), s->name) < 0) {
-                s->socket = NULL;
-                return -ENOMEM;
-        }
-        r = virtiofsd_argv(o, s, &argv);
-        if (r >= 0 && o->probe.flavour == FLAVOUR_C) {
-                /* the C virtiofsd leaves its lock file behind; removed after it stops */
-                char *pid = c_pid_file(s->socket);
+        r = set_runtime_path(h, &s->socket, s->name, ".sock");
+        if (r >= 0)
+                r = set_runtime_path(h, &s->root, s->name, ".root");
+        if (r >= 0)
+                r = virtiofsd_argv(o, s, &argv);
+        /* virtiofs-launch creates the (empty) mount point; removed after the virtiofsd stops */
+        if (r >= 0)
+                r = h->push_unlink(h, s->root);
+        if (r >= 0 && o->probe.flavour == FLAVOUR_RUST) {
+                /* the Rust virtiofsd writes SOCKET.pid next to its socket */
+                char *pid = NULL;
 
-                r = pid ? h->push_unlink(h, pid) : -ENOMEM;
+                r = asprintf(&pid, "%s.pid", s->socket) < 0 ? -ENOMEM : h->push_unlink(h, pid);
                 free(pid);
         }
         if (r >= 0) {
@@ -201,6 +213,7 @@ static void virtiofs_teardown(void *state) {
         free(o->home_path);
         free(o->home_mount_point);
         free(o->probe.binary);
+        free(o->probe.launcher);
         free(o);
 }
 

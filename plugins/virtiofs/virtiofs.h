@@ -11,8 +11,8 @@
 #define GUEST_PATH_MAX 255
 #define HOME_SHARE "home"
 #define DEFAULT_HOME_MOUNT_POINT "/home/user"
-/* The C virtiofsd's lock file: localstatedir/run/virtiofsd/<socket, '/' -> '.'>.pid */
-#define C_VIRTIOFSD_PID_DIR "/var/run/virtiofsd"
+/* virtiofs-launch (launch/virtiofs-launch.c), installed next to virtiofs.so */
+#define LAUNCHER_NAME "virtiofs-launch"
 
 enum flavour { FLAVOUR_AUTO, FLAVOUR_C, FLAVOUR_RUST };
 enum backend { BACKEND_VIRTIOFSD, BACKEND_CROSVM };
@@ -35,6 +35,7 @@ struct share {
         struct strv translate_uid, translate_gid;
         int is_home;
         char *socket; /* RUNTIME_DIR/virtiofs-NAME.sock */
+        char *root;   /* RUNTIME_DIR/virtiofs-NAME.root: where virtiofs-launch binds the share */
 };
 
 /* What `VIRTIOFSD --help` said. */
@@ -42,7 +43,8 @@ struct probe {
         int done, ok;
         char *binary; /* resolved path */
         int flavour;  /* FLAVOUR_C or FLAVOUR_RUST; FLAVOUR_AUTO when unknown */
-        int has_tag, has_readonly, has_translate, has_announce;
+        int has_tag, has_readonly, has_translate, has_announce, has_modcaps, has_rlimit;
+        char *launcher; /* virtiofs-launch */
 };
 
 struct virtiofs {
@@ -76,6 +78,9 @@ void share_free(struct share *s);
 /* probe.c */
 int virtiofsd_probe(struct virtiofs *o);
 char *find_in_path(const char *name);
+char *launcher_path(void); /* malloc()ed */
+/* Tests only: where virtiofs-launch is (borrowed; NULL: next to the plugin's .so). */
+void virtiofs_set_launcher(const char *path);
 
 /* check.c */
 int home_directory(struct virtiofs *o, char **ret);
@@ -86,4 +91,3 @@ int backend_check(struct virtiofs *o); /* the checks the argv depends on, also f
 /* argv.c */
 int virtiofsd_argv(struct virtiofs *o, const struct share *s, struct strv *argv);
 int crosvm_shared_dir(const struct virtiofs *o, const struct share *s, char **ret);
-char *c_pid_file(const char *socket);

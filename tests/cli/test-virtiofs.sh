@@ -84,9 +84,9 @@ EOS
         jq -r '.helpers[] | select(.plugin == "virtiofs") | .name + ": " + (.argv | join(" "))' \
                 "$T/out" >"$T/got"
         cat >"$T/want" <<EOS
-data: $T/bin/rust-virtiofsd --socket-path=$RUN/web/virtiofs-data.sock --shared-dir=$T/data --tag=data --cache=auto --sandbox=namespace --announce-submounts --xattr
-docs: $T/bin/rust-virtiofsd --socket-path=$RUN/web/virtiofs-docs.sock --shared-dir=$T/docs --tag=documents --cache=always --sandbox=namespace --announce-submounts --readonly
-home: $T/bin/rust-virtiofsd --socket-path=$RUN/web/virtiofs-home.sock --shared-dir=$T/homes/web --tag=home --cache=auto --sandbox=namespace --announce-submounts
+data: $BUILD/plugins/virtiofs-launch --share=data --path=$T/data --vm-uid=$(id -u) --vm-gid=$(id -g) --root=$RUN/web/virtiofs-data.root -- $T/bin/rust-virtiofsd --socket-path=$RUN/web/virtiofs-data.sock --shared-dir=$RUN/web/virtiofs-data.root --tag=data --cache=auto --sandbox=namespace --announce-submounts --xattr --translate-uid=squash-guest:0:0:4294967295 --translate-gid=squash-guest:0:0:4294967295
+docs: $BUILD/plugins/virtiofs-launch --share=docs --path=$T/docs --vm-uid=$(id -u) --vm-gid=$(id -g) --root=$RUN/web/virtiofs-docs.root --read-only -- $T/bin/rust-virtiofsd --socket-path=$RUN/web/virtiofs-docs.sock --shared-dir=$RUN/web/virtiofs-docs.root --tag=documents --cache=always --sandbox=namespace --announce-submounts --readonly --translate-uid=squash-guest:0:0:4294967295 --translate-gid=squash-guest:0:0:4294967295
+home: $BUILD/plugins/virtiofs-launch --share=home --path=$T/homes/web --vm-uid=$(id -u) --vm-gid=$(id -g) --root=$RUN/web/virtiofs-home.root -- $T/bin/rust-virtiofsd --socket-path=$RUN/web/virtiofs-home.sock --shared-dir=$RUN/web/virtiofs-home.root --tag=home --cache=auto --sandbox=namespace --announce-submounts --translate-uid=squash-guest:0:0:4294967295 --translate-gid=squash-guest:0:0:4294967295
 EOS
         diff -u "$T/want" "$T/got" || fail "$flavour: virtiofsd argv differs"
         jq -r '.steps[]' "$T/out" | grep -qxF "virtiofs: create shared home directory '$T/homes/web' owned by uid $(id -u) gid $(id -g) (kept after stop)" ||

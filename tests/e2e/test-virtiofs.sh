@@ -21,6 +21,7 @@ assert_no_virtiofsd() {
         for s in "$@"; do
                 [ ! -e "$RUN/fs/virtiofs-$s.sock" ] || fail "socket of '$s' left behind"
                 [ ! -e "$(pid_file "$RUN/fs/virtiofs-$s.sock")" ] || fail "lock file of '$s' left behind"
+                [ ! -e "$RUN/fs/virtiofs-$s.root" ] || fail "mount point of '$s' left behind"
         done
 }
 
@@ -49,7 +50,10 @@ expect 0 "$VMSILO" start fs
 watch_console fs
 for s in data docs odd home; do
         [ -S "$RUN/fs/virtiofs-$s.sock" ] || fail "no socket for share '$s'"
-        [ -f "$(pid_file "$RUN/fs/virtiofs-$s.sock")" ] || fail "the C virtiofsd of '$s' wrote no lock file where expected"
+        # its lock file lives in the private /run of virtiofs-launch's namespaces
+        [ ! -e "$(pid_file "$RUN/fs/virtiofs-$s.sock")" ] || fail "the C virtiofsd of '$s' wrote its lock file on the host"
+        [ -d "$RUN/fs/virtiofs-$s.root" ] && [ -z "$(ls -A "$RUN/fs/virtiofs-$s.root")" ] ||
+                fail "the mount point of '$s' is not an empty directory on the host"
         pgrep -f -- "$C_VIRTIOFSD --socket-path=$RUN/fs/virtiofs-$s.sock " >/dev/null ||
                 fail "no virtiofsd for share '$s'"
 done
@@ -79,6 +83,7 @@ set -e
 err_has "Read-only file system"
 [ ! -e "$T/ro/new" ] || fail "the guest created a file in the read-only directory"
 grep -qF "$T/ro" /proc/mounts && fail "the read-only bind mount leaked into the host's mount namespace"
+grep -qF "$RUN/fs/" /proc/mounts && fail "a share's bind mount leaked into the host's mount namespace"
 
 # a path with ',' and '\' (escaped for the C virtiofsd's -o list) and a tag of its own
 expect 0 "$VMSILO" run fs cat /mnt/odd/f

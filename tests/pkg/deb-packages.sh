@@ -38,6 +38,9 @@ for name in $plugins; do
         [ -f "$(deb "$pkg")" ] || fail "plugins/$name has no package $pkg"
         want="usr/lib/$triplet/vmsilo/plugins/$name.so"
         [ -f "conf.d/50-$name.conf" ] && want="$want usr/lib/vmsilo/conf.d/50-$name.conf"
+        for c in plugins/"$name"/launch/*.c; do # programs the plugin runs, next to it
+                [ -f "$c" ] && want="$want usr/lib/$triplet/vmsilo/plugins/$(basename "$c" .c)"
+        done
         [ "$(files "$pkg" | tr '\n' ' ')" = "$(printf '%s\n' $want | sort | tr '\n' ' ')" ] ||
                 fail "$pkg ships: $(files "$pkg" | tr '\n' ' '), expected: $want"
         dpkg-deb -f "$(deb "$pkg")" Depends | grep -qF "vmsilo-core (= $version)" || fail "$pkg does not depend on vmsilo-core"

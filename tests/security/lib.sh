@@ -3,20 +3,26 @@
 # A test passes only when the attack fails. Shares the e2e helpers.
 . "$(dirname "$0")/../e2e/lib.sh"
 
+# outside $T: a test may hand $T to one of its users
+TEST_USERS_FILE=$(mktemp /tmp/vmsilo-test-users.XXXXXX)
+
 # An unprivileged local user of the test's own, removed when the test ends. Prints its name.
+# Recorded in a file, not a variable: callers run it in a command substitution (a subshell).
 make_test_user() {
         u="vmsilo-t$$-$1"
         u=$(printf '%s' "$u" | cut -c1-31)
         useradd --no-create-home --shell /bin/sh --home-dir / "$u" >/dev/null 2>&1 ||
                 fail "useradd $u failed"
-        TEST_USERS="${TEST_USERS:-} $u"
+        printf '%s\n' "$u" >>"$TEST_USERS_FILE"
         printf '%s\n' "$u"
 }
 
 remove_test_users() {
-        for u in ${TEST_USERS:-}; do
+        [ -f "$TEST_USERS_FILE" ] || return 0
+        while read -r u; do
                 userdel "$u" >/dev/null 2>&1 || true
-        done
+        done <"$TEST_USERS_FILE"
+        rm -f "$TEST_USERS_FILE"
 }
 
 security_cleanup() {
