@@ -13,6 +13,7 @@
 
 #include "../guest/proto.h"
 #include "agent.h"
+#include "escape.h"
 #include "framer.h"
 #include "log.h"
 #include "process.h"
@@ -26,7 +27,8 @@ struct run_state {
         uint32_t session;
         int hello;
         int started;
-        int status; /* -1 until EXIT */
+        int status;  /* -1 until EXIT */
+        int refused; /* the agent sent ERROR (said already) */
         struct framer in;
         struct termios saved;
         int raw;
@@ -133,6 +135,13 @@ static void write_all(int fd, const uint8_t *p, size_t n) {
         }
 }
 
+/* The guest's words, escaped: it must not drive the terminal or fake a log line. */
+static void log_guest_error(const struct run_state *s, const struct vmsilo_proto_error *err) {
+        _cleanup_free_ char *text = text_escape(err->msg, err->msg_len > 512 ? 512 : err->msg_len);
+
+        log_error("VM '%s': %s", s->vm, text ? text : "(out of memory)");
+}
+
 /* One frame from the guest. Returns 1 when the command is over. */
 static int on_frame(struct run_state *s, const struct vmsilo_proto_hdr *h, const uint8_t *p) {
         struct vmsilo_proto_exit e;
@@ -173,8 +182,8 @@ static int on_frame(struct run_state *s, const struct vmsilo_proto_hdr *h, const
         case VMSILO_MSG_ERROR:
                 if (vmsilo_proto_decode_error(p, h->len, &err) < 0)
                         err = (struct vmsilo_proto_error){ .msg = "?", .msg_len = 1 };
-                log_error("VM '%s': %.*s", s->vm, (int) (err.msg_len > 512 ? 512 : err.msg_len),
-                          err.msg);
+                log_guest_error(s, &err);
+                s->refused = 1;
                 return 1;
         default:
                 return 0; /* unknown types are skipped (forward compatibility) */
@@ -347,7 +356,7 @@ int agent_run(const char *vm_name, const char *address, const struct agent_reque
         safe_close(s.sigfd);
         if (s.status >= 0)
                 return s.status;
-        if (r == -ECONNRESET || r == 0)
+        if ((r == -ECONNRESET || r == 0) && !s.refused)
                 log_error("VM '%s' went away while running the command: no exit status", vm_name);
         return EXIT_NO_STATUS;
 }

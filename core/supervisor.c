@@ -11,6 +11,7 @@
 #include "agentmux.h"
 #include "backend.h"
 #include "console.h"
+#include "escape.h"
 #include "exitcode.h"
 #include "log.h"
 #include "notify.h"
@@ -97,7 +98,10 @@ static int wait_up(struct vm *vm, pid_t pid, unsigned timeout_s) {
                 return -ENOMEM;
         for (;;) {
                 if (waitpid(pid, &status, WNOHANG) == pid) {
-                        _cleanup_free_ char *tail = file_tail(log, 1500);
+                        _cleanup_free_ char *raw = file_tail(log, 1500), *tail = NULL;
+
+                        /* the VMM's output quotes what the guest wrote */
+                        tail = raw ? text_escape(raw, strlen(raw)) : NULL;
 
                         return log_error_errno(
                                 ECHILD, "%s exited with %s %d before it was up: %s",
