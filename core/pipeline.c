@@ -141,10 +141,35 @@ static int check_runtime_dir(struct vm *vm) {
         return 0;
 }
 
+/* A VM described in memory (exec): the global drop-ins, then its entries as they are. */
+static int vm_read_inline(struct vm *vm) {
+        const struct conf *c = vm->settings->inline_conf;
+        int r;
+
+        r = global_open(&vm->conf, &vm->plugins, vm->settings, 1);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < vm->conf.n; i++)
+                vm->conf.entries[i].global = 1;
+        for (size_t i = 0; i < c->n; i++) {
+                const struct conf_entry *e = &c->entries[i];
+                _cleanup_free_ char *section = strdup_printf(
+                        "%s%s%s", e->section, e->instance ? " " : "", strempty(e->instance));
+
+                r = section ? conf_add(&vm->conf, e->file, e->line, section, e->key, e->value)
+                            : -ENOMEM;
+                if (r < 0)
+                        return log_oom();
+        }
+        return 0;
+}
+
 static int vm_read_config(struct vm *vm, const char *name) {
         struct strv files = {};
         int r, errors;
 
+        if (vm->settings->inline_vm && streq(vm->settings->inline_vm, name))
+                return vm_read_inline(vm);
         r = confdirs_vm_files(&vm->settings->dirs, name, &files);
         if (r == -ENOENT) {
                 strv_done(&files);

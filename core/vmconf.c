@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "escape.h"
 #include "log.h"
 #include "vmconf.h"
 
@@ -171,6 +172,18 @@ static int apply_enum(const struct key_def *k, void *field, const struct conf_en
         }
 }
 
+/* Paths reach the VMM's argv: absolute, and without control characters. */
+/* Paths reach the VMM's argv: absolute, and without control characters. */
+static int bad_path(const struct conf_entry *e, const char *key, const char *section) {
+        _cleanup_free_ char *shown = text_escape(e->value, strlen(e->value));
+
+        return log_syntax(e->file, e->line, "invalid value '%s' for '%s' in [%s]: %s",
+                          strempty(shown), key, section,
+                          has_control_chars(e->value)
+                                  ? "control characters are not allowed in a path"
+                                  : "expected an absolute path");
+}
+
 static int apply_key(const struct key_def *k, struct vm_config *c, const struct conf_entry *e) {
         void *field = (char *) c + k->offset;
         unsigned long long n;
@@ -201,11 +214,8 @@ static int apply_key(const struct key_def *k, struct vm_config *c, const struct 
                         *(char **) field = NULL;
                         return 0;
                 }
-                if (e->value[0] != '/')
-                        return log_syntax(
-                                e->file, e->line,
-                                "invalid value '%s' for '%s' in [%s]: expected an absolute path",
-                                e->value, e->key, e->section);
+                if (e->value[0] != '/' || has_control_chars(e->value))
+                        return bad_path(e, e->key, e->section);
                 return set_string(field, e->value);
         case KEY_STRING:
                 if (isempty(e->value))
@@ -268,11 +278,11 @@ static int apply_disk(struct vm_config *c, const struct conf_entry *e) {
         if (!d)
                 return log_oom();
         if (streq(e->key, "path")) {
-                if (e->value[0] != '/')
-                        return log_syntax(
-                                e->file, e->line,
-                                "invalid value '%s' for 'path' in [disk %s]: expected an absolute path",
-                                e->value, e->instance);
+                if (e->value[0] != '/' || has_control_chars(e->value)) {
+                        _cleanup_free_ char *section = strdup_printf("disk %s", e->instance);
+
+                        return section ? bad_path(e, "path", section) : log_oom();
+                }
                 return set_string(&d->path, e->value);
         }
         if (streq(e->key, "id")) {

@@ -247,6 +247,12 @@ static void test_vmconf_paths(void) {
                   "invalid value './initrd' for 'initrd' in [vm]: expected an absolute path");
         apply_bad("vm", NULL, "kernel", "",
                   "invalid value '' for 'kernel' in [vm]: expected an absolute path");
+        apply_bad(
+                "vm", NULL, "kernel", "/boot/k\033[2J",
+                "invalid value '/boot/k\\x1b[2J' for 'kernel' in [vm]: control characters are not allowed in a path");
+        apply_bad(
+                "vm", NULL, "root-disk", "/x\ty",
+                "invalid value '/x\\ty' for 'root-disk' in [vm]: control characters are not allowed in a path");
         ASSERT_STREQ(cfg.kernel, "/boot/other");
         ASSERT_STREQ(cfg.root_disk, "/var/lib/vmsilo/root.img");
         /* an empty optional path removes a global default */
@@ -368,6 +374,9 @@ static void test_vmconf_disk_bad_values(void) {
         setup();
         apply_bad("disk", "data", "path", "data.img",
                   "invalid value 'data.img' for 'path' in [disk data]: expected an absolute path");
+        apply_bad(
+                "disk", "data", "path", "/d\x7f",
+                "invalid value '/d\\x7f' for 'path' in [disk data]: control characters are not allowed in a path");
         apply_bad(
                 "disk", "data", "id", "123456789012345678901",
                 "invalid value '123456789012345678901' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
