@@ -410,6 +410,13 @@ static int undo_record(struct vm *vm, const struct journal_record *rec) {
                 pid_t pid = rec->a ? (pid_t) atoi(rec->a) : 0;
                 unsigned long long start = rec->b ? strtoull(rec->b, NULL, 10) : 0;
 
+                if (pid > 0 && start == 0) {
+                        /* pids are reused: without its start time it may be anyone's now */
+                        log_notice(
+                                "journal names '%s' (pid %d) without a start time, not killing it",
+                                strempty(rec->c), (int) pid);
+                        return 0;
+                }
                 if (pid > 0 && process_stop(pid, start, 5000) < 0)
                         return log_warning_errno(ETIMEDOUT, "failed to stop '%s' (pid %d)",
                                                  strempty(rec->c), (int) pid);
@@ -438,8 +445,16 @@ int vm_undo(struct vm *vm) {
         int failures = 0, r, saved = vm->phase;
 
         r = journal_read(vm->runtime_dir, &recs, &n);
-        if (r < 0)
-                return log_error_errno(r, "failed to read journal in '%s': %m", vm->runtime_dir);
+        if (IN_SET(-r, EPERM, ENOTDIR)) {
+                log_error(
+                        "not replaying the journal in '%s': it is not a directory and file of yours (or root's) that only its owner can write",
+                        vm->runtime_dir);
+                return 1;
+        }
+        if (r < 0) {
+                log_error_errno(r, "failed to read journal in '%s': %m", vm->runtime_dir);
+                return 1;
+        }
         vm->phase = PHASE_UNDO;
         for (size_t i = n; i > 0; i--)
                 if (undo_record(vm, &recs[i - 1]) < 0)

@@ -375,6 +375,15 @@ static int daemonize(int *ret_notify) {
         return 0;
 }
 
+static int log_lock_error(const char *dir, int r) {
+        if (IN_SET(-r, EPERM, ENOTDIR))
+                return log_error_errno(
+                        r,
+                        "refusing to use runtime dir '%s': it is a symlink, not a directory, someone else's, or writable by others",
+                        dir);
+        return log_error_errno(r, "failed to lock '%s': %m", dir);
+}
+
 int vm_start(const struct settings *s, const char *name, const struct start_options *o) {
         struct vm vm;
         int r, lock_fd, failures, notify_fd = -1, code;
@@ -391,7 +400,7 @@ int vm_start(const struct settings *s, const char *name, const struct start_opti
                 return EXIT_RUNNING;
         }
         if (lock_fd < 0) {
-                log_error_errno(lock_fd, "failed to lock '%s': %m", vm.runtime_dir);
+                log_lock_error(vm.runtime_dir, lock_fd);
                 vm_close(&vm);
                 return EXIT_RUNTIME;
         }
@@ -466,7 +475,7 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
                 /* still starting: the supervisor takes SIGTERM once the VM is up (or its start
                  * fails), presses the power button and undoes everything itself */
                 sup = read_pid_file(dir, "supervisor.pid", &start);
-                if (sup > 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0 &&
+                if (sup > 0 && start != 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0 &&
                     wait_stopped(dir, (timeout_s + 35) * 1000) == 0)
                         return EXIT_OK;
                 b = recorded_backend(dir, &binary);
@@ -476,14 +485,14 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
         log_warning("VM '%s' did not power off within %u s, stopping it hard", name, timeout_s);
         if (b && b->request_stop(binary, dir, 1) == 0 && wait_stopped(dir, 5000) == 0)
                 return EXIT_OK;
-        if (vmm > 0 && process_alive(vmm, start)) {
+        if (vmm > 0 && start != 0 && process_alive(vmm, start)) {
                 log_warning("killing the VMM of '%s' (pid %d)", name, (int) vmm);
                 (void) kill(vmm, SIGKILL);
         }
         if (wait_stopped(dir, 10000) == 0)
                 return EXIT_OK;
         sup = read_pid_file(dir, "supervisor.pid", &start);
-        if (sup > 0 && process_alive(sup, start)) {
+        if (sup > 0 && start != 0 && process_alive(sup, start)) {
                 log_warning("the supervisor of '%s' (pid %d) hangs, killing it", name, (int) sup);
                 (void) kill(sup, SIGKILL);
         }
@@ -502,6 +511,10 @@ int vm_stop(const struct settings *s, const char *name, unsigned timeout_s) {
         dir = settings_runtime_dir(s, name);
         if (!dir)
                 return log_oom(), EXIT_RUNTIME;
+        r = state_dir_open(dir);
+        if (r < 0 && r != -ENOENT)
+                return log_lock_error(dir, r), EXIT_RUNTIME;
+        safe_close(r);
         if (state_is_running(dir) <= 0) {
                 if (stat(dir, &st) == 0)
                         return vm_cleanup(s, name);
@@ -536,6 +549,8 @@ int vm_cleanup(const struct settings *s, const char *name) {
         }
         lock_fd = state_lock(vm.runtime_dir, s->uid, s->gid);
         if (lock_fd < 0) {
+                if (lock_fd != -EBUSY)
+                        log_lock_error(vm.runtime_dir, lock_fd);
                 vm_close(&vm);
                 return lock_fd == -EBUSY ? EXIT_RUNNING : EXIT_RUNTIME;
         }
