@@ -248,6 +248,20 @@ static int run_in_vm(const struct settings *s, const char *name, const struct ex
         return r;
 }
 
+/* A throw-away VM leaves no state dir behind (its console log went to the user already, with
+ * --initrd-console). */
+static void forget_state(const struct settings *s, const char *name) {
+        _cleanup_free_ char *dir = s->state_dir ? strdup_printf("%s/%s", s->state_dir, name) : NULL;
+        _cleanup_close_ int fd =
+                dir ? open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+
+        if (fd < 0)
+                return;
+        (void) unlinkat(fd, VM_CONSOLE_LOG, 0);
+        (void) unlinkat(fd, VM_CONSOLE_LOG ".1", 0);
+        (void) rmdir(dir);
+}
+
 int cmd_exec(const struct settings *s, int argc, char **argv) {
         struct exec_opts o = {};
         struct vm_config d = {};
@@ -285,6 +299,7 @@ int cmd_exec(const struct settings *s, int argc, char **argv) {
         if (r >= 0)
                 r = settings_clone_with_vm(&es, s, name, &conf);
         r = r < 0 ? EXIT_NO_STATUS : run_in_vm(&es, name, &o);
+        forget_state(s, name);
         settings_done(&es);
         conf_done(&conf);
         vm_config_done(&d);

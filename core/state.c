@@ -75,6 +75,37 @@ int state_lock(const char *dir, uid_t uid, gid_t gid) {
         return TAKE_FD(fd);
 }
 
+int state_keep_dir_open(const char *dir, uid_t uid, gid_t gid) {
+        _cleanup_free_ char *p = strdup(dir);
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (!p)
+                return -ENOMEM;
+        for (char *c = p + 1; *c; c++) {
+                if (*c != '/')
+                        continue;
+                *c = 0;
+                if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *c = '/';
+        }
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ELOOP || errno == ENOTDIR ? -ENOTDIR : negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != geteuid() && st.st_uid != uid)
+                return -EPERM;
+        if (geteuid() == 0 && (st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)
+                return negative_errno();
+        if ((st.st_mode & 077) != 0 && fchmod(fd, 0700) < 0)
+                return negative_errno();
+        return TAKE_FD(fd);
+}
+
 int state_is_running(const char *dir) {
         _cleanup_free_ char *path = strdup_printf("%s/lock", dir);
         _cleanup_close_ int fd = -1;

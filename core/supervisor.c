@@ -245,24 +245,45 @@ static int block_signals(void) {
         return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* Where the console log goes: the VM's state dir, which outlives the run (a failed boot can
+ * be read after it), else the runtime dir. */
+static int console_log_dir(struct vm *vm) {
+        const struct settings *s = vm->settings;
+        _cleanup_free_ char *dir =
+                s->state_dir ? strdup_printf("%s/%s", s->state_dir, vm->config.name) : NULL;
+        int fd;
+
+        if (dir) {
+                fd = state_keep_dir_open(dir, s->uid, s->gid);
+                if (fd >= 0)
+                        return fd;
+                log_warning_errno(
+                        fd,
+                        "cannot keep the console log in '%s': %m; it goes to '%s' and is removed at stop",
+                        dir, vm->runtime_dir);
+        }
+        fd = state_dir_open(vm->runtime_dir);
+        return fd < 0 ? log_warning_errno(fd, "no console log: %m") : fd;
+}
+
 static struct console *setup_console(struct vm *vm, int *ret_listen) {
         _cleanup_free_ char *backend = vm_path(vm, VM_CONSOLE_BACKEND);
         _cleanup_free_ char *clients = vm_path(vm, VM_CONSOLE_SOCKET);
-        _cleanup_free_ char *log = vm_path(vm, VM_CONSOLE_LOG);
+        unsigned long long max = vm->config.console_log_size;
 
         *ret_listen = -1;
-        if (!backend || !clients || !log)
+        if (!backend || !clients)
                 return NULL;
         (void) journal_append(vm->runtime_dir, "unlink", clients, NULL, NULL);
         (void) journal_append(vm->runtime_dir, "unlink", backend, NULL, NULL);
         if (vm->backend->console_vmm_listens)
-                return console_new(-1, backend, clients, log);
+                return console_new(-1, backend, clients, console_log_dir(vm), max);
         *ret_listen = unix_listen(backend);
         if (*ret_listen < 0) {
                 log_error_errno(*ret_listen, "failed to listen on '%s': %m", backend);
                 return NULL;
         }
-        return console_new(*ret_listen, NULL, clients, log);
+        return console_new(*ret_listen, NULL, clients, console_log_dir(vm), max);
 }
 
 /* VMMs whose agent channel is a virtio-console port get the multiplexer on agent.sock. */

@@ -59,6 +59,7 @@ rm "$CONF/vms/c.conf"
 mkdir -p "$T/shared"
 expect 0 $X -q --shared="$T/shared" 'echo from-guest > out.txt'
 [ "$(cat "$T/shared/out.txt")" = from-guest ] || fail "legit exec did not write its file"
+[ -z "$(ls -A "$VMSILO_STATE_DIR" 2>/dev/null)" ] || fail "exec left state: $(ls "$VMSILO_STATE_DIR")"
 assert_no_run_state
 assert_no_processes
 [ ! -e "$T/pwned" ] || fail "the user's program ran"

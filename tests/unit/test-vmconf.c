@@ -263,6 +263,30 @@ static void test_vmconf_paths(void) {
         teardown();
 }
 
+static void test_vmconf_console_log_size(void) {
+        setup();
+        ASSERT_INT_EQ(cfg.console_log_size, 1 << 20);
+        apply_ok("vm", NULL, "console-log-size", "65536");
+        ASSERT_INT_EQ(cfg.console_log_size, 65536);
+        apply_ok("vm", NULL, "console-log-size", "512K");
+        ASSERT_INT_EQ(cfg.console_log_size, 512 << 10);
+        apply_ok("vm", NULL, "console-log-size", "2m");
+        ASSERT_INT_EQ(cfg.console_log_size, 2 << 20);
+        apply_ok("vm", NULL, "console-log-size", "1G");
+        ASSERT_INT_EQ(cfg.console_log_size, 1 << 30);
+        apply_bad(
+                "vm", NULL, "console-log-size", "100",
+                "invalid value '100' for 'console-log-size' in [vm]: expected a size from 4K to 1G (bytes, or with a K, M or G suffix)");
+        apply_bad(
+                "vm", NULL, "console-log-size", "2G",
+                "invalid value '2G' for 'console-log-size' in [vm]: expected a size from 4K to 1G (bytes, or with a K, M or G suffix)");
+        apply_bad(
+                "vm", NULL, "console-log-size", "M",
+                "invalid value 'M' for 'console-log-size' in [vm]: expected a size from 4K to 1G (bytes, or with a K, M or G suffix)");
+        ASSERT_INT_EQ(cfg.console_log_size, 1 << 30);
+        teardown();
+}
+
 static void test_vmconf_strings(void) {
         setup();
         apply_ok("crosvm", NULL, "path", "/opt/crosvm/bin/crosvm");
@@ -524,6 +548,7 @@ int main(void) {
                 TEST(test_vmconf_booleans),
                 TEST(test_vmconf_enums),
                 TEST(test_vmconf_paths),
+                TEST(test_vmconf_console_log_size),
                 TEST(test_vmconf_strings),
                 TEST(test_vmconf_lists_accumulate_and_reset),
                 TEST(test_vmconf_unknown_key),
