@@ -442,6 +442,10 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                 strv_done(&o.env);
                 return EXIT_NO_STATUS;
         }
+        if (vm_runtime_dir_check(dir) < 0) {
+                strv_done(&o.env);
+                return EXIT_NO_STATUS;
+        }
         if (state_is_running(dir) <= 0) {
                 struct start_options so = { .stop_timeout_s = 30, .up_timeout_s = 30 };
 
@@ -551,6 +555,8 @@ int cmd_shell(const struct settings *s, int argc, char **argv) {
         }
         if (ssh)
                 return shell_ssh(s, name, root);
+        if (vm_runtime_dir_check(dir) < 0)
+                return EXIT_RUNTIME;
         sock = strdup_printf("%s/%s", dir, VM_CONSOLE_SOCKET);
         if (!sock)
                 return log_oom(), EXIT_RUNTIME;

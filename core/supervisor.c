@@ -405,6 +405,17 @@ static int log_lock_error(const char *dir, int r) {
         return log_error_errno(r, "failed to lock '%s': %m", dir);
 }
 
+int vm_runtime_dir_check(const char *dir) {
+        int fd = state_dir_open(dir);
+
+        if (fd == -ENOENT)
+                return 0;
+        if (fd < 0)
+                return log_lock_error(dir, fd);
+        safe_close(fd);
+        return 0;
+}
+
 int vm_start(const struct settings *s, const char *name, const struct start_options *o) {
         struct vm vm;
         int r, lock_fd, failures, notify_fd = -1, code;
@@ -532,10 +543,8 @@ int vm_stop(const struct settings *s, const char *name, unsigned timeout_s) {
         dir = settings_runtime_dir(s, name);
         if (!dir)
                 return log_oom(), EXIT_RUNTIME;
-        r = state_dir_open(dir);
-        if (r < 0 && r != -ENOENT)
-                return log_lock_error(dir, r), EXIT_RUNTIME;
-        safe_close(r);
+        if (vm_runtime_dir_check(dir) < 0)
+                return EXIT_RUNTIME;
         if (state_is_running(dir) <= 0) {
                 if (stat(dir, &st) == 0)
                         return vm_cleanup(s, name);

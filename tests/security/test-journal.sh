@@ -27,6 +27,9 @@ expect 1 "$VMSILO" stop jv
 err_has "refusing to use runtime dir '$RUN/jv'"
 expect 1 "$VMSILO" start jv
 err_has "refusing to use runtime dir '$RUN/jv'"
+printf 'unix:%s/fake-agent.sock\n' "$T" | as_user "$u" tee "$RUN/jv/agent.addr" >/dev/null
+expect 125 "$VMSILO" run --no-start jv true
+err_has "refusing to use runtime dir '$RUN/jv'"
 [ -e "$T/victim-file" ] || fail "cleanup removed root's file as the user's journal said"
 pid_alive "$victim" || fail "cleanup killed root's process as the user's journal said"
 [ -e "$RUN/jv/journal" ] || fail "the user's runtime dir was emptied"
