@@ -97,11 +97,11 @@ int state_keep_dir_open(const char *dir, uid_t uid, gid_t gid) {
                 return errno == ELOOP || errno == ENOTDIR ? -ENOTDIR : negative_errno();
         if (fstat(fd, &st) < 0)
                 return negative_errno();
-        if (st.st_uid != geteuid() && st.st_uid != uid)
+        /* an existing dir (an admin's /var/lib/vmsilo/NAME with the VM's disks, say) keeps
+         * its mode; it only has to be ours and not writable by others */
+        if ((st.st_uid != geteuid() && st.st_uid != uid) || (st.st_mode & 022) != 0)
                 return -EPERM;
-        if (geteuid() == 0 && (st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)
-                return negative_errno();
-        if ((st.st_mode & 077) != 0 && fchmod(fd, 0700) < 0)
+        if (geteuid() == 0 && st.st_uid != uid && fchown(fd, uid, gid) < 0)
                 return negative_errno();
         return TAKE_FD(fd);
 }

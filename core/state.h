@@ -20,8 +20,8 @@ int state_dir_open(const char *dir);
 int state_lock(const char *dir, uid_t uid, gid_t gid);
 
 /* Opens (creating it and missing parents 0700) a VM's state dir, which outlives its runs
- * (the last console log): a directory, not a symlink, owned by the caller or uid, made
- * uid:gid and 0700. Returns the fd, -ENOTDIR (a symlink), -EPERM (someone else's), ... */
+ * (the last console log): a directory, not a symlink, owned by the caller or uid and not
+ * writable by others. Returns the fd, -ENOTDIR (a symlink), -EPERM (someone else's), ... */
 int state_keep_dir_open(const char *dir, uid_t uid, gid_t gid);
 
 /* 1 if the lock is held by a live process, 0 if not (or no dir). */

@@ -153,6 +153,32 @@ static void test_state_untrusted_dirs_refused(void) {
         teardown();
 }
 
+static void test_state_keep_dir(void) {
+        _cleanup_free_ char *keep = NULL, *link = NULL;
+        struct stat st;
+        int fd;
+
+        setup();
+        REQUIRE(asprintf(&keep, "%s/var/lib/vmsilo/work", base) > 0);
+        REQUIRE(asprintf(&link, "%s/var/lib/vmsilo/link", base) > 0);
+        fd = state_keep_dir_open(keep, getuid(), getgid());
+        CU_ASSERT(fd >= 0);
+        close(fd);
+        REQUIRE(stat(keep, &st) == 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0700);
+        /* an existing dir keeps its mode unless others may write it */
+        REQUIRE(chmod(keep, 0755) == 0);
+        fd = state_keep_dir_open(keep, getuid(), getgid());
+        CU_ASSERT(fd >= 0);
+        close(fd);
+        REQUIRE(chmod(keep, 0777) == 0);
+        ASSERT_INT_EQ(state_keep_dir_open(keep, getuid(), getgid()), -EPERM);
+        REQUIRE(chmod(keep, 0700) == 0);
+        REQUIRE(symlink(keep, link) == 0);
+        ASSERT_INT_EQ(state_keep_dir_open(link, getuid(), getgid()), -ENOTDIR);
+        teardown();
+}
+
 static void test_state_lock_twice_in_one_process(void) {
         int fd, fd2;
 
@@ -340,6 +366,7 @@ int main(void) {
                 TEST(test_state_journal_read_missing),
                 TEST(test_state_lock_creates_dir),
                 TEST(test_state_untrusted_dirs_refused),
+                TEST(test_state_keep_dir),
                 TEST(test_state_lock_twice_in_one_process),
                 TEST(test_state_lock_held_by_other_process),
                 TEST(test_state_is_running_without_dir),
