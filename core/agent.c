@@ -33,6 +33,7 @@ struct run_state {
         uint64_t deadline; /* no EXIT by then after forwarding it: give up (0: none) */
         int ended_by;      /* the signal that ends this client without a status */
         int timed_out;
+        int start_sent;
         struct framer in;
         struct termios saved;
         int raw;
@@ -69,10 +70,30 @@ static int connect_retrying(const char *address, unsigned timeout_s) {
         }
 }
 
-static int send_all(int fd, const uint8_t *buf, size_t n) {
-        while (n > 0) {
-                ssize_t k = send(fd, buf, n, MSG_NOSIGNAL);
+static void on_signal(struct run_state *s);
+static void on_signal_before_start(struct run_state *s);
+static int until_deadline(struct run_state *s);
 
+/* Sends all of buf. While the peer does not read (a frozen guest), signals are still handled:
+ * -EINTR when one ends this client. */
+static int send_all(struct run_state *s, const uint8_t *buf, size_t n) {
+        while (n > 0) {
+                ssize_t k = send(s->sock, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (k < 0 && errno == EAGAIN) {
+                        struct pollfd p[2] = { { .fd = s->sock, .events = POLLOUT },
+                                               { .fd = s->sigfd, .events = POLLIN } };
+
+                        if (poll(p, s->sigfd >= 0 ? 2 : 1, until_deadline(s)) < 0 && errno != EINTR)
+                                return negative_errno();
+                        if (p[1].revents && s->start_sent)
+                                on_signal(s);
+                        else if (p[1].revents)
+                                on_signal_before_start(s);
+                        if (s->ended_by)
+                                return -EINTR;
+                        continue;
+                }
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0)
@@ -91,7 +112,7 @@ static int send_hello(struct run_state *s) {
                                         .ident_len = 11 };
         int n = vmsilo_proto_encode_hello(frame, sizeof(frame), &h);
 
-        return n < 0 ? n : send_all(s->sock, frame, (size_t) n);
+        return n < 0 ? n : send_all(s, frame, (size_t) n);
 }
 
 static int send_start(struct run_state *s, const struct agent_request *req) {
@@ -116,7 +137,7 @@ static int send_start(struct run_state *s, const struct agent_request *req) {
         if (n < 0)
                 return log_error_errno(n, "command too large for one frame (%u bytes at most)",
                                        VMSILO_PROTO_MAX_PAYLOAD);
-        return send_all(s->sock, frame, (size_t) n);
+        return send_all(s, frame, (size_t) n);
 }
 
 static void write_all(int fd, const uint8_t *p, size_t n) {
@@ -214,7 +235,7 @@ static int on_stdin(struct run_state *s) {
                 s->stdin_open = 0; /* an empty STDIN frame is EOF */
         k = vmsilo_proto_encode_data(frame, sizeof(frame), s->session, VMSILO_MSG_STDIN, buf,
                                      n > 0 ? (size_t) n : 0);
-        return k < 0 ? k : send_all(s->sock, frame, (size_t) k);
+        return k < 0 ? k : send_all(s, frame, (size_t) k);
 }
 
 /* How long a command may take to end after a forwarded signal before `run` stops waiting. */
@@ -228,8 +249,8 @@ static void on_resize(struct run_state *s) {
         if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
                 return;
         n = vmsilo_proto_encode_resize(frame, sizeof(frame), s->session, ws.ws_row, ws.ws_col);
-        if (n > 0)
-                (void) send_all(s->sock, frame, (size_t) n);
+        if (n > 0) /* dropped if the guest does not read: the next resize says it again */
+                (void) send(s->sock, frame, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* The first terminating signal goes to the command; a second one ends this client, so that
@@ -417,6 +438,7 @@ int agent_run(const char *vm_name, const char *address, const struct agent_reque
         r = s.sigfd < 0 ? s.sigfd : handshake(&s, req->connect_timeout_s);
         if (r >= 0)
                 r = send_start(&s, req);
+        s.start_sent = r >= 0;
         if (r >= 0 && req->pty)
                 r = set_raw(&s);
         if (r >= 0)

@@ -76,6 +76,17 @@ kill -INT "$prun"
 gone_within "$prun" 20 || { kill -9 "$prun"; kill -CONT "$vmm"; fail "run hangs on a frozen VM"; }
 finish 130 "second signal (SIGINT)"
 
+# ... also while run is blocked writing stdin that the frozen guest does not read
+yes vmsilo-stdin-flood | "$VMSILO" run rs cat >/dev/null 2>"$T/rerr" &
+prun=$!
+sleep 3
+kill -INT "$prun"
+sleep 0.5
+kill -INT "$prun"
+gone_within "$prun" 20 || { kill -9 "$prun"; kill -CONT "$vmm"; fail "run hangs writing stdin to a frozen VM"; }
+wait "$prun" && rc=0 || rc=$?
+[ "$rc" = 130 ] || { cat "$T/rerr" >&2; kill -CONT "$vmm"; fail "run exited $rc, expected 130"; }
+
 # ... and a single SIGTERM times out
 "$VMSILO" run rs true >"$T/rout" 2>"$T/rerr" &
 prun=$!
