@@ -13,6 +13,7 @@
 
 #include "../guest/proto.h"
 #include "agent.h"
+#include "escape.h"
 #include "framer.h"
 #include "log.h"
 #include "process.h"
@@ -26,7 +27,13 @@ struct run_state {
         uint32_t session;
         int hello;
         int started;
-        int status; /* -1 until EXIT */
+        int status;        /* -1 until EXIT */
+        int refused;       /* the agent sent ERROR (said already) */
+        int forwarded;     /* the first terminating signal, forwarded to the command */
+        uint64_t deadline; /* no EXIT by then after forwarding it: give up (0: none) */
+        int ended_by;      /* the signal that ends this client without a status */
+        int timed_out;
+        int start_sent;
         struct framer in;
         struct termios saved;
         int raw;
@@ -63,10 +70,30 @@ static int connect_retrying(const char *address, unsigned timeout_s) {
         }
 }
 
-static int send_all(int fd, const uint8_t *buf, size_t n) {
-        while (n > 0) {
-                ssize_t k = send(fd, buf, n, MSG_NOSIGNAL);
+static void on_signal(struct run_state *s);
+static void on_signal_before_start(struct run_state *s);
+static int until_deadline(struct run_state *s);
 
+/* Sends all of buf. While the peer does not read (a frozen guest), signals are still handled:
+ * -EINTR when one ends this client. */
+static int send_all(struct run_state *s, const uint8_t *buf, size_t n) {
+        while (n > 0) {
+                ssize_t k = send(s->sock, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (k < 0 && errno == EAGAIN) {
+                        struct pollfd p[2] = { { .fd = s->sock, .events = POLLOUT },
+                                               { .fd = s->sigfd, .events = POLLIN } };
+
+                        if (poll(p, s->sigfd >= 0 ? 2 : 1, until_deadline(s)) < 0 && errno != EINTR)
+                                return negative_errno();
+                        if (p[1].revents && s->start_sent)
+                                on_signal(s);
+                        else if (p[1].revents)
+                                on_signal_before_start(s);
+                        if (s->ended_by)
+                                return -EINTR;
+                        continue;
+                }
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0)
@@ -85,7 +112,7 @@ static int send_hello(struct run_state *s) {
                                         .ident_len = 11 };
         int n = vmsilo_proto_encode_hello(frame, sizeof(frame), &h);
 
-        return n < 0 ? n : send_all(s->sock, frame, (size_t) n);
+        return n < 0 ? n : send_all(s, frame, (size_t) n);
 }
 
 static int send_start(struct run_state *s, const struct agent_request *req) {
@@ -110,14 +137,7 @@ static int send_start(struct run_state *s, const struct agent_request *req) {
         if (n < 0)
                 return log_error_errno(n, "command too large for one frame (%u bytes at most)",
                                        VMSILO_PROTO_MAX_PAYLOAD);
-        return send_all(s->sock, frame, (size_t) n);
-}
-
-static int send_u32(struct run_state *s, uint8_t type, uint32_t v) {
-        uint8_t frame[32];
-        int n = vmsilo_proto_encode_u32(frame, sizeof(frame), s->session, type, v);
-
-        return n < 0 ? n : send_all(s->sock, frame, (size_t) n);
+        return send_all(s, frame, (size_t) n);
 }
 
 static void write_all(int fd, const uint8_t *p, size_t n) {
@@ -131,6 +151,13 @@ static void write_all(int fd, const uint8_t *p, size_t n) {
                 p += k;
                 n -= (size_t) k;
         }
+}
+
+/* The guest's words, escaped: it must not drive the terminal or fake a log line. */
+static void log_guest_error(const struct run_state *s, const struct vmsilo_proto_error *err) {
+        _cleanup_free_ char *text = text_escape(err->msg, err->msg_len > 512 ? 512 : err->msg_len);
+
+        log_error("VM '%s': %s", s->vm, text ? text : "(out of memory)");
 }
 
 /* One frame from the guest. Returns 1 when the command is over. */
@@ -173,8 +200,8 @@ static int on_frame(struct run_state *s, const struct vmsilo_proto_hdr *h, const
         case VMSILO_MSG_ERROR:
                 if (vmsilo_proto_decode_error(p, h->len, &err) < 0)
                         err = (struct vmsilo_proto_error){ .msg = "?", .msg_len = 1 };
-                log_error("VM '%s': %.*s", s->vm, (int) (err.msg_len > 512 ? 512 : err.msg_len),
-                          err.msg);
+                log_guest_error(s, &err);
+                s->refused = 1;
                 return 1;
         default:
                 return 0; /* unknown types are skipped (forward compatibility) */
@@ -208,34 +235,98 @@ static int on_stdin(struct run_state *s) {
                 s->stdin_open = 0; /* an empty STDIN frame is EOF */
         k = vmsilo_proto_encode_data(frame, sizeof(frame), s->session, VMSILO_MSG_STDIN, buf,
                                      n > 0 ? (size_t) n : 0);
-        return k < 0 ? k : send_all(s->sock, frame, (size_t) k);
+        return k < 0 ? k : send_all(s, frame, (size_t) k);
+}
+
+/* How long a command may take to end after a forwarded signal before `run` stops waiting. */
+#define SIGNAL_ANSWER_MS 5000
+
+static void on_resize(struct run_state *s) {
+        struct winsize ws;
+        uint8_t frame[32];
+        int n;
+
+        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+                return;
+        n = vmsilo_proto_encode_resize(frame, sizeof(frame), s->session, ws.ws_row, ws.ws_col);
+        if (n > 0) /* dropped if the guest does not read: the next resize says it again */
+                (void) send(s->sock, frame, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* The first terminating signal goes to the command; a second one ends this client, so that
+ * an unresponsive guest never holds the user's terminal. */
+static void on_terminating_signal(struct run_state *s, int sig) {
+        uint8_t frame[32];
+        int n;
+
+        if (s->forwarded) {
+                s->ended_by = sig;
+                return;
+        }
+        s->forwarded = sig;
+        s->deadline = now_ms() + SIGNAL_ANSWER_MS;
+        n = vmsilo_proto_encode_u32(frame, sizeof(frame), s->session, VMSILO_MSG_SIGNAL,
+                                    (uint32_t) sig);
+        /* never block on a guest that does not read */
+        if (n > 0)
+                (void) send(s->sock, frame, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 static void on_signal(struct run_state *s) {
         struct signalfd_siginfo si;
-        struct winsize ws;
-        uint8_t frame[32];
 
         while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
-                if (si.ssi_signo == SIGWINCH) {
-                        int n;
-
-                        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
-                                continue;
-                        n = vmsilo_proto_encode_resize(frame, sizeof(frame), s->session, ws.ws_row,
-                                                       ws.ws_col);
-                        if (n > 0)
-                                (void) send_all(s->sock, frame, (size_t) n);
-                } else
-                        (void) send_u32(s, VMSILO_MSG_SIGNAL, si.ssi_signo);
+                if (si.ssi_signo == SIGWINCH)
+                        on_resize(s);
+                else
+                        on_terminating_signal(s, (int) si.ssi_signo);
         }
+}
+
+/* Before the command runs there is nothing to forward to: any signal ends the client. */
+static void on_signal_before_start(struct run_state *s) {
+        struct signalfd_siginfo si;
+
+        while (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
+                if (si.ssi_signo != SIGWINCH)
+                        s->ended_by = (int) si.ssi_signo;
+}
+
+/* The poll timeout until the deadline (-1: none); marks a passed deadline. */
+static int until_deadline(struct run_state *s) {
+        uint64_t now = now_ms();
+
+        if (!s->deadline)
+                return -1;
+        if (now >= s->deadline) {
+                s->ended_by = s->forwarded;
+                s->timed_out = 1;
+                return 0;
+        }
+        return (int) (s->deadline - now);
+}
+
+/* Why this client ends without the command's status; the exit code is 128+N of the signal. */
+static int ended_locally(const struct run_state *s) {
+        if (s->timed_out)
+                log_error(
+                        "VM '%s': no exit status within %d s after forwarding SIG%s; leaving the command to the guest",
+                        s->vm, SIGNAL_ANSWER_MS / 1000, sigabbrev_np(s->forwarded));
+        else if (s->forwarded)
+                log_error("VM '%s': second signal (SIG%s); leaving the command to the guest", s->vm,
+                          sigabbrev_np(s->ended_by));
+        else
+                log_error("VM '%s': interrupted (SIG%s) before the command started", s->vm,
+                          sigabbrev_np(s->ended_by));
+        return 128 + s->ended_by;
 }
 
 static int handshake(struct run_state *s, unsigned timeout_s) {
         uint64_t deadline = now_ms() + (uint64_t) timeout_s * 1000, next_hello = 0;
 
         while (!s->hello) {
-                struct pollfd p = { .fd = s->sock, .events = POLLIN };
+                struct pollfd p[2] = { { .fd = s->sock, .events = POLLIN },
+                                       { .fd = s->sigfd, .events = POLLIN } };
                 int r;
 
                 if (now_ms() >= deadline)
@@ -250,7 +341,12 @@ static int handshake(struct run_state *s, unsigned timeout_s) {
                                                        s->vm);
                         next_hello = now_ms() + 500;
                 }
-                if (poll(&p, 1, 100) > 0) {
+                if (poll(p, 2, 100) > 0 && p[1].revents) {
+                        on_signal_before_start(s);
+                        if (s->ended_by)
+                                return -EINTR;
+                }
+                if (p[0].revents) {
                         r = on_socket(s);
                         if (r < 0)
                                 return log_error_errno(r, "VM '%s': agent connection lost: %m",
@@ -306,11 +402,13 @@ static int pump(struct run_state *s) {
                 };
                 int r;
 
-                if (poll(fds, 3, -1) < 0) {
+                if (poll(fds, 3, until_deadline(s)) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return negative_errno();
                 }
+                if (s->ended_by)
+                        return -EINTR;
                 if (fds[0].revents) {
                         r = on_socket(s);
                         if (r != 0)
@@ -318,6 +416,8 @@ static int pump(struct run_state *s) {
                 }
                 if (fds[1].revents)
                         on_signal(s);
+                if (s->ended_by)
+                        return -EINTR;
                 if (fds[2].revents && on_stdin(s) < 0)
                         return -ECONNRESET;
         }
@@ -338,6 +438,7 @@ int agent_run(const char *vm_name, const char *address, const struct agent_reque
         r = s.sigfd < 0 ? s.sigfd : handshake(&s, req->connect_timeout_s);
         if (r >= 0)
                 r = send_start(&s, req);
+        s.start_sent = r >= 0;
         if (r >= 0 && req->pty)
                 r = set_raw(&s);
         if (r >= 0)
@@ -347,7 +448,9 @@ int agent_run(const char *vm_name, const char *address, const struct agent_reque
         safe_close(s.sigfd);
         if (s.status >= 0)
                 return s.status;
-        if (r == -ECONNRESET || r == 0)
+        if (s.ended_by)
+                return ended_locally(&s);
+        if ((r == -ECONNRESET || r == 0) && !s.refused)
                 log_error("VM '%s' went away while running the command: no exit status", vm_name);
         return EXIT_NO_STATUS;
 }

@@ -126,22 +126,58 @@ static char *cache_key(const char *binary, const char *const *argv, const char *
         return args;
 }
 
-static char *cache_read(const char *path, const char *key) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        FILE *f = fopen(path, "re");
-        char *body;
+/* Makes `dir` and its missing parents 0700 (as XDG asks for ~/.cache). */
+static void mkdir_private(const char *dir) {
+        _cleanup_free_ char *p = strdup(dir);
 
-        if (!f)
+        if (!p)
+                return;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                (void) mkdir(p, 0700);
+                *s = '/';
+        }
+        (void) mkdir(p, 0700);
+}
+
+/* The cache directory, opened: ours (not a symlink, owned by us, writable by us only), or a
+ * negative errno. Someone else's directory is never read or written through. */
+static int cache_dir_open(const char *dir) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        mkdir_private(dir);
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != geteuid())
+                return -EPERM;
+        if ((st.st_mode & 077) != 0 && fchmod(fd, 0700) < 0)
+                return negative_errno();
+        return TAKE_FD(fd);
+}
+
+static char *cache_read(int dfd, const char *name, const char *key) {
+        _cleanup_free_ char *buf = NULL, *line = NULL;
+        size_t len = 0, cap = 0;
+        struct stat st;
+        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        FILE *f;
+
+        if (fd < 0)
                 return NULL;
-        {
-                _cleanup_free_ char *line = NULL;
-                size_t cap = 0;
-
-                if (getline(&line, &cap, f) < 0 || !streq(line, key)) {
-                        fclose(f);
-                        return NULL;
-                }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+            !(f = fdopen(fd, "r"))) {
+                close(fd);
+                return NULL;
+        }
+        if (getline(&line, &cap, f) < 0 || !streq(line, key)) {
+                fclose(f);
+                return NULL;
         }
         buf = malloc(1 << 20);
         if (buf)
@@ -150,46 +186,37 @@ static char *cache_read(const char *path, const char *key) {
         if (!buf)
                 return NULL;
         buf[len] = 0;
-        body = strdup(buf);
-        return body;
+        return strdup(buf);
 }
 
-static void cache_write(const char *dir, const char *path, const char *key, const char *text) {
-        _cleanup_free_ char *tmp = strdup_printf("%s.%d.tmp", path, (int) getpid());
+/* Atomically: a new file of ours (never an existing one, never through a symlink), renamed
+ * over the entry. */
+static void cache_write(int dfd, const char *name, const char *key, const char *text) {
+        char tmp[128];
         FILE *f;
+        int fd;
 
-        if (!tmp)
+        snprintf(tmp, sizeof(tmp), ".%s.%d.%llx.tmp", name, (int) getpid(),
+                 (unsigned long long) now_ms());
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
                 return;
-        (void) mkdir(dir, 0755);
-        f = fopen(tmp, "we");
-        if (!f)
+        f = fdopen(fd, "w");
+        if (!f) {
+                close(fd);
+                (void) unlinkat(dfd, tmp, 0);
                 return;
+        }
         fputs(key, f);
         fputs(text, f);
-        if (fclose(f) != 0 || rename(tmp, path) < 0)
-                (void) unlink(tmp);
+        if (fclose(f) != 0 || renameat(dfd, tmp, dfd, name) < 0)
+                (void) unlinkat(dfd, tmp, 0);
 }
 
-char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv,
-                   const char *salt) {
-        _cleanup_free_ char *key = cache_key(binary, argv, salt);
-        _cleanup_free_ char *path = NULL;
+static char *probe_run(const char *const *argv) {
         char *text = NULL;
-        uint64_t h;
-        int r;
+        int r = process_capture((char *const *) argv, &text, 1 << 20, 10000);
 
-        if (!key)
-                return NULL;
-        h = fnv1a(key);
-        path = strdup_printf("%s/probe-%016llx", cache_dir, (unsigned long long) h);
-        if (!path)
-                return NULL;
-        text = cache_read(path, key);
-        if (text) {
-                log_debug("using cached probe '%s' for '%s'", path, binary);
-                return text;
-        }
-        r = process_capture((char *const *) argv, &text, 1 << 20, 10000);
         if (r < 0) {
                 errno = -r;
                 return NULL;
@@ -199,6 +226,34 @@ char *probe_cached(const char *cache_dir, const char *binary, const char *const 
                 errno = ENOEXEC;
                 return NULL;
         }
-        cache_write(cache_dir, path, key, text);
+        return text;
+}
+
+char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv,
+                   const char *salt) {
+        static int warned;
+        _cleanup_free_ char *key = cache_key(binary, argv, salt);
+        _cleanup_close_ int dfd = -1;
+        char name[64], *text;
+
+        if (!key)
+                return NULL;
+        snprintf(name, sizeof(name), "probe-%016llx", (unsigned long long) fnv1a(key));
+        dfd = cache_dir ? cache_dir_open(cache_dir) : -ENOENT;
+        if (IN_SET(-dfd, EPERM, ELOOP, ENOTDIR) && !warned++)
+                log_warning("not using the probe cache '%s': it is not a directory of yours",
+                            cache_dir);
+        else if (dfd < 0 && cache_dir)
+                log_debug_errno(dfd, "not using the probe cache '%s': %m", cache_dir);
+        if (dfd < 0)
+                return probe_run(argv);
+        text = cache_read(dfd, name, key);
+        if (text) {
+                log_debug("using cached probe '%s/%s' for '%s'", cache_dir, name, binary);
+                return text;
+        }
+        text = probe_run(argv);
+        if (text)
+                cache_write(dfd, name, key, text);
         return text;
 }

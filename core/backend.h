@@ -37,7 +37,9 @@ int backend_has(struct vm *vm, const char *flag);
 
 /* Runs `binary ARGS...` (argv[0] = binary) and returns its stdout (malloc()ed), from an
  * on-disk cache keyed by the binary's path, size and mtime, the arguments and `salt`
- * (anything else the answer depends on; may be NULL). NULL with errno set on failure. */
+ * (anything else the answer depends on; may be NULL). NULL with errno set on failure.
+ * `cache_dir` (NULL: no cache) is made 0700; one that is a symlink or not ours is not used
+ * (warned about once); entries are 0600 files written through a new file and a rename. */
 char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv,
                    const char *salt);
 

@@ -379,7 +379,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o) {
                 "running. The argv arrives exactly as given. stdin, stdout and stderr are\n"
                 "streamed; Ctrl-C and other signals reach the command. The exit status is the\n"
                 "command's (128+N if a signal killed it); 125 if there is no status (the VM,\n"
-                "its agent or vmsilo-core failed).\n"
+                "its agent or vmsilo-core failed). A second signal, or none of the command's\n"
+                "status within 5 s after the first, ends run itself: 128+N of that signal.\n"
                 "  -t, --tty       give the command a pty (raw local terminal, window size)\n"
                 "  -T, --no-tty    no pty (the default)\n"
                 "  -u, --user U    run as U (name or uid) instead of root\n"
@@ -438,6 +439,10 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
         dir = settings_runtime_dir(s, name);
         if (!vm_name_valid(name) || !dir) {
                 log_error("invalid VM name '%s'", name);
+                strv_done(&o.env);
+                return EXIT_NO_STATUS;
+        }
+        if (vm_runtime_dir_check(dir) < 0) {
                 strv_done(&o.env);
                 return EXIT_NO_STATUS;
         }
@@ -550,6 +555,8 @@ int cmd_shell(const struct settings *s, int argc, char **argv) {
         }
         if (ssh)
                 return shell_ssh(s, name, root);
+        if (vm_runtime_dir_check(dir) < 0)
+                return EXIT_RUNTIME;
         sock = strdup_printf("%s/%s", dir, VM_CONSOLE_SOCKET);
         if (!sock)
                 return log_oom(), EXIT_RUNTIME;

@@ -62,9 +62,8 @@ static int split_section(const char *section, char **ret_name, char **ret_instan
         return 0;
 }
 
-static int conf_append(struct parse_ctx *p, const char *section, const char *key,
-                       const char *value) {
-        struct conf *c = p->conf;
+int conf_add(struct conf *c, const char *file, unsigned line, const char *section, const char *key,
+             const char *value) {
         struct conf_entry *e;
 
         if (c->n == c->allocated) {
@@ -77,8 +76,8 @@ static int conf_append(struct parse_ctx *p, const char *section, const char *key
                 c->allocated = a;
         }
         e = &c->entries[c->n];
-        *e = (struct conf_entry){ .line = p->line };
-        e->file = strdup(p->path);
+        *e = (struct conf_entry){ .line = line };
+        e->file = strdup(file);
         e->key = strdup(key);
         e->value = strdup(value);
         if (!e->file || !e->key || !e->value || split_section(section, &e->section, &e->instance)) {
@@ -89,6 +88,11 @@ static int conf_append(struct parse_ctx *p, const char *section, const char *key
         }
         c->n++;
         return 0;
+}
+
+static int conf_append(struct parse_ctx *p, const char *section, const char *key,
+                       const char *value) {
+        return conf_add(p->conf, p->path, p->line, section, key, value);
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value) {

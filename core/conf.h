@@ -27,6 +27,11 @@ void conf_done(struct conf *c);
  * "path:line: ..." and counted; returns the number of errors (>= 0) or a negative errno. */
 int conf_parse_file(struct conf *c, const char *path);
 
+/* Appends one assignment made in memory (never parsed): `section` is "name" or "name instance";
+ * `file` and `line` say where it came from in messages. Copies everything. */
+int conf_add(struct conf *c, const char *file, unsigned line, const char *section, const char *key,
+             const char *value);
+
 /* Parses a string as if it were file `name` (tests). */
 int conf_parse_string(struct conf *c, const char *name, const char *text);
 

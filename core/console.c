@@ -17,15 +17,36 @@ struct console {
         int backend;
         int listen_clients;
         int clients[MAX_CLIENTS];
+        int log_dir; /* where console.log and console.log.1 are */
         int log_fd;
+        unsigned long long log_size; /* of console.log */
+        unsigned long long log_max;  /* then it becomes console.log.1 */
 };
 
+#define LOG_NAME "console.log"
+#define LOG_OLD_NAME "console.log.1"
+
+static int log_open(struct console *c) {
+        return openat(c->log_dir, LOG_NAME,
+                      O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/* A guest that writes without end must not fill the disk: console.log holds at most
+ * log_max bytes, then becomes console.log.1 (replacing the one before). */
+static void log_rotate(struct console *c) {
+        c->log_fd = safe_close(c->log_fd);
+        (void) renameat(c->log_dir, LOG_NAME, c->log_dir, LOG_OLD_NAME);
+        c->log_fd = log_open(c);
+        c->log_size = 0;
+}
+
 struct console *console_new(int backend_listen_fd, const char *connect_path,
-                            const char *client_socket, const char *log_path) {
+                            const char *client_socket, int log_dir, unsigned long long log_max) {
         struct console *c = calloc(1, sizeof(*c));
 
         if (!c) {
                 safe_close(backend_listen_fd);
+                safe_close(log_dir);
                 return NULL;
         }
         c->listen_backend = backend_listen_fd;
@@ -34,7 +55,11 @@ struct console *console_new(int backend_listen_fd, const char *connect_path,
                 c->clients[i] = -1;
         c->connect_path = connect_path ? strdup(connect_path) : NULL;
         c->listen_clients = unix_listen(client_socket);
-        c->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        c->log_dir = log_dir;
+        c->log_max = log_max;
+        c->log_fd = -1;
+        if (log_dir >= 0)
+                log_rotate(c); /* the previous run's log stays as console.log.1 */
         if (c->listen_clients < 0)
                 log_warning_errno(
                         c->listen_clients,
@@ -52,6 +77,7 @@ struct console *console_free(struct console *c) {
         for (int i = 0; i < MAX_CLIENTS; i++)
                 safe_close(c->clients[i]);
         safe_close(c->log_fd);
+        safe_close(c->log_dir);
         free(c->connect_path);
         free(c);
         return NULL;
@@ -93,6 +119,21 @@ static void write_all(int fd, const char *buf, size_t n) {
         }
 }
 
+static void log_write(struct console *c, const char *buf, size_t n) {
+        if (c->log_fd < 0)
+                return;
+        if (n > c->log_max) {
+                buf += n - c->log_max;
+                n = (size_t) c->log_max;
+        }
+        if (c->log_size + n > c->log_max)
+                log_rotate(c);
+        if (c->log_fd < 0)
+                return;
+        write_all(c->log_fd, buf, n);
+        c->log_size += n;
+}
+
 static void from_backend(struct console *c) {
         char buf[8192];
         ssize_t n = read(c->backend, buf, sizeof(buf));
@@ -102,8 +143,7 @@ static void from_backend(struct console *c) {
                         c->backend = safe_close(c->backend);
                 return;
         }
-        if (c->log_fd >= 0)
-                write_all(c->log_fd, buf, (size_t) n);
+        log_write(c, buf, (size_t) n);
         for (int i = 0; i < MAX_CLIENTS; i++)
                 if (c->clients[i] >= 0 &&
                     send(c->clients[i], buf, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&

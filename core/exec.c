@@ -2,8 +2,8 @@
 /*
  * `vmsilo-core exec`: a throw-away VM (the model is a NixOS "exec VM") that runs one bash
  * script with the host's /usr shared read-only and returns the script's exit status. The VM
- * is an ordinary VM description written to a private configuration directory, so it goes
- * through the same pipeline and plugins (virtiofs for the shares) as any other.
+ * is an ordinary VM description, made in memory (never as text), so it goes through the same
+ * pipeline and plugins (virtiofs for the shares, configured through their hook) as any other.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "commands.h"
 #include "consoleclient.h"
+#include "escape.h"
 #include "exitcode.h"
 #include "log.h"
 #include "process.h"
@@ -125,37 +126,83 @@ static int exec_defaults(const struct settings *s, struct vm_config *c) {
         return r < 0 ? r : errors ? -EINVAL : 0;
 }
 
-static char *absolute(const char *path) {
-        char *abs = realpath(path, NULL);
+/* Paths reach QEMU's argv and the kernel command line: no control characters (a newline
+ * would start a new configuration line or kernel parameter wherever text is made of it). */
+static int check_arg(const char *option, const char *value) {
+        _cleanup_free_ char *shown = NULL;
 
-        if (!abs)
-                log_error_errno(errno, "cannot use '%s': %m", path);
-        return abs;
+        if (!has_control_chars(value))
+                return 0;
+        shown = text_escape(value, strlen(value));
+        return log_error_errno(EINVAL, "invalid %s '%s': control characters are not allowed",
+                               option, strempty(shown));
 }
 
-static int write_vm_conf(const char *path, const struct exec_opts *o, const struct vm_config *d,
-                         const char *shared) {
-        FILE *f = fopen(path, "we");
+static int check_args(const struct exec_opts *o) {
+        int r = 0;
 
-        if (!f)
-                return log_error_errno(errno, "failed to write '%s': %m", path);
-        fprintf(f, "# written by vmsilo-core exec, removed when it ends\n[vm]\nvmm = qemu\n");
-        fprintf(f, "memory = %llu\ncpus = %llu\n", d->exec_memory_mib, d->exec_cpus);
-        fprintf(f, "kernel = %s\n", o->kernel ? o->kernel : d->exec_kernel);
-        fprintf(f, "initrd = %s\n", o->initrd ? o->initrd : d->exec_initrd);
-        fprintf(f, "root-disk =\n");
-        fprintf(f, "[virtiofs usr]\npath = /usr\nread-only = yes\nmount-point = /usr\n");
-        if (shared)
-                fprintf(f, "[virtiofs shared]\npath = %s\nmount-point = /tmp/shared\n", shared);
-        for (int i = 0; i < o->n_vmm_args; i++) {
-                if (strchr(o->vmm_args[i], '\n')) {
-                        fclose(f);
-                        return log_error_errno(EINVAL, "VMM argument with a newline: '%s'",
-                                               o->vmm_args[i]);
-                }
-                fprintf(f, "[qemu]\nextra-args = %s\n", o->vmm_args[i]);
-        }
-        return fclose(f) == 0 ? 0 : log_error_errno(errno, "failed to write '%s': %m", path);
+        if (o->shared && check_arg("--shared", o->shared) < 0)
+                r = -EINVAL;
+        if (o->kernel && check_arg("--kernel", o->kernel) < 0)
+                r = -EINVAL;
+        if (o->initrd && check_arg("--initrd", o->initrd) < 0)
+                r = -EINVAL;
+        for (int i = 0; i < o->n_vmm_args; i++)
+                if (check_arg("VMM argument", o->vmm_args[i]) < 0)
+                        r = -EINVAL;
+        return r;
+}
+
+/* The absolute path of an option's value, itself free of control characters. */
+static int absolute(const char *option, const char *path, char **ret) {
+        _cleanup_free_ char *abs = realpath(path, NULL);
+        int r;
+
+        if (!abs)
+                return log_error_errno(errno, "cannot use %s '%s': %m", option, path);
+        r = check_arg(option, abs);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(abs);
+        return 0;
+}
+
+/* The throw-away VM's description, made in memory: no configuration text is ever made of
+ * the user's input, so no value can carry a key or section of its own. */
+static int exec_conf(struct conf *c, const struct exec_opts *o, const struct vm_config *d,
+                     const char *shared) {
+        char memory[32], cpus[32];
+        int r;
+
+        snprintf(memory, sizeof(memory), "%llu", d->exec_memory_mib);
+        snprintf(cpus, sizeof(cpus), "%llu", d->exec_cpus);
+        r = conf_add(c, "exec", 0, "vm", "vmm", "qemu");
+        if (r >= 0)
+                r = conf_add(c, "exec", 0, "vm", "memory", memory);
+        if (r >= 0)
+                r = conf_add(c, "exec", 0, "vm", "cpus", cpus);
+        if (r >= 0)
+                r = conf_add(c, "exec --kernel", 0, "vm", "kernel",
+                             strempty(o->kernel ? o->kernel : d->exec_kernel));
+        if (r >= 0)
+                r = conf_add(c, "exec --initrd", 0, "vm", "initrd",
+                             strempty(o->initrd ? o->initrd : d->exec_initrd));
+        if (r >= 0)
+                r = conf_add(c, "exec", 0, "vm", "root-disk", "");
+        if (r >= 0)
+                r = conf_add(c, "exec", 0, "virtiofs usr", "path", "/usr");
+        if (r >= 0)
+                r = conf_add(c, "exec", 0, "virtiofs usr", "read-only", "yes");
+        if (r >= 0)
+                r = conf_add(c, "exec", 0, "virtiofs usr", "mount-point", "/usr");
+        if (r >= 0 && shared)
+                r = conf_add(c, "exec --shared", 0, "virtiofs shared", "path", shared);
+        if (r >= 0 && shared)
+                r = conf_add(c, "exec --shared", 0, "virtiofs shared", "mount-point",
+                             "/tmp/shared");
+        for (int i = 0; r >= 0 && i < o->n_vmm_args; i++)
+                r = conf_add(c, "exec VMM argument", 0, "qemu", "extra-args", o->vmm_args[i]);
+        return r < 0 ? log_oom() : 0;
 }
 
 /* A child that copies the VM's console to stderr until it is killed. */
@@ -201,51 +248,60 @@ static int run_in_vm(const struct settings *s, const char *name, const struct ex
         return r;
 }
 
+/* A throw-away VM leaves no state dir behind (its console log went to the user already, with
+ * --initrd-console). */
+static void forget_state(const struct settings *s, const char *name) {
+        _cleanup_free_ char *dir = s->state_dir ? strdup_printf("%s/%s", s->state_dir, name) : NULL;
+        _cleanup_close_ int fd =
+                dir ? open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+
+        if (fd < 0)
+                return;
+        (void) unlinkat(fd, VM_CONSOLE_LOG, 0);
+        (void) unlinkat(fd, VM_CONSOLE_LOG ".1", 0);
+        (void) rmdir(dir);
+}
+
 int cmd_exec(const struct settings *s, int argc, char **argv) {
         struct exec_opts o = {};
         struct vm_config d = {};
         struct settings es = {};
-        _cleanup_free_ char *name = NULL, *confdir = NULL, *vmsdir = NULL, *path = NULL;
+        struct conf conf = {};
+        _cleanup_free_ char *name = NULL;
         _cleanup_free_ char *shared = NULL, *kernel = NULL, *initrd = NULL;
         int r, level = log_get_max_level();
 
         r = parse_exec(argc, argv, &o);
         if (r >= 0)
                 return r;
+        if (check_args(&o) < 0)
+                return EXIT_NO_STATUS;
         if (o.quiet)
                 log_set_max_level(LOG_LEVEL_ERR);
         name = strdup_printf("exec-%d", (int) getpid());
-        confdir = strdup_printf("%s/.%s.conf", s->runtime_base, name);
-        vmsdir = strdup_printf("%s/vms", strempty(confdir));
-        path = strdup_printf("%s/%s.conf", strempty(vmsdir), strempty(name));
-        if (!name || !confdir || !vmsdir || !path)
+        if (!name)
                 return log_oom(), EXIT_NO_STATUS;
         r = exec_defaults(s, &d);
         if (r >= 0 && !d.exec_kernel && !o.kernel)
                 d.exec_kernel = strdup(VMSILO_GUEST_DIR "/vmlinuz");
         if (r >= 0 && !d.exec_initrd && !o.initrd)
                 d.exec_initrd = strdup(VMSILO_GUEST_DIR "/initrd.gz");
-        if (r >= 0 && o.shared && !(shared = absolute(o.shared)))
-                r = -ENOENT;
-        if (r >= 0 && o.kernel && !(kernel = absolute(o.kernel)))
-                r = -ENOENT;
-        if (r >= 0 && o.initrd && !(initrd = absolute(o.initrd)))
-                r = -ENOENT;
+        if (r >= 0 && o.shared)
+                r = absolute("--shared", o.shared, &shared);
+        if (r >= 0 && o.kernel)
+                r = absolute("--kernel", o.kernel, &kernel);
+        if (r >= 0 && o.initrd)
+                r = absolute("--initrd", o.initrd, &initrd);
         o.kernel = kernel ? kernel : o.kernel;
         o.initrd = initrd ? initrd : o.initrd;
-        if (r >= 0 && (mkdir(s->runtime_base, 0755) < 0 && errno != EEXIST))
-                r = log_error_errno(errno, "failed to create '%s': %m", s->runtime_base);
-        if (r >= 0 && (mkdir(confdir, 0700) < 0 || mkdir(vmsdir, 0700) < 0))
-                r = log_error_errno(errno, "failed to create '%s': %m", confdir);
         if (r >= 0)
-                r = write_vm_conf(path, &o, &d, shared);
+                r = exec_conf(&conf, &o, &d, shared);
         if (r >= 0)
-                r = settings_clone_with_dir(&es, s, confdir);
+                r = settings_clone_with_vm(&es, s, name, &conf);
         r = r < 0 ? EXIT_NO_STATUS : run_in_vm(&es, name, &o);
-        (void) unlink(path);
-        (void) rmdir(vmsdir);
-        (void) rmdir(confdir);
+        forget_state(s, name);
         settings_done(&es);
+        conf_done(&conf);
         vm_config_done(&d);
         log_set_max_level(level);
         return r;

@@ -68,7 +68,11 @@ int log_syntax(const char *path, unsigned line, const char *fmt, ...) {
         char prefix[4096];
         va_list ap;
 
-        snprintf(prefix, sizeof(prefix), "%s:%u", path, line);
+        /* line 0: a value that was not read from a file (exec's options) */
+        if (line > 0)
+                snprintf(prefix, sizeof(prefix), "%s:%u", path, line);
+        else
+                snprintf(prefix, sizeof(prefix), "%s", path);
         va_start(ap, fmt);
         (void) log_fullv(LOG_LEVEL_ERR, 0, prefix, fmt, ap);
         va_end(ap);

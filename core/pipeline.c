@@ -141,10 +141,35 @@ static int check_runtime_dir(struct vm *vm) {
         return 0;
 }
 
+/* A VM described in memory (exec): the global drop-ins, then its entries as they are. */
+static int vm_read_inline(struct vm *vm) {
+        const struct conf *c = vm->settings->inline_conf;
+        int r;
+
+        r = global_open(&vm->conf, &vm->plugins, vm->settings, 1);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < vm->conf.n; i++)
+                vm->conf.entries[i].global = 1;
+        for (size_t i = 0; i < c->n; i++) {
+                const struct conf_entry *e = &c->entries[i];
+                _cleanup_free_ char *section = strdup_printf(
+                        "%s%s%s", e->section, e->instance ? " " : "", strempty(e->instance));
+
+                r = section ? conf_add(&vm->conf, e->file, e->line, section, e->key, e->value)
+                            : -ENOMEM;
+                if (r < 0)
+                        return log_oom();
+        }
+        return 0;
+}
+
 static int vm_read_config(struct vm *vm, const char *name) {
         struct strv files = {};
         int r, errors;
 
+        if (vm->settings->inline_vm && streq(vm->settings->inline_vm, name))
+                return vm_read_inline(vm);
         r = confdirs_vm_files(&vm->settings->dirs, name, &files);
         if (r == -ENOENT) {
                 strv_done(&files);
@@ -385,6 +410,13 @@ static int undo_record(struct vm *vm, const struct journal_record *rec) {
                 pid_t pid = rec->a ? (pid_t) atoi(rec->a) : 0;
                 unsigned long long start = rec->b ? strtoull(rec->b, NULL, 10) : 0;
 
+                if (pid > 0 && start == 0) {
+                        /* pids are reused: without its start time it may be anyone's now */
+                        log_notice(
+                                "journal names '%s' (pid %d) without a start time, not killing it",
+                                strempty(rec->c), (int) pid);
+                        return 0;
+                }
                 if (pid > 0 && process_stop(pid, start, 5000) < 0)
                         return log_warning_errno(ETIMEDOUT, "failed to stop '%s' (pid %d)",
                                                  strempty(rec->c), (int) pid);
@@ -413,8 +445,16 @@ int vm_undo(struct vm *vm) {
         int failures = 0, r, saved = vm->phase;
 
         r = journal_read(vm->runtime_dir, &recs, &n);
-        if (r < 0)
-                return log_error_errno(r, "failed to read journal in '%s': %m", vm->runtime_dir);
+        if (IN_SET(-r, EPERM, ENOTDIR)) {
+                log_error(
+                        "not replaying the journal in '%s': it is not a directory and file of yours (or root's) that only its owner can write",
+                        vm->runtime_dir);
+                return 1;
+        }
+        if (r < 0) {
+                log_error_errno(r, "failed to read journal in '%s': %m", vm->runtime_dir);
+                return 1;
+        }
         vm->phase = PHASE_UNDO;
         for (size_t i = n; i > 0; i--)
                 if (undo_record(vm, &recs[i - 1]) < 0)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <pwd.h>
 #include <stdio.h>
 
 #include "log.h"
@@ -22,22 +23,56 @@ static char *default_runtime_base(const char *root, uid_t uid) {
         return strdup_printf("%s/vmsilo", xdg);
 }
 
-static char *default_cache_dir(const char *root, uid_t uid) {
-        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+/* $HOME, or the account's home when it is unset or relative; NULL if there is none. */
+static const char *home_dir(uid_t uid) {
+        const char *home = getenv("HOME");
+        struct passwd *pw;
+
+        if (!isempty(home) && home[0] == '/' && !streq(home, "/"))
+                return home;
+        pw = getpwuid(uid);
+        if (pw && !isempty(pw->pw_dir) && pw->pw_dir[0] == '/' && !streq(pw->pw_dir, "/"))
+                return pw->pw_dir;
+        return NULL;
+}
+
+/* A per-user XDG directory: $VAR/vmsilo, else HOME/fallback/vmsilo; NULL if no home. Never
+ * under /tmp, where anyone could have made it first. */
+static char *user_dir(uid_t uid, const char *var, const char *fallback) {
+        const char *xdg = getenv(var), *home;
+
+        if (!isempty(xdg) && xdg[0] == '/')
+                return strdup_printf("%s/vmsilo", xdg);
+        home = home_dir(uid);
+        if (!home) {
+                errno = ENOENT;
+                return NULL;
+        }
+        return strdup_printf("%s/%s/vmsilo", home, fallback);
+}
+
+static char *default_system_dir(const char *root, uid_t uid, const char *path, const char *var,
+                                const char *fallback, int *oom) {
+        char *d;
 
         if (!isempty(root) && !streq(root, "/"))
-                return strdup_printf("%s/var/cache/vmsilo", root);
-        if (uid == 0)
-                return strdup("/var/cache/vmsilo");
-        if (!isempty(xdg))
-                return strdup_printf("%s/vmsilo", xdg);
-        return strdup_printf("%s/.cache/vmsilo", isempty(home) ? "/tmp" : home);
+                d = strdup_printf("%s%s", root, path);
+        else if (uid == 0)
+                d = strdup(path);
+        else {
+                d = user_dir(uid, var, fallback);
+                if (!d && errno != ENOMEM)
+                        return NULL;
+        }
+        if (!d)
+                *oom = 1;
+        return d;
 }
 
 int settings_init(struct settings *s, const char *root, const char *plugin_dir,
                   const char *runtime_base) {
         const char *v;
-        int r;
+        int r, oom = 0;
 
         *s = (struct settings){ .uid = geteuid(), .gid = getegid() };
         root = first(root, getenv("VMSILO_ROOT"));
@@ -64,8 +99,18 @@ int settings_init(struct settings *s, const char *root, const char *plugin_dir,
         v = first(runtime_base, getenv("VMSILO_RUNTIME_DIR"));
         s->runtime_base = v ? strdup(v) : default_runtime_base(root, s->uid);
         v = getenv("VMSILO_CACHE_DIR");
-        s->cache_dir = !isempty(v) ? strdup(v) : default_cache_dir(root, s->uid);
-        if (!s->plugin_dir || !s->runtime_base || !s->cache_dir)
+        if (!isempty(v) && !(s->cache_dir = strdup(v)))
+                oom = 1;
+        else if (isempty(v))
+                s->cache_dir = default_system_dir(root, s->uid, "/var/cache/vmsilo",
+                                                  "XDG_CACHE_HOME", ".cache", &oom);
+        v = getenv("VMSILO_STATE_DIR");
+        if (!isempty(v) && !(s->state_dir = strdup(v)))
+                oom = 1;
+        else if (isempty(v))
+                s->state_dir = default_system_dir(root, s->uid, "/var/lib/vmsilo", "XDG_STATE_HOME",
+                                                  ".local/state", &oom);
+        if (!s->plugin_dir || !s->runtime_base || oom)
                 return -ENOMEM;
         return 0;
 }
@@ -75,24 +120,25 @@ void settings_done(struct settings *s) {
         free(s->plugin_dir);
         free(s->runtime_base);
         free(s->cache_dir);
+        free(s->state_dir);
 }
 
 char *settings_runtime_dir(const struct settings *s, const char *name) {
         return strdup_printf("%s/%s", s->runtime_base, name);
 }
 
-int settings_clone_with_dir(struct settings *dst, const struct settings *src, const char *dir) {
-        int r;
-
+int settings_clone_with_vm(struct settings *dst, const struct settings *src, const char *name,
+                           const struct conf *conf) {
         *dst = (struct settings){ .uid = src->uid, .gid = src->gid };
         dst->dirs.root = strdup(src->dirs.root);
         dst->plugin_dir = strdup(src->plugin_dir);
         dst->runtime_base = strdup(src->runtime_base);
-        dst->cache_dir = strdup(src->cache_dir);
-        if (!dst->dirs.root || !dst->plugin_dir || !dst->runtime_base || !dst->cache_dir)
+        dst->cache_dir = src->cache_dir ? strdup(src->cache_dir) : NULL;
+        dst->state_dir = src->state_dir ? strdup(src->state_dir) : NULL;
+        if (!dst->dirs.root || !dst->plugin_dir || !dst->runtime_base ||
+            (src->cache_dir && !dst->cache_dir) || (src->state_dir && !dst->state_dir))
                 return -ENOMEM;
-        r = strv_push(&dst->dirs.dirs, dir);
-        if (r >= 0)
-                r = strv_extend(&dst->dirs.dirs, &src->dirs.dirs);
-        return r;
+        dst->inline_vm = name;
+        dst->inline_conf = conf;
+        return strv_extend(&dst->dirs.dirs, &src->dirs.dirs);
 }

@@ -28,30 +28,81 @@ static int mkdir_parents(const char *path, mode_t mode) {
         return 0;
 }
 
-int state_lock(const char *dir, uid_t uid, gid_t gid) {
-        _cleanup_free_ char *path = strdup_printf("%s/lock", dir);
-        _cleanup_close_ int fd = -1;
+/* Who may have made a runtime dir or journal that we act on: ourselves or root. */
+static int trusted_owner(uid_t uid) {
+        return uid == geteuid() || uid == 0;
+}
+
+int state_dir_open(const char *dir) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+
+        if (fd < 0)
+                return errno == ELOOP || errno == ENOTDIR ? -ENOTDIR : negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!trusted_owner(st.st_uid) || (st.st_mode & 022) != 0)
+                return -EPERM;
+        return TAKE_FD(fd);
+}
+
+static int lock_open(const char *dir, uid_t uid, gid_t gid) {
+        _cleanup_close_ int dfd = -1;
         int r;
 
-        if (!path)
-                return -ENOMEM;
         r = mkdir_parents(dir, 0750);
         if (r < 0)
                 return r;
+        dfd = state_dir_open(dir);
+        if (dfd < 0)
+                return dfd;
         if (geteuid() == 0 && (uid != 0 || gid != 0))
-                (void) !chown(dir, uid, gid);
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0 && errno == ENOENT) {
-                /* the previous run removed the dir just now: make it again */
-                r = mkdir_parents(dir, 0750);
-                if (r < 0)
-                        return r;
-                fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        }
+                (void) !fchown(dfd, uid, gid);
+        r = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        return r < 0 ? negative_errno() : r;
+}
+
+int state_lock(const char *dir, uid_t uid, gid_t gid) {
+        _cleanup_close_ int fd = -1;
+
+        fd = lock_open(dir, uid, gid);
+        if (fd == -ENOENT) /* the previous run removed the dir just now: make it again */
+                fd = lock_open(dir, uid, gid);
         if (fd < 0)
-                return negative_errno();
+                return fd;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+        return TAKE_FD(fd);
+}
+
+int state_keep_dir_open(const char *dir, uid_t uid, gid_t gid) {
+        _cleanup_free_ char *p = strdup(dir);
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (!p)
+                return -ENOMEM;
+        for (char *c = p + 1; *c; c++) {
+                if (*c != '/')
+                        continue;
+                *c = 0;
+                if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *c = '/';
+        }
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ELOOP || errno == ENOTDIR ? -ENOTDIR : negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        /* an existing dir (an admin's /var/lib/vmsilo/NAME with the VM's disks, say) keeps
+         * its mode; it only has to be ours and not writable by others */
+        if ((st.st_uid != geteuid() && st.st_uid != uid) || (st.st_mode & 022) != 0)
+                return -EPERM;
+        if (geteuid() == 0 && st.st_uid != uid && fchown(fd, uid, gid) < 0)
+                return negative_errno();
         return TAKE_FD(fd);
 }
 
@@ -148,20 +199,43 @@ static int parse_record(char *line, struct journal_record *rec) {
         return rec->kind ? 0 : -ENOMEM;
 }
 
+/* The journal of `dir`, opened only when both are ours (or root's) and not writable by
+ * others: a journal names paths to remove and processes to kill. */
+static int journal_open(const char *dir, FILE **ret) {
+        _cleanup_close_ int dfd = state_dir_open(dir), fd = -1;
+        struct stat st;
+
+        *ret = NULL;
+        if (dfd == -ENOENT)
+                return 0;
+        if (dfd < 0)
+                return dfd;
+        fd = openat(dfd, "journal", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : errno == ELOOP ? -EPERM : negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode) || !trusted_owner(st.st_uid) || (st.st_mode & 022) != 0)
+                return -EPERM;
+        *ret = fdopen(fd, "r");
+        if (!*ret)
+                return -ENOMEM;
+        TAKE_FD(fd);
+        return 0;
+}
+
 int journal_read(const char *dir, struct journal_record **ret, size_t *ret_n) {
-        _cleanup_free_ char *path = strdup_printf("%s/journal", dir);
         struct journal_record *recs = NULL;
         size_t n = 0, cap = 0, len = 0;
         char *line = NULL;
         FILE *f;
+        int r;
 
         *ret = NULL;
         *ret_n = 0;
-        if (!path)
-                return -ENOMEM;
-        f = fopen(path, "re");
-        if (!f)
-                return errno == ENOENT ? 0 : negative_errno();
+        r = journal_open(dir, &f);
+        if (r < 0 || !f)
+                return r;
         while (getline(&line, &len, f) > 0) {
                 line[strcspn(line, "\n")] = 0;
                 if (!line[0])

@@ -9,9 +9,20 @@
  * by a later `stop`/`cleanup` even after a crash), `supervisor.pid`, `vmm.pid`, logs, sockets.
  */
 
-/* Creates the runtime dir if needed (mode 0750, owned by uid/gid) and takes its lock.
- * Returns the lock fd, -EBUSY if the VM is running, or another negative errno. */
+/* Opens a runtime dir that may be trusted: a directory (not a symlink), owned by the caller
+ * or root, not writable by group or others. Returns the fd, -ENOENT, -ENOTDIR (a symlink or
+ * not a directory), -EPERM (someone else's, or writable by others). */
+int state_dir_open(const char *dir);
+
+/* Creates the runtime dir if needed (mode 0750, owned by uid/gid) and takes its lock; an
+ * existing dir must pass state_dir_open(). Returns the lock fd, -EBUSY if the VM is running,
+ * -ENOTDIR/-EPERM for a dir that is not to be trusted, or another negative errno. */
 int state_lock(const char *dir, uid_t uid, gid_t gid);
+
+/* Opens (creating it and missing parents 0700) a VM's state dir, which outlives its runs
+ * (the last console log): a directory, not a symlink, owned by the caller or uid and not
+ * writable by others. Returns the fd, -ENOTDIR (a symlink), -EPERM (someone else's), ... */
+int state_keep_dir_open(const char *dir, uid_t uid, gid_t gid);
 
 /* 1 if the lock is held by a live process, 0 if not (or no dir). */
 int state_is_running(const char *dir);
@@ -26,7 +37,8 @@ struct journal_record {
         char *a, *b, *c;
 };
 
-/* Reads all records, oldest first. */
+/* Reads all records, oldest first; none if there is no journal. -ENOTDIR/-EPERM (nothing
+ * read) when the dir or the journal is not to be trusted (see state_dir_open()). */
 int journal_read(const char *dir, struct journal_record **ret, size_t *ret_n);
 void journal_records_free(struct journal_record *r, size_t n);
 

@@ -11,6 +11,7 @@
 #include "agentmux.h"
 #include "backend.h"
 #include "console.h"
+#include "escape.h"
 #include "exitcode.h"
 #include "log.h"
 #include "notify.h"
@@ -97,7 +98,10 @@ static int wait_up(struct vm *vm, pid_t pid, unsigned timeout_s) {
                 return -ENOMEM;
         for (;;) {
                 if (waitpid(pid, &status, WNOHANG) == pid) {
-                        _cleanup_free_ char *tail = file_tail(log, 1500);
+                        _cleanup_free_ char *raw = file_tail(log, 1500), *tail = NULL;
+
+                        /* the VMM's output quotes what the guest wrote */
+                        tail = raw ? text_escape(raw, strlen(raw)) : NULL;
 
                         return log_error_errno(
                                 ECHILD, "%s exited with %s %d before it was up: %s",
@@ -241,24 +245,45 @@ static int block_signals(void) {
         return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* Where the console log goes: the VM's state dir, which outlives the run (a failed boot can
+ * be read after it), else the runtime dir. */
+static int console_log_dir(struct vm *vm) {
+        const struct settings *s = vm->settings;
+        _cleanup_free_ char *dir =
+                s->state_dir ? strdup_printf("%s/%s", s->state_dir, vm->config.name) : NULL;
+        int fd;
+
+        if (dir) {
+                fd = state_keep_dir_open(dir, s->uid, s->gid);
+                if (fd >= 0)
+                        return fd;
+                log_warning_errno(
+                        fd,
+                        "cannot keep the console log in '%s': %m; it goes to '%s' and is removed at stop",
+                        dir, vm->runtime_dir);
+        }
+        fd = state_dir_open(vm->runtime_dir);
+        return fd < 0 ? log_warning_errno(fd, "no console log: %m") : fd;
+}
+
 static struct console *setup_console(struct vm *vm, int *ret_listen) {
         _cleanup_free_ char *backend = vm_path(vm, VM_CONSOLE_BACKEND);
         _cleanup_free_ char *clients = vm_path(vm, VM_CONSOLE_SOCKET);
-        _cleanup_free_ char *log = vm_path(vm, VM_CONSOLE_LOG);
+        unsigned long long max = vm->config.console_log_size;
 
         *ret_listen = -1;
-        if (!backend || !clients || !log)
+        if (!backend || !clients)
                 return NULL;
         (void) journal_append(vm->runtime_dir, "unlink", clients, NULL, NULL);
         (void) journal_append(vm->runtime_dir, "unlink", backend, NULL, NULL);
         if (vm->backend->console_vmm_listens)
-                return console_new(-1, backend, clients, log);
+                return console_new(-1, backend, clients, console_log_dir(vm), max);
         *ret_listen = unix_listen(backend);
         if (*ret_listen < 0) {
                 log_error_errno(*ret_listen, "failed to listen on '%s': %m", backend);
                 return NULL;
         }
-        return console_new(*ret_listen, NULL, clients, log);
+        return console_new(*ret_listen, NULL, clients, console_log_dir(vm), max);
 }
 
 /* VMMs whose agent channel is a virtio-console port get the multiplexer on agent.sock. */
@@ -371,6 +396,26 @@ static int daemonize(int *ret_notify) {
         return 0;
 }
 
+static int log_lock_error(const char *dir, int r) {
+        if (IN_SET(-r, EPERM, ENOTDIR))
+                return log_error_errno(
+                        r,
+                        "refusing to use runtime dir '%s': it is a symlink, not a directory, someone else's, or writable by others",
+                        dir);
+        return log_error_errno(r, "failed to lock '%s': %m", dir);
+}
+
+int vm_runtime_dir_check(const char *dir) {
+        int fd = state_dir_open(dir);
+
+        if (fd == -ENOENT)
+                return 0;
+        if (fd < 0)
+                return log_lock_error(dir, fd);
+        safe_close(fd);
+        return 0;
+}
+
 int vm_start(const struct settings *s, const char *name, const struct start_options *o) {
         struct vm vm;
         int r, lock_fd, failures, notify_fd = -1, code;
@@ -387,7 +432,7 @@ int vm_start(const struct settings *s, const char *name, const struct start_opti
                 return EXIT_RUNNING;
         }
         if (lock_fd < 0) {
-                log_error_errno(lock_fd, "failed to lock '%s': %m", vm.runtime_dir);
+                log_lock_error(vm.runtime_dir, lock_fd);
                 vm_close(&vm);
                 return EXIT_RUNTIME;
         }
@@ -462,7 +507,7 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
                 /* still starting: the supervisor takes SIGTERM once the VM is up (or its start
                  * fails), presses the power button and undoes everything itself */
                 sup = read_pid_file(dir, "supervisor.pid", &start);
-                if (sup > 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0 &&
+                if (sup > 0 && start != 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0 &&
                     wait_stopped(dir, (timeout_s + 35) * 1000) == 0)
                         return EXIT_OK;
                 b = recorded_backend(dir, &binary);
@@ -472,14 +517,14 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
         log_warning("VM '%s' did not power off within %u s, stopping it hard", name, timeout_s);
         if (b && b->request_stop(binary, dir, 1) == 0 && wait_stopped(dir, 5000) == 0)
                 return EXIT_OK;
-        if (vmm > 0 && process_alive(vmm, start)) {
+        if (vmm > 0 && start != 0 && process_alive(vmm, start)) {
                 log_warning("killing the VMM of '%s' (pid %d)", name, (int) vmm);
                 (void) kill(vmm, SIGKILL);
         }
         if (wait_stopped(dir, 10000) == 0)
                 return EXIT_OK;
         sup = read_pid_file(dir, "supervisor.pid", &start);
-        if (sup > 0 && process_alive(sup, start)) {
+        if (sup > 0 && start != 0 && process_alive(sup, start)) {
                 log_warning("the supervisor of '%s' (pid %d) hangs, killing it", name, (int) sup);
                 (void) kill(sup, SIGKILL);
         }
@@ -498,6 +543,8 @@ int vm_stop(const struct settings *s, const char *name, unsigned timeout_s) {
         dir = settings_runtime_dir(s, name);
         if (!dir)
                 return log_oom(), EXIT_RUNTIME;
+        if (vm_runtime_dir_check(dir) < 0)
+                return EXIT_RUNTIME;
         if (state_is_running(dir) <= 0) {
                 if (stat(dir, &st) == 0)
                         return vm_cleanup(s, name);
@@ -532,6 +579,8 @@ int vm_cleanup(const struct settings *s, const char *name) {
         }
         lock_fd = state_lock(vm.runtime_dir, s->uid, s->gid);
         if (lock_fd < 0) {
+                if (lock_fd != -EBUSY)
+                        log_lock_error(vm.runtime_dir, lock_fd);
                 vm_close(&vm);
                 return lock_fd == -EBUSY ? EXIT_RUNNING : EXIT_RUNTIME;
         }

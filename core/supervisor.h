@@ -19,6 +19,11 @@ int vm_stop(const struct settings *s, const char *name, unsigned timeout_s);
 /* `cleanup`: undo whatever a crashed run left. Idempotent. Returns an exit code. */
 int vm_cleanup(const struct settings *s, const char *name);
 
+/* 0 if `dir` is missing or may be trusted (state_dir_open()), else says why and returns a
+ * negative errno: what a runtime dir says (pids, sockets, the agent's address) is acted on
+ * only when it is the caller's or root's. */
+int vm_runtime_dir_check(const char *dir);
+
 /* Maps vm_open()'s errors to exit codes. */
 int exit_code_for_open(int r);
 

@@ -43,7 +43,7 @@ struct vm {
 #define VM_CONTROL_SOCKET "control.sock"
 #define VM_CONSOLE_BACKEND "console-backend.sock"
 #define VM_CONSOLE_SOCKET "console.sock"
-#define VM_CONSOLE_LOG "console.log"
+#define VM_CONSOLE_LOG "console.log" /* in the state dir (settings.state_dir/NAME) */
 #define VM_VMM_LOG "vmm.log"
 #define VM_AGENT_SOCKET "agent-backend.sock" /* the VMM's end of the agent port */
 #define VM_AGENT_MUX_SOCKET "agent.sock"     /* `run` clients, multiplexed */

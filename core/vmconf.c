@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "escape.h"
 #include "log.h"
 #include "vmconf.h"
 
@@ -14,6 +15,7 @@ enum key_type {
         KEY_PATH, /* absolute path */
         KEY_LIST, /* accumulates; empty value resets */
         KEY_ENUM,
+        KEY_SIZE, /* bytes, with an optional K, M or G suffix (powers of 1024) */
 };
 
 struct key_def {
@@ -57,6 +59,8 @@ static const struct key_def keys[] = {
         K("vm", "auto-shutdown", KEY_BOOL, auto_shutdown),
         KU("vm", "auto-shutdown-after", auto_shutdown_after, 1, 1ULL << 32),
         KE("vm", "vmm", vmm, vmm_values),
+        { "vm", "console-log-size", KEY_SIZE, offsetof(struct vm_config, console_log_size), NULL,
+          4096, 1ULL << 30 },
         K("crosvm", "path", KEY_STRING, crosvm_path),
         KE("crosvm", "log-level", crosvm_log_level, log_values),
         K("crosvm", "extra-args", KEY_LIST, crosvm_extra_args),
@@ -108,6 +112,7 @@ int vm_config_init(struct vm_config *c, const char *name) {
                 .auto_shutdown_after = 60,
                 .exec_memory_mib = 1024,
                 .exec_cpus = 2,
+                .console_log_size = 1ULL << 20,
         };
         if (set_string(&c->name, name) < 0 || set_string(&c->vmm, "crosvm") < 0 ||
             set_string(&c->crosvm_path, "crosvm") < 0 ||
@@ -171,6 +176,39 @@ static int apply_enum(const struct key_def *k, void *field, const struct conf_en
         }
 }
 
+/* "1048576", "512K", "1M", "1G" (powers of 1024). */
+static int parse_size(const char *v, unsigned long long *ret) {
+        _cleanup_free_ char *digits = strdup(v);
+        unsigned long long n, unit = 1;
+        size_t len;
+
+        if (!digits)
+                return -ENOMEM;
+        len = strlen(digits);
+        if (len > 0 && strchr("kKmMgG", digits[len - 1])) {
+                char u = (char) tolower((unsigned char) digits[len - 1]);
+
+                unit = u == 'k' ? 1ULL << 10 : u == 'm' ? 1ULL << 20 : 1ULL << 30;
+                digits[len - 1] = 0;
+        }
+        if (parse_uint64(digits, &n) < 0 || n > (1ULL << 40))
+                return -EINVAL;
+        *ret = n * unit;
+        return 0;
+}
+
+/* Paths reach the VMM's argv: absolute, and without control characters. */
+/* Paths reach the VMM's argv: absolute, and without control characters. */
+static int bad_path(const struct conf_entry *e, const char *key, const char *section) {
+        _cleanup_free_ char *shown = text_escape(e->value, strlen(e->value));
+
+        return log_syntax(e->file, e->line, "invalid value '%s' for '%s' in [%s]: %s",
+                          strempty(shown), key, section,
+                          has_control_chars(e->value)
+                                  ? "control characters are not allowed in a path"
+                                  : "expected an absolute path");
+}
+
 static int apply_key(const struct key_def *k, struct vm_config *c, const struct conf_entry *e) {
         void *field = (char *) c + k->offset;
         unsigned long long n;
@@ -201,11 +239,8 @@ static int apply_key(const struct key_def *k, struct vm_config *c, const struct 
                         *(char **) field = NULL;
                         return 0;
                 }
-                if (e->value[0] != '/')
-                        return log_syntax(
-                                e->file, e->line,
-                                "invalid value '%s' for '%s' in [%s]: expected an absolute path",
-                                e->value, e->key, e->section);
+                if (e->value[0] != '/' || has_control_chars(e->value))
+                        return bad_path(e, e->key, e->section);
                 return set_string(field, e->value);
         case KEY_STRING:
                 if (isempty(e->value))
@@ -222,6 +257,14 @@ static int apply_key(const struct key_def *k, struct vm_config *c, const struct 
                 return strv_push(field, e->value);
         case KEY_ENUM:
                 return apply_enum(k, field, e);
+        case KEY_SIZE:
+                if (parse_size(e->value, &n) < 0 || n < k->min || n > k->max)
+                        return log_syntax(
+                                e->file, e->line,
+                                "invalid value '%s' for '%s' in [%s]: expected a size from 4K to 1G (bytes, or with a K, M or G suffix)",
+                                e->value, e->key, e->section);
+                *(unsigned long long *) field = n;
+                return 0;
         }
         return -EINVAL;
 }
@@ -268,11 +311,11 @@ static int apply_disk(struct vm_config *c, const struct conf_entry *e) {
         if (!d)
                 return log_oom();
         if (streq(e->key, "path")) {
-                if (e->value[0] != '/')
-                        return log_syntax(
-                                e->file, e->line,
-                                "invalid value '%s' for 'path' in [disk %s]: expected an absolute path",
-                                e->value, e->instance);
+                if (e->value[0] != '/' || has_control_chars(e->value)) {
+                        _cleanup_free_ char *section = strdup_printf("disk %s", e->instance);
+
+                        return section ? bad_path(e, "path", section) : log_oom();
+                }
                 return set_string(&d->path, e->value);
         }
         if (streq(e->key, "id")) {

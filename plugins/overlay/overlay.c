@@ -116,6 +116,13 @@ static int overlay_configure(void *state, const char *instance, const char *key,
                                value);
                         return -EINVAL;
                 }
+                for (const unsigned char *c = (const unsigned char *) value; *c; c++)
+                        if (*c < 0x20 || *c == 0x7f) {
+                                /* the disk's path reaches the VMM's argv */
+                                h->log(h, VMSILO_LOG_ERROR,
+                                       "invalid value for 'directory' in [overlay]: control characters are not allowed in a path");
+                                return -EINVAL;
+                        }
                 d = strdup(value);
                 if (!d)
                         return -ENOMEM;

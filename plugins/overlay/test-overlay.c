@@ -96,6 +96,8 @@ static void test_overlay_bad_values(void) {
         CU_ASSERT_EQUAL(conf("size", "-1G"), -EINVAL);
         CU_ASSERT(mock_host_logged(&m, "invalid value '-1G' for 'size' in [overlay]"));
         CU_ASSERT_EQUAL(conf("directory", "relative"), -EINVAL);
+        CU_ASSERT_EQUAL(conf("directory", "/var/lib/vm\nsilo"), -EINVAL);
+        CU_ASSERT(mock_host_logged(&m, "control characters are not allowed in a path"));
         CU_ASSERT_EQUAL(conf("colour", "red"), -ENOENT);
         CU_ASSERT_EQUAL(vmsilo_plugin_v1.configure(state, "x", "type", "raw"), -EINVAL);
         teardown();

@@ -207,6 +207,24 @@ static int colon_for_crosvm(const struct virtiofs *o, const struct share *s, con
         return -EINVAL;
 }
 
+/* Host paths reach virtiofsd's argv: a control character (a newline, an escape) in one is a
+ * mistake or an attack, never a directory someone meant to share. */
+static int has_control_chars(const char *s) {
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+                if (*c < 0x20 || *c == 0x7f)
+                        return 1;
+        return 0;
+}
+
+static int bad_host_path(const struct virtiofs *o, const char *instance, const char *key) {
+        const struct vmsilo_host *h = o->host;
+
+        h->log(h, VMSILO_LOG_ERROR,
+               "invalid value for '%s' in [virtiofs%s%s]: control characters are not allowed in a path",
+               key, instance ? " " : "", instance ? instance : "");
+        return -EINVAL;
+}
+
 static int pick(const char *value, const char *const *words, int n) {
         for (int i = 0; i < n; i++)
                 if (strcmp(value, words[i]) == 0)
@@ -223,6 +241,8 @@ static int configure_global(struct virtiofs *o, const char *key, const char *val
         int i, b;
 
         if (strcmp(key, "virtiofsd") == 0) {
+                if (has_control_chars(value))
+                        return bad_host_path(o, NULL, key);
                 if (value[0] == '\0' || (value[0] != '/' && strchr(value, '/')))
                         return bad_value(o, NULL, key, value,
                                          "an absolute path or a program name to look up in $PATH");
@@ -262,6 +282,8 @@ static int configure_global(struct virtiofs *o, const char *key, const char *val
                 }
                 if (value[0] != '/')
                         return bad_value(o, NULL, key, value, "yes, no or an absolute path");
+                if (has_control_chars(value))
+                        return bad_host_path(o, NULL, key);
                 o->home = HOME_PATH;
                 return set_string(&o->home_path, value);
         }
@@ -336,6 +358,8 @@ static int configure_share(struct virtiofs *o, struct share *s, const char *key,
                 if (value[0] != '/')
                         return bad_value(o, s->name, key, value,
                                          "an absolute path of a host directory");
+                if (has_control_chars(value))
+                        return bad_host_path(o, s->name, key);
                 if (colon_for_crosvm(o, s, value) < 0)
                         return -EINVAL;
                 return set_string(&s->path, value);

@@ -439,6 +439,12 @@ static void test_virtiofs_bad_values(void) {
         CU_ASSERT(mock_host_logged(
                 &m,
                 "invalid value 'relative/dir' for 'path' in [virtiofs data]: expected an absolute path of a host directory"));
+        CU_ASSERT_EQUAL(conf("data", "path", "/srv/a\n[qemu]\npath = /tmp/evil"), -EINVAL);
+        CU_ASSERT(mock_host_logged(
+                &m,
+                "invalid value for 'path' in [virtiofs data]: control characters are not allowed in a path"));
+        CU_ASSERT_EQUAL(conf(NULL, "shared-home", "/home/\033[2Ju"), -EINVAL);
+        CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", "/usr/bin/virtiofsd\t-x"), -EINVAL);
         CU_ASSERT_EQUAL(conf("data", "read-only", "maybe"), -EINVAL);
         CU_ASSERT(mock_host_logged(
                 &m,

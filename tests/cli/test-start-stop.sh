@@ -38,6 +38,10 @@ for flavour in upstream patched; do
         [ ! -e "$T/state/web-ephemeral.raw" ] || fail "overlay file left after stop"
         assert_no_run_state
         assert_no_processes
+        # the console log (crosvm's serial, through the relay) outlives the run
+        grep -q "fake-crosvm: booted" "$VMSILO_STATE_DIR/web/console.log" ||
+                fail "no console log kept in the state dir"
+        [ "$(stat -c %a "$VMSILO_STATE_DIR/web/console.log")" = 600 ] || fail "console.log mode"
 
         expect 0 "$VMSILO" list
         grep -q '^web  *stopped$' "$T/out" || fail "list does not show web stopped"

@@ -19,7 +19,7 @@ initrd = $GUEST/initrd.gz
 EOS
 }
 
-# Keeps a copy of the console (the run dir, with console.log, is removed at stop).
+# Keeps a copy of the console as the test saw it (console.log is bounded and rotated).
 watch_console() {
         name=$1
         ( for _ in $(seq 100); do [ -S "$RUN/$name/console.sock" ] && break; sleep 0.1; done

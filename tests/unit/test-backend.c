@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* core/backend.c: crosvm key=value quoting, capability tokens, binaries and probe caching. */
+#include <dirent.h>
+
 #include "../sdk/vmsilo/plugin.h"
 #include "backend.h"
 #include "testutil.h"
@@ -199,6 +201,65 @@ static void test_backend_probe_cached(void) {
         tmpdir_remove(dir);
 }
 
+/* Counts the files in `dir` whose name starts with `prefix`. */
+static int count_files(const char *dir, const char *prefix) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while ((de = readdir(d)))
+                n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+        closedir(d);
+        return n;
+}
+
+static void test_backend_probe_cache_is_private(void) {
+        char *dir = tmpdir_new();
+        _cleanup_free_ char *bin = NULL, *cache = NULL, *other = NULL, *link = NULL, *log = NULL;
+        char *text;
+        struct stat st;
+
+        REQUIRE(asprintf(&bin, "%s/vmm", dir) > 0);
+        REQUIRE(asprintf(&cache, "%s/home/.cache/vmsilo", dir) > 0);
+        REQUIRE(asprintf(&other, "%s/other", dir) > 0);
+        REQUIRE(asprintf(&link, "%s/link", dir) > 0);
+        write_exec(dir, "vmm", "#!/bin/sh\necho help\n", 0755);
+        const char *const argv[] = { bin, "--help", NULL };
+
+        /* missing parents are made 0700; the entry is a 0600 file; no temp file is left */
+        text = probe_cached(cache, bin, argv, NULL);
+        ASSERT_STREQ(text, "help\n");
+        free(text);
+        REQUIRE(stat(cache, &st) == 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0700);
+        ASSERT_INT_EQ(count_files(cache, "probe-"), 1);
+        ASSERT_INT_EQ(count_files(cache, "."), 2); /* . and .. only */
+        {
+                DIR *d = opendir(cache);
+                struct dirent *de;
+
+                REQUIRE(d);
+                while ((de = readdir(d)))
+                        if (strncmp(de->d_name, "probe-", 6) == 0) {
+                                REQUIRE(fstatat(dirfd(d), de->d_name, &st, 0) == 0);
+                                ASSERT_INT_EQ(st.st_mode & 07777, 0600);
+                        }
+                closedir(d);
+        }
+
+        /* a symlink as the cache dir is not written through */
+        REQUIRE(mkdir(other, 0700) == 0);
+        REQUIRE(symlink(other, link) == 0);
+        CAPTURE_LOG(log, text = probe_cached(link, bin, argv, NULL));
+        ASSERT_STREQ(text, "help\n");
+        free(text);
+        ASSERT_INT_EQ(count_files(other, "probe-"), 0);
+        ASSERT_INT_EQ(count_files(other, "."), 2);
+        tmpdir_remove(dir);
+}
+
 static void test_backend_probe_failure(void) {
         char *dir = tmpdir_new();
         _cleanup_free_ char *bin = NULL, *cache = NULL, *missing = NULL;
@@ -237,6 +298,7 @@ int main(void) {
                 TEST(test_backend_find_binary),
                 TEST(test_backend_probe_cached),
                 TEST(test_backend_probe_failure),
+                TEST(test_backend_probe_cache_is_private),
         };
 
         return RUN_SUITE("backend", tests);

@@ -120,6 +120,65 @@ static void test_state_lock_creates_dir(void) {
         teardown();
 }
 
+/* A runtime dir or journal that someone else could have written is never acted on. */
+static void test_state_untrusted_dirs_refused(void) {
+        _cleanup_free_ char *target = NULL, *journal = NULL;
+        struct journal_record *r = NULL;
+        size_t n = 42;
+
+        setup();
+        REQUIRE(mkdir_parents_ok());
+        REQUIRE(journal_append(dir, "unlink", "/etc/passwd", NULL, NULL) == 0);
+        /* writable by others: neither replayed nor locked */
+        REQUIRE(chmod(dir, 0777) == 0);
+        ASSERT_INT_EQ(journal_read(dir, &r, &n), -EPERM);
+        ASSERT_INT_EQ(n, 0);
+        CU_ASSERT_PTR_NULL(r);
+        ASSERT_INT_EQ(state_lock(dir, getuid(), getgid()), -EPERM);
+        REQUIRE(chmod(dir, 0750) == 0);
+        ASSERT_INT_EQ(journal_read(dir, &r, &n), 0);
+        ASSERT_INT_EQ(n, 1);
+        journal_records_free(r, n);
+        /* a journal that others may write */
+        journal = in_dir("journal");
+        REQUIRE(chmod(journal, 0666) == 0);
+        ASSERT_INT_EQ(journal_read(dir, &r, &n), -EPERM);
+        REQUIRE(chmod(journal, 0600) == 0);
+        /* a symlink to a good dir: not followed */
+        REQUIRE(asprintf(&target, "%s/run/vmsilo/link", base) > 0);
+        REQUIRE(symlink(dir, target) == 0);
+        ASSERT_INT_EQ(journal_read(target, &r, &n), -ENOTDIR);
+        ASSERT_INT_EQ(state_lock(target, getuid(), getgid()), -ENOTDIR);
+        ASSERT_INT_EQ(state_dir_open(target), -ENOTDIR);
+        teardown();
+}
+
+static void test_state_keep_dir(void) {
+        _cleanup_free_ char *keep = NULL, *link = NULL;
+        struct stat st;
+        int fd;
+
+        setup();
+        REQUIRE(asprintf(&keep, "%s/var/lib/vmsilo/work", base) > 0);
+        REQUIRE(asprintf(&link, "%s/var/lib/vmsilo/link", base) > 0);
+        fd = state_keep_dir_open(keep, getuid(), getgid());
+        CU_ASSERT(fd >= 0);
+        close(fd);
+        REQUIRE(stat(keep, &st) == 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0700);
+        /* an existing dir keeps its mode unless others may write it */
+        REQUIRE(chmod(keep, 0755) == 0);
+        fd = state_keep_dir_open(keep, getuid(), getgid());
+        CU_ASSERT(fd >= 0);
+        close(fd);
+        REQUIRE(chmod(keep, 0777) == 0);
+        ASSERT_INT_EQ(state_keep_dir_open(keep, getuid(), getgid()), -EPERM);
+        REQUIRE(chmod(keep, 0700) == 0);
+        REQUIRE(symlink(keep, link) == 0);
+        ASSERT_INT_EQ(state_keep_dir_open(link, getuid(), getgid()), -ENOTDIR);
+        teardown();
+}
+
 static void test_state_lock_twice_in_one_process(void) {
         int fd, fd2;
 
@@ -306,6 +365,8 @@ int main(void) {
                 TEST(test_state_journal_file_format),
                 TEST(test_state_journal_read_missing),
                 TEST(test_state_lock_creates_dir),
+                TEST(test_state_untrusted_dirs_refused),
+                TEST(test_state_keep_dir),
                 TEST(test_state_lock_twice_in_one_process),
                 TEST(test_state_lock_held_by_other_process),
                 TEST(test_state_is_running_without_dir),

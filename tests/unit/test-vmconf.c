@@ -247,6 +247,12 @@ static void test_vmconf_paths(void) {
                   "invalid value './initrd' for 'initrd' in [vm]: expected an absolute path");
         apply_bad("vm", NULL, "kernel", "",
                   "invalid value '' for 'kernel' in [vm]: expected an absolute path");
+        apply_bad(
+                "vm", NULL, "kernel", "/boot/k\033[2J",
+                "invalid value '/boot/k\\x1b[2J' for 'kernel' in [vm]: control characters are not allowed in a path");
+        apply_bad(
+                "vm", NULL, "root-disk", "/x\ty",
+                "invalid value '/x\\ty' for 'root-disk' in [vm]: control characters are not allowed in a path");
         ASSERT_STREQ(cfg.kernel, "/boot/other");
         ASSERT_STREQ(cfg.root_disk, "/var/lib/vmsilo/root.img");
         /* an empty optional path removes a global default */
@@ -254,6 +260,30 @@ static void test_vmconf_paths(void) {
         CU_ASSERT_PTR_NULL(cfg.root_disk);
         apply_ok("vm", NULL, "initrd", "");
         CU_ASSERT_PTR_NULL(cfg.initrd);
+        teardown();
+}
+
+static void test_vmconf_console_log_size(void) {
+        setup();
+        ASSERT_INT_EQ(cfg.console_log_size, 1 << 20);
+        apply_ok("vm", NULL, "console-log-size", "65536");
+        ASSERT_INT_EQ(cfg.console_log_size, 65536);
+        apply_ok("vm", NULL, "console-log-size", "512K");
+        ASSERT_INT_EQ(cfg.console_log_size, 512 << 10);
+        apply_ok("vm", NULL, "console-log-size", "2m");
+        ASSERT_INT_EQ(cfg.console_log_size, 2 << 20);
+        apply_ok("vm", NULL, "console-log-size", "1G");
+        ASSERT_INT_EQ(cfg.console_log_size, 1 << 30);
+        apply_bad(
+                "vm", NULL, "console-log-size", "100",
+                "invalid value '100' for 'console-log-size' in [vm]: expected a size from 4K to 1G (bytes, or with a K, M or G suffix)");
+        apply_bad(
+                "vm", NULL, "console-log-size", "2G",
+                "invalid value '2G' for 'console-log-size' in [vm]: expected a size from 4K to 1G (bytes, or with a K, M or G suffix)");
+        apply_bad(
+                "vm", NULL, "console-log-size", "M",
+                "invalid value 'M' for 'console-log-size' in [vm]: expected a size from 4K to 1G (bytes, or with a K, M or G suffix)");
+        ASSERT_INT_EQ(cfg.console_log_size, 1 << 30);
         teardown();
 }
 
@@ -368,6 +398,9 @@ static void test_vmconf_disk_bad_values(void) {
         setup();
         apply_bad("disk", "data", "path", "data.img",
                   "invalid value 'data.img' for 'path' in [disk data]: expected an absolute path");
+        apply_bad(
+                "disk", "data", "path", "/d\x7f",
+                "invalid value '/d\\x7f' for 'path' in [disk data]: control characters are not allowed in a path");
         apply_bad(
                 "disk", "data", "id", "123456789012345678901",
                 "invalid value '123456789012345678901' for 'id' in [disk data]: expected 1 to 20 printable characters without , [ ] or quotes");
@@ -515,6 +548,7 @@ int main(void) {
                 TEST(test_vmconf_booleans),
                 TEST(test_vmconf_enums),
                 TEST(test_vmconf_paths),
+                TEST(test_vmconf_console_log_size),
                 TEST(test_vmconf_strings),
                 TEST(test_vmconf_lists_accumulate_and_reset),
                 TEST(test_vmconf_unknown_key),
