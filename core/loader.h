@@ -3,6 +3,7 @@
 
 #include "../sdk/vmsilo/plugin.h"
 #include "conf.h"
+#include "strv.h"
 
 struct vm;
 
@@ -18,6 +19,7 @@ struct plugin {
         int initialized;
         int failed;  /* preflight or prepare failed */
         int enabled; /* the last enable= of its [plugin NAME] sections, default yes */
+        struct strv instances; /* instances whose key defaults are applied (pluginkeys.c) */
 };
 
 struct plugin_set {
