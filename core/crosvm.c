@@ -101,8 +101,10 @@ static int crosvm_check(const struct vm *vm, const struct vm_device *d, char *mi
         if (d->type != VMSILO_DEVICE_GPU || !(d->features & VMSILO_GPU_WAYLAND) || !sock ||
             !strchr(strempty(d->server), ','))
                 return 1;
-        snprintf(missing, size, "the Wayland socket '%s' contains ',', which crosvm's '--wayland-sock' cannot take; use a path without ','",
-                 d->server);
+        snprintf(
+                missing, size,
+                "the Wayland socket '%s' contains ',', which crosvm's '--wayland-sock' cannot take; use a path without ','",
+                d->server);
         return 0;
 }
 
@@ -291,13 +293,13 @@ static int render_gpu(const struct vm_device *d, struct strv *argv) {
 
         if (d->options)
                 return strv_pushf(argv, "--gpu=%s", d->options);
-        return strv_pushf(argv, "--gpu=context-types=%s%s%s%s%s",
-                          f & VMSILO_GPU_WAYLAND ? "cross-domain" : "",
-                          f & VMSILO_GPU_WAYLAND && f & VMSILO_GPU_OPENGL ? ":" : "",
-                          f & VMSILO_GPU_OPENGL ? "virgl2" : "",
-                          f & (VMSILO_GPU_WAYLAND | VMSILO_GPU_OPENGL) && f & VMSILO_GPU_VULKAN ? ":"
-                                                                                             : "",
-                          f & VMSILO_GPU_VULKAN ? "venus" : "");
+        return strv_pushf(
+                argv, "--gpu=context-types=%s%s%s%s%s",
+                f & VMSILO_GPU_WAYLAND ? "cross-domain" : "",
+                f & VMSILO_GPU_WAYLAND && f & VMSILO_GPU_OPENGL ? ":" : "",
+                f & VMSILO_GPU_OPENGL ? "virgl2" : "",
+                f & (VMSILO_GPU_WAYLAND | VMSILO_GPU_OPENGL) && f & VMSILO_GPU_VULKAN ? ":" : "",
+                f & VMSILO_GPU_VULKAN ? "venus" : "");
 }
 
 /* The GPU's other flags: the render server, then the compositor socket. */
@@ -327,9 +329,10 @@ static int render_sound(const struct vm_device *d, struct strv *argv) {
                 return strv_pushf(argv, "--virtio-snd=%s", d->options);
         if (!server || !cookie)
                 return -ENOMEM;
-        return strv_pushf(argv,
-                          "--virtio-snd=backend=pulse,capture=%s,pulse_socket_path=%s,pulse_cookie_path=%s",
-                          d->features & VMSILO_SOUND_CAPTURE ? "true" : "false", server, cookie);
+        return strv_pushf(
+                argv,
+                "--virtio-snd=backend=pulse,capture=%s,pulse_socket_path=%s,pulse_cookie_path=%s",
+                d->features & VMSILO_SOUND_CAPTURE ? "true" : "false", server, cookie);
 }
 
 static int render_device(struct vm *vm, const struct vm_device *d, struct strv *argv) {

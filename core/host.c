@@ -105,10 +105,12 @@ static int device_from_plugin(struct plugin *p, const struct vmsilo_device *d,
                 .owner = p->name,
         };
         if (dev->type < VMSILO_DEVICE_DISK || dev->type > VMSILO_DEVICE_SOUND)
-                return log_full(LOG_LEVEL_ERR, EINVAL, p->name, "unknown device type %u", dev->type);
+                return log_full(LOG_LEVEL_ERR, EINVAL, p->name, "unknown device type %u",
+                                dev->type);
         if (((dev->type == VMSILO_DEVICE_DISK || dev->type == VMSILO_DEVICE_VFIO) &&
              isempty(dev->path)) ||
-            (dev->type == VMSILO_DEVICE_VHOST_USER && (isempty(dev->kind) || isempty(dev->socket))) ||
+            (dev->type == VMSILO_DEVICE_VHOST_USER &&
+             (isempty(dev->kind) || isempty(dev->socket))) ||
             (dev->type == VMSILO_DEVICE_NET && dev->fd < 0 && isempty(dev->name)))
                 return log_full(LOG_LEVEL_ERR, EINVAL, p->name,
                                 "add_device() of type %u without its required fields", dev->type);
@@ -288,8 +290,7 @@ static int host_vmm_can(const struct vmsilo_host *h, const char *capability,
         return r;
 }
 
-static int host_log_errno(const struct vmsilo_host *h, int level, int error, const char *fmt,
-                          ...) {
+static int host_log_errno(const struct vmsilo_host *h, int level, int error, const char *fmt, ...) {
         struct plugin *p = plugin_of(h);
         va_list ap;
 

@@ -42,11 +42,11 @@ void keytab_expected(const struct vmsilo_key *k, char *buf, size_t size) {
         }
         switch (k->type) {
         case VMSILO_KEY_BOOL:
-                snprintf(buf, size, "%s", k->flags & VMSILO_KEY_AUTO ? "auto, yes or no" : "yes or no");
+                snprintf(buf, size, "%s",
+                         k->flags & VMSILO_KEY_AUTO ? "auto, yes or no" : "yes or no");
                 return;
         case VMSILO_KEY_UINT:
-                snprintf(buf, size, "a number from %llu to %llu", k->min,
-                         k->max ? k->max : ~0ULL);
+                snprintf(buf, size, "a number from %llu to %llu", k->min, k->max ? k->max : ~0ULL);
                 return;
         case VMSILO_KEY_SIZE:
                 snprintf(buf, size, "a size such as 512M or 10G");
@@ -62,7 +62,10 @@ void keytab_expected(const struct vmsilo_key *k, char *buf, size_t size) {
                 for (size_t i = 0; k->values && k->values[i]; i++)
                         n = i + 1;
                 for (size_t i = 0; i < n && (len = strlen(buf)) < size; i++)
-                        snprintf(buf + len, size - len, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                        snprintf(buf + len, size - len, "%s%s",
+                                 i == 0       ? ""
+                                 : i + 1 == n ? " or "
+                                              : ", ",
                                  k->values[i]);
                 return;
         default:
@@ -216,8 +219,8 @@ static int store_reset(const struct vmsilo_key *k, void *field) {
         }
 }
 
-int keytab_store(const struct vmsilo_key *k, void *base, const char *value, char *bad,
-                 size_t badsz, char *expected, size_t expsz) {
+int keytab_store(const struct vmsilo_key *k, void *base, const char *value, char *bad, size_t badsz,
+                 char *expected, size_t expsz) {
         void *field = (char *) base + k->offset;
         unsigned long long n;
         char dummy[2];

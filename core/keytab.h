@@ -24,8 +24,8 @@ int keytab_has_instance_keys(const struct vmsilo_key *keys, size_t key_size);
  * Parses `value` for key `k` and stores it at `base`. 0, -ENOMEM, or -EINVAL with the value
  * (or list item) that is wrong in `bad` and what was expected in `expected`.
  */
-int keytab_store(const struct vmsilo_key *k, void *base, const char *value, char *bad,
-                 size_t badsz, char *expected, size_t expsz);
+int keytab_store(const struct vmsilo_key *k, void *base, const char *value, char *bad, size_t badsz,
+                 char *expected, size_t expsz);
 
 /* Stores the defaults of the keys whose VMSILO_KEY_INSTANCE flag equals `instance`.
  * 0, -ENOMEM or -EINVAL (a default the key itself refuses: a plugin bug). */

@@ -17,8 +17,8 @@ struct plugin {
         struct vm *vm;
         void *state;
         int initialized;
-        int failed;  /* preflight or prepare failed */
-        int enabled; /* the last enable= of its [plugin NAME] sections, default yes */
+        int failed;            /* preflight or prepare failed */
+        int enabled;           /* the last enable= of its [plugin NAME] sections, default yes */
         struct strv instances; /* instances whose key defaults are applied (pluginkeys.c) */
 };
 

@@ -41,9 +41,9 @@ static int instance_base(struct plugin *p, const struct conf_entry *e, void **re
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0)
-                return p->vm->entry_logged ? -EINVAL
-                                           : entry_error(p, e, "invalid section name '%s'",
-                                                         e->instance);
+                return p->vm->entry_logged
+                               ? -EINVAL
+                               : entry_error(p, e, "invalid section name '%s'", e->instance);
         if (strv_contains(&p->instances, e->instance))
                 return 0;
         r = keytab_defaults(p->desc.keys, p->desc.key_size, *ret, 1);

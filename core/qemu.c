@@ -139,7 +139,8 @@ static int qemu_can(const struct vm *vm, const char *capability, char *missing, 
                 { "gpu wayland", NULL, "the qemu backend has no Wayland cross-domain device" },
                 { "gpu wayland security context", NULL,
                   "the qemu backend has no Wayland cross-domain device" },
-                { "gpu wayland socket", NULL, "the qemu backend has no Wayland cross-domain device" },
+                { "gpu wayland socket", NULL,
+                  "the qemu backend has no Wayland cross-domain device" },
                 { "gpu vulkan", NULL, "the qemu backend has no Vulkan (venus) context" },
                 { "vhost-user fs", "vhost-user-fs-pci", NULL },
                 { "vhost-user sound", NULL, "the qemu backend has no vhost-user sound device" },
@@ -152,13 +153,15 @@ static int qemu_can(const struct vm *vm, const char *capability, char *missing, 
         if (streq(capability, "sound pulse backend")) {
                 if (!qemu_has(vm, "intel-hda") || !qemu_has(vm, "hda-duplex") ||
                     !qemu_has(vm, "hda-output")) {
-                        snprintf(missing, size,
-                                 "qemu has no device 'intel-hda' or 'hda-duplex'; install qemu-system-x86");
+                        snprintf(
+                                missing, size,
+                                "qemu has no device 'intel-hda' or 'hda-duplex'; install qemu-system-x86");
                         return 0;
                 }
                 if (!qemu_has_pa(vm)) {
-                        snprintf(missing, size,
-                                 "qemu has audio modules but not 'audio-pa.so', which the PulseAudio audiodev needs; install it (Debian: qemu-system-gui)");
+                        snprintf(
+                                missing, size,
+                                "qemu has audio modules but not 'audio-pa.so', which the PulseAudio audiodev needs; install it (Debian: qemu-system-gui)");
                         return 0;
                 }
                 return 1;
@@ -182,8 +185,9 @@ static int qemu_check(const struct vm *vm, const struct vm_device *d, char *miss
         (void) vm;
         if (d->type == VMSILO_DEVICE_GPU && !d->options && (d->features & VMSILO_GPU_OPENGL) &&
             isempty(d->render_node)) {
-                snprintf(missing, size,
-                         "opengl needs a GPU render node, but there is no /dev/dri/renderD* device");
+                snprintf(
+                        missing, size,
+                        "opengl needs a GPU render node, but there is no /dev/dri/renderD* device");
                 return 0;
         }
         if ((d->type == VMSILO_DEVICE_GPU || d->type == VMSILO_DEVICE_SOUND) && d->options) {
@@ -283,7 +287,7 @@ static int render_gpu(const struct vm_device *d, struct strv *argv) {
         r = strv_push(argv, "-device");
         if (r >= 0)
                 r = strv_push(argv, d->features & VMSILO_GPU_OPENGL ? "virtio-gpu-gl-pci"
-                                                                     : "virtio-gpu-pci");
+                                                                    : "virtio-gpu-pci");
         if (r >= 0 && (d->features & VMSILO_GPU_OPENGL))
                 r = strv_push(argv, "-display");
         if (r >= 0 && (d->features & VMSILO_GPU_OPENGL))

@@ -115,14 +115,14 @@ struct vmsilo_device {
         uint32_t size; /* sizeof(struct vmsilo_device) as the plugin compiled it */
         uint32_t type; /* enum vmsilo_device_type */
         uint32_t flags;
-        int fd;              /* NET: VMM-side fd number returned by pass_fd(), or -1 */
-        const char *path;    /* DISK: image; VFIO: sysfs device directory */
-        const char *id;      /* DISK: serial/id (crosvm id=, <= 20 chars) */
-        const char *name;    /* NET: tap name when fd is -1 */
-        const char *mac;     /* NET: guest MAC, aa:bb:cc:dd:ee:ff */
-        const char *kind;    /* VHOST_USER: crosvm device type ("fs", "sound", ...) */
-        const char *socket;  /* VHOST_USER: backend socket path */
-        const char *tag;     /* VHOST_USER fs: mount tag (QEMU needs it; crosvm asks the backend) */
+        int fd;             /* NET: VMM-side fd number returned by pass_fd(), or -1 */
+        const char *path;   /* DISK: image; VFIO: sysfs device directory */
+        const char *id;     /* DISK: serial/id (crosvm id=, <= 20 chars) */
+        const char *name;   /* NET: tap name when fd is -1 */
+        const char *mac;    /* NET: guest MAC, aa:bb:cc:dd:ee:ff */
+        const char *kind;   /* VHOST_USER: crosvm device type ("fs", "sound", ...) */
+        const char *socket; /* VHOST_USER: backend socket path */
+        const char *tag;    /* VHOST_USER fs: mount tag (QEMU needs it; crosvm asks the backend) */
         /* ABI 1.0: extra crosvm key=value items, already quoted for crosvm. Deprecated: the
          * core still renders it for 1.0 plugins; a 1.1 plugin uses the typed fields below. */
         const char *options;
@@ -177,14 +177,14 @@ enum vmsilo_key_type {
 #define VMSILO_KEY_SPLIT (1u << 4)    /* LIST: one value holds items separated by blanks or ',' */
 
 struct vmsilo_key {
-        const char *name;   /* the key; NULL ends the table */
-        uint32_t type;      /* enum vmsilo_key_type */
-        uint32_t flags;     /* VMSILO_KEY_* */
-        size_t offset;      /* of the field, in the state or the instance struct */
-        const char *def;    /* default as a value, applied after init (or when an instance is
-                             * first seen); NULL: the field keeps what init put there */
+        const char *name;          /* the key; NULL ends the table */
+        uint32_t type;             /* enum vmsilo_key_type */
+        uint32_t flags;            /* VMSILO_KEY_* */
+        size_t offset;             /* of the field, in the state or the instance struct */
+        const char *def;           /* default as a value, applied after init (or when an instance is
+                                    * first seen); NULL: the field keeps what init put there */
         const char *const *values; /* ENUM: NULL-terminated words */
-        unsigned long long min, max; /* UINT, SIZE: inclusive bounds (max 0: no bound) */
+        unsigned long long min, max;        /* UINT, SIZE: inclusive bounds (max 0: no bound) */
         int (*validate)(const char *value); /* optional: 1 if `value` (each list item) is valid */
         const char *expected; /* the error's "expected ..." text; NULL: derived from the type */
         const char *help;     /* one line for documentation */
@@ -210,7 +210,6 @@ static inline void vmsilo_keys_free(const struct vmsilo_key *keys, void *base, i
                 *field = NULL;
         }
 }
-
 
 /* Readiness condition of a helper process. Since: ABI 1.0. */
 enum vmsilo_ready {

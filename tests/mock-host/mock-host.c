@@ -72,7 +72,7 @@ static int mock_add_device(const struct vmsilo_host *h, const struct vmsilo_devi
         if (m->n_devices >= MOCK_MAX)
                 return -ENOSPC;
         c = &m->devices[m->n_devices++];
-        *c = *d;
+        memcpy(c, d, d->size < sizeof(*c) ? d->size : sizeof(*c));
         c->path = dup0(d->path);
         c->id = dup0(d->id);
         c->name = dup0(d->name);
@@ -82,6 +82,15 @@ static int mock_add_device(const struct vmsilo_host *h, const struct vmsilo_devi
         c->tag = dup0(d->tag);
         c->options = dup0(d->options);
         c->pci_address = dup0(d->pci_address);
+        if (d->size < sizeof(*d)) /* an ABI 1.0 plugin: no typed fields */
+                memset((char *) c + d->size, 0, sizeof(*d) - d->size);
+        else {
+                c->server = dup0(d->server);
+                c->app_id = dup0(d->app_id);
+                c->helper = dup0(d->helper);
+                c->cookie = dup0(d->cookie);
+                c->render_node = dup0(d->render_node);
+        }
         return 0;
 }
 
@@ -194,8 +203,7 @@ static int mock_vmm_can(const struct vmsilo_host *h, const char *cap, const char
         return 0;
 }
 
-static int mock_log_errno(const struct vmsilo_host *h, int level, int error, const char *fmt,
-                          ...) {
+static int mock_log_errno(const struct vmsilo_host *h, int level, int error, const char *fmt, ...) {
         char buf[4096];
         va_list ap;
 
@@ -292,6 +300,11 @@ void mock_host_done(struct mock_host *m) {
                 free((char *) d->tag);
                 free((char *) d->options);
                 free((char *) d->pci_address);
+                free((char *) d->server);
+                free((char *) d->app_id);
+                free((char *) d->helper);
+                free((char *) d->cookie);
+                free((char *) d->render_node);
         }
         for (int i = 0; i < m->n_fds; i++)
                 if (m->fds[i] >= 0)
@@ -357,8 +370,8 @@ int mock_host_configure(struct mock_host *m, const struct vmsilo_plugin *p, void
                 return p->configure ? p->configure(state, instance, key, value) : -ENOENT;
         if (!!(k.flags & VMSILO_KEY_INSTANCE) != !!instance || (instance && !p->instance)) {
                 if (!(k.flags & VMSILO_KEY_INSTANCE) && !p->instance)
-                        mock_log(&m->host, VMSILO_LOG_ERROR, "section [%s] takes no name, found '%s'",
-                                 p->name, instance);
+                        mock_log(&m->host, VMSILO_LOG_ERROR,
+                                 "section [%s] takes no name, found '%s'", p->name, instance);
                 else if (k.flags & VMSILO_KEY_INSTANCE)
                         mock_log(&m->host, VMSILO_LOG_ERROR,
                                  "'%s' belongs in a named section [%s NAME], not in [%s]", key,
