@@ -107,7 +107,7 @@ static int call_configure(struct plugin *p, const struct conf_entry *e) {
                           e->key, e->section, e->instance ? " " : "", strempty(e->instance));
 }
 
-int plugin_keys_apply(struct plugin *p, const struct conf_entry *e) {
+static int plugin_keys_apply_one(struct plugin *p, const struct conf_entry *e) {
         struct vmsilo_key k;
         int r;
 
@@ -123,10 +123,19 @@ int plugin_keys_apply(struct plugin *p, const struct conf_entry *e) {
         return r;
 }
 
+int plugin_keys_apply(struct plugin *p, const struct conf_entry *e) {
+        int r = plugin_keys_apply_one(p, e);
+
+        if (r < 0)
+                p->config_errors++;
+        return r;
+}
+
 int plugin_keys_done(struct plugin *p) {
         int r;
 
-        if (!p->desc.configured)
+        /* cross-key rules over keys that were refused would only repeat the error */
+        if (!p->desc.configured || p->config_errors)
                 return 0;
         r = p->desc.configured(p->state);
         return r < 0 ? -EINVAL : 0;

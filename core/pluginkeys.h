@@ -11,7 +11,8 @@ int plugin_keys_init(struct plugin *p);
  * Logs "path:line: ..."; 0, -EINVAL or -ENOMEM. */
 int plugin_keys_apply(struct plugin *p, const struct conf_entry *e);
 
-/* After the last entry: the plugin's configured() hook. 0 or -EINVAL. */
+/* After the last entry: the plugin's configured() hook, unless a key was refused. 0 or
+ * -EINVAL. */
 int plugin_keys_done(struct plugin *p);
 
 /* "path:line" of the last assignment of `key` in [section instance] of `conf` (key NULL: the

@@ -355,8 +355,9 @@ struct vmsilo_plugin {
          * -EINVAL after logging why the name is bad, or -ENOMEM. Called for every key, so the
          * plugin may move its instances between calls. `name` is borrowed. */
         int (*instance)(void *state, const char *name, void **ret_base);
-        /* After the last key of the VM's configuration: cross-key rules, each reported with
-         * log_at() (a configuration error, path:line). 0 or -EINVAL. */
+        /* After the last key of the VM's configuration, when every key was valid: cross-key
+         * rules, each reported with log_at() (a configuration error, path:line). 0 or
+         * -EINVAL. */
         int (*configured)(void *state);
 };
 
