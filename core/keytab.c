@@ -12,16 +12,23 @@ static const struct vmsilo_key *key_at(const struct vmsilo_key *keys, size_t key
         return (const struct vmsilo_key *) (const void *) ((const char *) keys + i * key_size);
 }
 
-int keytab_find(const struct vmsilo_key *keys, size_t key_size, const char *name,
+int keytab_find(const struct vmsilo_key *keys, size_t key_size, const char *name, int instance,
                 struct vmsilo_key *ret) {
+        const struct vmsilo_key *found = NULL;
+
         if (!keys || key_size < KEYTAB_MIN_SIZE)
                 return 0;
-        for (size_t i = 0; key_at(keys, key_size, i)->name; i++)
-                if (strcmp(key_at(keys, key_size, i)->name, name) == 0) {
-                        memcpy(ret, key_at(keys, key_size, i), sizeof(*ret));
-                        return 1;
-                }
-        return 0;
+        for (size_t i = 0; key_at(keys, key_size, i)->name; i++) {
+                const struct vmsilo_key *k = key_at(keys, key_size, i);
+
+                if (strcmp(k->name, name) != 0)
+                        continue;
+                if (!found || !!(k->flags & VMSILO_KEY_INSTANCE) == !!instance)
+                        found = k;
+        }
+        if (found)
+                memcpy(ret, found, sizeof(*ret));
+        return !!found;
 }
 
 int keytab_has_instance_keys(const struct vmsilo_key *keys, size_t key_size) {
@@ -116,15 +123,16 @@ static int parse_number(const char *v, int suffix, unsigned long long *ret) {
         return 0;
 }
 
-/* A string-typed item: the type's own rule, then the plugin's validator. */
-static int string_valid(const struct vmsilo_key *k, const char *v) {
+/* A string-typed item: the type's own rule, then the plugin's validator (which may say why
+ * in `why`). */
+static int string_valid(const struct vmsilo_key *k, const char *v, char *why, size_t whysz) {
         if (!v[0])
                 return 0;
         if (k->type == VMSILO_KEY_PATH && v[0] != '/')
                 return 0;
         if (k->type == VMSILO_KEY_PROGRAM && v[0] != '/' && strchr(v, '/'))
                 return 0;
-        return !k->validate || k->validate(v);
+        return !k->validate || k->validate(v, why, whysz);
 }
 
 static int set_string(char **field, const char *v) {
@@ -159,15 +167,21 @@ static void list_clear(char ***field) {
         *field = NULL;
 }
 
+/* `why` holds the validator's reason, or "" for "expected ..." */
 static int invalid(const struct vmsilo_key *k, const char *item, size_t n, char *bad, size_t badsz,
-                   char *expected, size_t expsz) {
+                   char *why, size_t whysz) {
         snprintf(bad, badsz, "%.*s", (int) n, item);
-        keytab_expected(k, expected, expsz);
+        if (!why[0]) {
+                size_t len = (size_t) snprintf(why, whysz, "expected ");
+
+                if (len < whysz)
+                        keytab_expected(k, why + len, whysz - len);
+        }
         return -EINVAL;
 }
 
 static int store_list(const struct vmsilo_key *k, char ***field, const char *value, char *bad,
-                      size_t badsz, char *expected, size_t expsz) {
+                      size_t badsz, char *why, size_t whysz) {
         const char *seps = k->flags & VMSILO_KEY_SPLIT ? " \t," : "";
         char *copy, *item, *save = NULL;
         int r = 0;
@@ -177,16 +191,16 @@ static int store_list(const struct vmsilo_key *k, char ***field, const char *val
                 return 0;
         }
         if (!*seps)
-                return string_valid(k, value)
+                return string_valid(k, value, why, whysz)
                                ? list_push(field, value)
-                               : invalid(k, value, strlen(value), bad, badsz, expected, expsz);
+                               : invalid(k, value, strlen(value), bad, badsz, why, whysz);
         copy = strdup(value);
         if (!copy)
                 return -ENOMEM;
         /* every item first: a bad one leaves the list as it was */
         for (item = strtok_r(copy, seps, &save); item && r == 0; item = strtok_r(NULL, seps, &save))
-                if (!string_valid(k, item))
-                        r = invalid(k, item, strlen(item), bad, badsz, expected, expsz);
+                if (!string_valid(k, item, why, whysz))
+                        r = invalid(k, item, strlen(item), bad, badsz, why, whysz);
         free(copy);
         if (r < 0)
                 return r;
@@ -220,17 +234,19 @@ static int store_reset(const struct vmsilo_key *k, void *field) {
 }
 
 int keytab_store(const struct vmsilo_key *k, void *base, const char *value, char *bad, size_t badsz,
-                 char *expected, size_t expsz) {
+                 char *why, size_t whysz) {
         void *field = (char *) base + k->offset;
         unsigned long long n;
-        char dummy[2];
+        char dummy[2][2];
 
-        if (!bad || !expected) {
-                bad = expected = dummy;
-                badsz = expsz = sizeof(dummy);
+        if (!bad || !why) {
+                bad = dummy[0];
+                why = dummy[1];
+                badsz = whysz = sizeof(dummy[0]);
         }
+        why[0] = 0;
         if (k->flags & VMSILO_KEY_LIST)
-                return store_list(k, field, value, bad, badsz, expected, expsz);
+                return store_list(k, field, value, bad, badsz, why, whysz);
         if (!value[0] && (k->flags & VMSILO_KEY_EMPTY))
                 return store_reset(k, field);
         switch (k->type) {
@@ -245,7 +261,7 @@ int keytab_store(const struct vmsilo_key *k, void *base, const char *value, char
         case VMSILO_KEY_UINT:
         case VMSILO_KEY_SIZE:
                 if (parse_number(value, k->type == VMSILO_KEY_SIZE, &n) < 0 || n < k->min ||
-                    (k->max && n > k->max) || (k->validate && !k->validate(value)))
+                    (k->max && n > k->max) || (k->validate && !k->validate(value, why, whysz)))
                         break;
                 *(unsigned long long *) field = n;
                 return 0;
@@ -259,11 +275,11 @@ int keytab_store(const struct vmsilo_key *k, void *base, const char *value, char
         case VMSILO_KEY_STRING:
         case VMSILO_KEY_PATH:
         case VMSILO_KEY_PROGRAM:
-                if (!string_valid(k, value))
+                if (!string_valid(k, value, why, whysz))
                         break;
                 return set_string(field, value);
         }
-        return invalid(k, value, strlen(value), bad, badsz, expected, expsz);
+        return invalid(k, value, strlen(value), bad, badsz, why, whysz);
 }
 
 int keytab_defaults(const struct vmsilo_key *keys, size_t key_size, void *base, int instance) {

@@ -12,9 +12,10 @@
 /* The smallest key entry this core reads (ABI 1.1). */
 #define KEYTAB_MIN_SIZE sizeof(struct vmsilo_key)
 
-/* Looks `name` up in `keys` (entries of `key_size` bytes); copies the entry into *ret.
- * 1 found, 0 not (or a table this core cannot read). */
-int keytab_find(const struct vmsilo_key *keys, size_t key_size, const char *name,
+/* Looks `name` up in `keys` (entries of `key_size` bytes), preferring the entry whose
+ * VMSILO_KEY_INSTANCE flag matches `instance`; copies it into *ret. 1 found, 0 not (or a
+ * table this core cannot read). */
+int keytab_find(const struct vmsilo_key *keys, size_t key_size, const char *name, int instance,
                 struct vmsilo_key *ret);
 
 /* 1 if some key of the table has VMSILO_KEY_INSTANCE. */
@@ -22,7 +23,7 @@ int keytab_has_instance_keys(const struct vmsilo_key *keys, size_t key_size);
 
 /*
  * Parses `value` for key `k` and stores it at `base`. 0, -ENOMEM, or -EINVAL with the value
- * (or list item) that is wrong in `bad` and what was expected in `expected`.
+ * (or list item) that is wrong in `bad` and the reason in `why` ("expected ...").
  */
 int keytab_store(const struct vmsilo_key *k, void *base, const char *value, char *bad, size_t badsz,
                  char *expected, size_t expsz);

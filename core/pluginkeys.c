@@ -65,7 +65,7 @@ static int placement_error(struct plugin *p, const struct vmsilo_key *k,
 }
 
 static int apply_key(struct plugin *p, const struct vmsilo_key *k, const struct conf_entry *e) {
-        char bad[256], expected[512];
+        char bad[256], why[512];
         void *base = p->state;
         int r;
 
@@ -79,13 +79,12 @@ static int apply_key(struct plugin *p, const struct vmsilo_key *k, const struct 
                 if (r < 0)
                         return r;
         }
-        r = keytab_store(k, base, e->value, bad, sizeof(bad), expected, sizeof(expected));
+        r = keytab_store(k, base, e->value, bad, sizeof(bad), why, sizeof(why));
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0)
-                return entry_error(p, e, "invalid value '%s' for '%s' in [%s%s%s]: expected %s",
-                                   bad, e->key, p->name, e->instance ? " " : "",
-                                   strempty(e->instance), expected);
+                return entry_error(p, e, "invalid value '%s' for '%s' in [%s%s%s]: %s", bad, e->key,
+                                   p->name, e->instance ? " " : "", strempty(e->instance), why);
         return 0;
 }
 
@@ -111,7 +110,7 @@ static int plugin_keys_apply_one(struct plugin *p, const struct conf_entry *e) {
         struct vmsilo_key k;
         int r;
 
-        if (keytab_find(p->desc.keys, p->desc.key_size, e->key, &k))
+        if (keytab_find(p->desc.keys, p->desc.key_size, e->key, !!e->instance, &k))
                 return apply_key(p, &k, e);
         if (!p->desc.configure && !p->desc.keys)
                 return log_syntax(e->file, e->line, "plugin '%s' takes no keys, found '%s'",

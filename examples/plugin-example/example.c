@@ -38,7 +38,9 @@ struct example {
 };
 
 /* A kernel parameter value: letters, digits, '.', '_' and '-', 1 to 64 of them. */
-static int word_valid(const char *s) {
+static int word_valid(const char *s, char *why, size_t why_size) {
+        (void) why;
+        (void) why_size;
         size_t n = strlen(s);
 
         return n > 0 && n <= 64 &&

@@ -42,7 +42,9 @@ struct features {
 };
 
 /* A color name (letters) or #RGB, #RRGGBB, #RRGGBBAA: it ends up in the app id. */
-static int color_valid(const char *v) {
+static int color_valid(const char *v, char *why, size_t why_size) {
+        (void) why;
+        (void) why_size;
         size_t n = strlen(v);
 
         if (v[0] == '#') {
@@ -55,7 +57,9 @@ static int color_valid(const char *v) {
 }
 
 /* Printable ASCII without blanks, quotes or backslashes: an app id any VMM can carry. */
-static int app_id_valid(const char *v) {
+static int app_id_valid(const char *v, char *why, size_t why_size) {
+        (void) why;
+        (void) why_size;
         size_t n = strlen(v);
 
         if (n == 0 || n > 255)

@@ -15,13 +15,17 @@
 /* "" first: an empty value resets to the VMM's default (VMSILO_IOMMU_DEFAULT) */
 static const char *const iommu_names[] = { "", "off", "viommu", "coiommu", "pkvm-iommu", NULL };
 
-static int bdf_valid(const char *v) {
+static int bdf_valid(const char *v, char *why, size_t why_size) {
+        (void) why;
+        (void) why_size;
         char bdf[PCI_BDF_MAX];
 
         return pci_parse_bdf(v, bdf) == 0;
 }
 
-static int guest_address_valid(const char *v) {
+static int guest_address_valid(const char *v, char *why, size_t why_size) {
+        (void) why;
+        (void) why_size;
         char out[PCI_GUEST_MAX];
 
         return pci_parse_guest_address(v, out) == 0;

@@ -175,6 +175,8 @@ enum vmsilo_key_type {
 #define VMSILO_KEY_EMPTY (1u << 2)    /* scalar: an empty value resets to `def` (or 0/NULL) */
 #define VMSILO_KEY_AUTO (1u << 3)     /* BOOL: "auto" is accepted and stored as -1 */
 #define VMSILO_KEY_SPLIT (1u << 4)    /* LIST: one value holds items separated by blanks or ',' */
+/* A key may be listed twice, once with VMSILO_KEY_INSTANCE and once without, for a key that
+ * means something in both [NAME] and [NAME INSTANCE]. */
 
 struct vmsilo_key {
         const char *name;          /* the key; NULL ends the table */
@@ -184,8 +186,10 @@ struct vmsilo_key {
         const char *def;           /* default as a value, applied after init (or when an instance is
                                     * first seen); NULL: the field keeps what init put there */
         const char *const *values; /* ENUM: NULL-terminated words */
-        unsigned long long min, max;        /* UINT, SIZE: inclusive bounds (max 0: no bound) */
-        int (*validate)(const char *value); /* optional: 1 if `value` (each list item) is valid */
+        unsigned long long min, max; /* UINT, SIZE: inclusive bounds (max 0: no bound) */
+        /* optional: 1 if `value` (each list item) is valid; else 0, and it may write why to
+         * `why` (the error then ends ": WHY" instead of ": expected EXPECTED") */
+        int (*validate)(const char *value, char *why, size_t why_size);
         const char *expected; /* the error's "expected ..." text; NULL: derived from the type */
         const char *help;     /* one line for documentation */
 };

@@ -361,12 +361,12 @@ static int mock_instance(struct mock_host *m, const struct vmsilo_plugin *p, voi
 
 int mock_host_configure(struct mock_host *m, const struct vmsilo_plugin *p, void *state,
                         const char *instance, const char *key, const char *value) {
-        char bad[256], expected[512];
+        char bad[256], why[512];
         struct vmsilo_key k;
         void *base = state;
         int r;
 
-        if (!keytab_find(p->keys, p->key_size, key, &k))
+        if (!keytab_find(p->keys, p->key_size, key, !!instance, &k))
                 return p->configure ? p->configure(state, instance, key, value) : -ENOENT;
         if (!!(k.flags & VMSILO_KEY_INSTANCE) != !!instance || (instance && !p->instance)) {
                 if (!(k.flags & VMSILO_KEY_INSTANCE) && !p->instance)
@@ -387,11 +387,10 @@ int mock_host_configure(struct mock_host *m, const struct vmsilo_plugin *p, void
                 if (r < 0)
                         return r;
         }
-        r = keytab_store(&k, base, value, bad, sizeof(bad), expected, sizeof(expected));
+        r = keytab_store(&k, base, value, bad, sizeof(bad), why, sizeof(why));
         if (r == -EINVAL)
-                mock_log(&m->host, VMSILO_LOG_ERROR,
-                         "invalid value '%s' for '%s' in [%s%s%s]: expected %s", bad, key, p->name,
-                         instance ? " " : "", instance ? instance : "", expected);
+                mock_log(&m->host, VMSILO_LOG_ERROR, "invalid value '%s' for '%s' in [%s%s%s]: %s",
+                         bad, key, p->name, instance ? " " : "", instance ? instance : "", why);
         return r;
 }
 
