@@ -71,6 +71,7 @@ static const struct capability {
         { "vhost-user sound", "--vhost-user", NULL, "crosvm has no '--vhost-user'" },
         { "vhost-user fs", "--vhost-user", NULL, "crosvm has no '--vhost-user'" },
         { "shared dir", "--shared-dir", NULL, "crosvm has no '--shared-dir'" },
+        { "net tap name", "--net", NULL, "crosvm has no '--net'" },
         { "vfio guest address", "--vfio", NULL, "crosvm has no '--vfio'" },
         { "vfio iommu", "--vfio", NULL, "crosvm has no '--vfio'" },
 };
