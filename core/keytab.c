@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "keytab.h"
 
@@ -78,23 +77,6 @@ void keytab_expected(const struct vmsilo_key *k, char *buf, size_t size) {
         default:
                 snprintf(buf, size, "a non-empty value");
         }
-}
-
-static int parse_bool(const char *v, int *ret) {
-        static const char *const yes[] = { "1", "yes", "true", "on" };
-        static const char *const no[] = { "0", "no", "false", "off" };
-
-        for (size_t i = 0; i < 4; i++) {
-                if (strcasecmp(v, yes[i]) == 0) {
-                        *ret = 1;
-                        return 0;
-                }
-                if (strcasecmp(v, no[i]) == 0) {
-                        *ret = 0;
-                        return 0;
-                }
-        }
-        return -EINVAL;
 }
 
 /* Decimal digits, then (for SIZE) one of K, M, G, T. */
@@ -255,8 +237,9 @@ int keytab_store(const struct vmsilo_key *k, void *base, const char *value, char
                         *(int *) field = -1;
                         return 0;
                 }
-                if (parse_bool(value, field) < 0)
+                if (vmsilo_parse_bool(value) < 0)
                         break;
+                *(int *) field = vmsilo_parse_bool(value);
                 return 0;
         case VMSILO_KEY_UINT:
         case VMSILO_KEY_SIZE:

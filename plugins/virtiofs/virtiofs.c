@@ -23,7 +23,6 @@ static int virtiofs_init(const struct vmsilo_host *host, void **ret_state) {
         if (!o)
                 return -ENOMEM;
         o->host = host;
-        o->mount_params = MOUNT_VMSILO;
         *ret_state = o;
         return 0;
 }
@@ -200,6 +199,7 @@ static void virtiofs_teardown(void *state) {
         free(o->virtiofsd);
         free(o->home_path);
         free(o->home_mount_point);
+        free(o->home_given);
         free(o->probe.binary);
         free(o);
 }
@@ -210,9 +210,12 @@ VMSILO_PLUGIN_DEFINE = {
         .name = "virtiofs",
         .version = "0.1.0",
         .init = virtiofs_init,
-        .configure = virtiofs_configure,
         .preflight = virtiofs_preflight,
         .prepare = virtiofs_prepare,
         .contribute = virtiofs_contribute,
         .teardown = virtiofs_teardown,
+        .keys = virtiofs_keys,
+        .key_size = sizeof(struct vmsilo_key),
+        .instance = virtiofs_instance,
+        .configured = virtiofs_configured,
 };

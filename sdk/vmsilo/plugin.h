@@ -194,6 +194,23 @@ struct vmsilo_key {
         const char *help;     /* one line for documentation */
 };
 
+/* The one boolean grammar of vmsilo configuration (the core's and the key table's): 1 for
+ * yes/true/on/1, 0 for no/false/off/0 (any case), -1 otherwise. For a plugin key that is a
+ * boolean or something else (e.g. "yes, no or a path"). Since: ABI 1.1. */
+static inline int vmsilo_parse_bool(const char *v) {
+        static const char *const words[] = { "1", "yes", "true", "on", "0", "no", "false", "off" };
+
+        for (int i = 0; v && i < 8; i++) {
+                const char *a = v, *b = words[i];
+
+                while (*a && *b && (*a >= 'A' && *a <= 'Z' ? *a + ('a' - 'A') : *a) == *b)
+                        a++, b++;
+                if (!*a && !*b)
+                        return i < 4;
+        }
+        return -1;
+}
+
 /* Frees the strings and lists that the core stored for `keys` in `base`: the instance keys
  * (instance = 1) or the others (instance = 0). For teardown. */
 static inline void vmsilo_keys_free(const struct vmsilo_key *keys, void *base, int instance) {
