@@ -70,6 +70,8 @@ static const struct capability {
           "crosvm has no PipeWire/Pulse backend for '--virtio-snd'" },
         { "vhost-user sound", "--vhost-user", NULL, "crosvm has no '--vhost-user'" },
         { "vhost-user fs", "--vhost-user", NULL, "crosvm has no '--vhost-user'" },
+        /* crosvm reads the tag from the backend; QEMU has it on the device */
+        { "vhost-user fs backend tag", "--vhost-user", NULL, "crosvm has no '--vhost-user'" },
         { "shared dir", "--shared-dir", NULL, "crosvm has no '--shared-dir'" },
         { "net tap name", "--net", NULL, "crosvm has no '--net'" },
         { "vfio guest address", "--vfio", NULL, "crosvm has no '--vfio'" },

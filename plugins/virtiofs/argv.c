@@ -86,7 +86,7 @@ static int rust_argv(const struct virtiofs *o, const struct share *s, struct str
                 r = strv_pushf(a, "--shared-dir=%s", s->path);
         /* only crosvm asks the backend for the tag; QEMU 7.1-8.0 crash on a backend that
          * offers one (the Rust virtiofsd's --help says so), and QEMU has it on the device */
-        if (r >= 0 && h->vmm(h) == VMSILO_VMM_CROSVM)
+        if (r >= 0 && tag_from_backend(h))
                 r = strv_pushf(a, "--tag=%s", share_tag(s));
         if (r >= 0)
                 r = strv_pushf(a, "--cache=%s", cache_words[s->cache][1]);

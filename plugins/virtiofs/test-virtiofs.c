@@ -22,6 +22,9 @@ static char src[256], src2[256], file[256];
 
 #define P (&vmsilo_plugin_v1)
 
+/* as crosvm answers: it asks the backend for the tag, and has its own shared directories */
+static const char *const crosvm_caps[] = { "vhost-user fs backend tag", "shared dir", NULL };
+
 static void setup(void) {
         mock_host_init(&m);
         m.vm_name = "web";
@@ -152,6 +155,7 @@ static void test_virtiofs_rust_argv_crosvm(void) {
 
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         m.vmm_flags = flags;
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", rust_bin), 0);
         CU_ASSERT_EQUAL(conf(NULL, "sandbox", "chroot"), 0);
@@ -249,6 +253,7 @@ static void test_virtiofs_flavour_hook(void) {
         /* flavour = rust: trusted to have --tag, so crosvm is fine */
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", unknown_bin), 0);
         CU_ASSERT_EQUAL(conf(NULL, "flavour", "rust"), 0);
         CU_ASSERT_EQUAL(conf("data", "path", src), 0);
@@ -307,6 +312,7 @@ static void test_virtiofs_probe_failures(void) {
 static void test_virtiofs_crosvm_needs_a_tag_from_the_backend(void) {
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", c_bin), 0);
         CU_ASSERT_EQUAL(conf("data", "path", src), 0);
         CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
@@ -319,6 +325,7 @@ static void test_virtiofs_crosvm_needs_a_tag_from_the_backend(void) {
 
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", old_rust_bin), 0);
         CU_ASSERT_EQUAL(conf("data", "path", src), 0);
         CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
@@ -332,6 +339,7 @@ static void test_virtiofs_crosvm_backend(void) {
 
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         m.vmm_flags = flags;
         CU_ASSERT_EQUAL(conf(NULL, "backend", "crosvm"), 0);
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", broken_bin), 0); /* not used */
@@ -375,11 +383,14 @@ static void test_virtiofs_crosvm_backend(void) {
         /* no read-only, no QEMU, no crosvm without --shared-dir */
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = (const char *const[]){ "vhost-user fs backend tag", NULL };
         CU_ASSERT_EQUAL(conf(NULL, "backend", "crosvm"), 0);
         CU_ASSERT_EQUAL(conf("docs", "path", src2), 0);
         CU_ASSERT_EQUAL(conf("docs", "read-only", "yes"), 0);
         CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
-        CU_ASSERT(mock_host_logged(&m, "this crosvm has no --shared-dir"));
+        CU_ASSERT(mock_host_logged(&m,
+                                   "'backend = crosvm' in [virtiofs] needs the VMM's own shared "
+                                   "directories, but the mock VMM cannot do 'shared dir'"));
         CU_ASSERT(mock_host_logged(
                 &m, "share 'docs' is read-only, which crosvm's --shared-dir cannot enforce"));
         teardown();
@@ -387,7 +398,9 @@ static void test_virtiofs_crosvm_backend(void) {
         CU_ASSERT_EQUAL(conf(NULL, "backend", "crosvm"), 0);
         CU_ASSERT_EQUAL(conf("docs", "path", src2), 0);
         CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
-        CU_ASSERT(mock_host_logged(&m, "'backend = crosvm' in [virtiofs] needs 'vmm = crosvm'"));
+        CU_ASSERT(mock_host_logged(&m,
+                                   "'backend = crosvm' in [virtiofs] needs the VMM's own shared "
+                                   "directories"));
         teardown();
 }
 

@@ -90,6 +90,8 @@ int home_directory(struct virtiofs *o, char **ret);
 int add_home_share(struct virtiofs *o);
 int virtiofs_preflight(void *state);
 int backend_check(struct virtiofs *o); /* the checks the argv depends on, also for `print` */
+/* 1 if the VMM asks the vhost-user fs backend for the tag (crosvm), not the device (QEMU) */
+int tag_from_backend(const struct vmsilo_host *h);
 
 /* argv.c */
 int virtiofsd_argv(struct virtiofs *o, const struct share *s, struct strv *argv);

@@ -318,7 +318,8 @@ struct vmsilo_host {
 
         /* Whether the VMM can render a capability, named in words, not in VMM syntax: "gpu",
          * "gpu wayland", "gpu wayland security context", "gpu opengl", "gpu vulkan", "sound
-         * pulse backend", "vhost-user sound", "vhost-user fs", "shared dir", "net tap name"
+         * pulse backend", "vhost-user sound", "vhost-user fs", "vhost-user fs backend tag"
+         * (the VMM asks the backend for the tag), "shared dir", "net tap name"
          * (the VMM opens a tap by name; else pass its fd), "vfio guest address", "vfio iommu". The
          * backend maps it to its flags or devices. 1 yes, 0 no (then *ret_missing, if not NULL,
          * says what the VMM lacks, e.g. "crosvm has no
