@@ -63,6 +63,8 @@ static int device_caps(const struct vm_device *d, const char *caps[6]) {
                         caps[n++] = "gpu vulkan";
         } else if (d->type == VMSILO_DEVICE_SOUND && !d->options)
                 caps[n++] = "sound pulse backend";
+        else if (d->type == VMSILO_DEVICE_SHARED_DIR)
+                caps[n++] = "shared dir";
         else if (d->type == VMSILO_DEVICE_VFIO) {
                 if (d->pci_address)
                         caps[n++] = "vfio guest address";

@@ -69,8 +69,8 @@ static int host_vmm_has(const struct vmsilo_host *h, const char *flag) {
 }
 
 static const char *device_type_name(uint32_t type) {
-        static const char *const names[] = { "?",    "disk", "net",  "vhost-user",
-                                             "vfio", "gpu",  "sound" };
+        static const char *const names[] = { "?",    "disk", "net",   "vhost-user",
+                                             "vfio", "gpu",  "sound", "shared-dir" };
 
         return type < ELEMENTSOF(names) ? names[type] : "?";
 }
@@ -104,11 +104,13 @@ static int device_from_plugin(struct plugin *p, const struct vmsilo_device *d,
                 .render_node = (char *) dev->render_node,
                 .owner = p->name,
         };
-        if (dev->type < VMSILO_DEVICE_DISK || dev->type > VMSILO_DEVICE_SOUND)
+        if (dev->type < VMSILO_DEVICE_DISK || dev->type > VMSILO_DEVICE_SHARED_DIR)
                 return log_full(LOG_LEVEL_ERR, EINVAL, p->name, "unknown device type %u",
                                 dev->type);
-        if (((dev->type == VMSILO_DEVICE_DISK || dev->type == VMSILO_DEVICE_VFIO) &&
+        if (((dev->type == VMSILO_DEVICE_DISK || dev->type == VMSILO_DEVICE_VFIO ||
+              dev->type == VMSILO_DEVICE_SHARED_DIR) &&
              isempty(dev->path)) ||
+            (dev->type == VMSILO_DEVICE_SHARED_DIR && isempty(dev->tag)) ||
             (dev->type == VMSILO_DEVICE_VHOST_USER &&
              (isempty(dev->kind) || isempty(dev->socket))) ||
             (dev->type == VMSILO_DEVICE_NET && dev->fd < 0 && isempty(dev->name)))

@@ -132,16 +132,6 @@ int virtiofsd_argv(struct virtiofs *o, const struct share *s, struct strv *argv)
         return o->probe.flavour == FLAVOUR_RUST ? rust_argv(o, s, argv) : c_argv(o, s, argv);
 }
 
-/* crosvm's built-in virtio-fs device: SRC:TAG:type=fs:KEY=VALUE... (no quoting exists, so
- * the source may not contain ':'; configure and preflight refuse that). */
-int crosvm_shared_dir(const struct virtiofs *o, const struct share *s, char **ret) {
-        (void) o;
-        if (asprintf(ret, "--shared-dir=%s:%s:type=fs:cache=%s:posix_acl=%s", s->path, share_tag(s),
-                     cache_words[s->cache][1], s->posix_acl ? "true" : "false") < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 char *c_pid_file(const char *socket) {
         char *p = NULL;
 

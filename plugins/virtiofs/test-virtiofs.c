@@ -350,14 +350,16 @@ static void test_virtiofs_crosvm_backend(void) {
         CU_ASSERT_EQUAL(conf("docs", "tag", "d"), 0);
         CU_ASSERT_EQUAL(run_all(), 0);
         CU_ASSERT_EQUAL(m.n_helpers, 0);
-        CU_ASSERT_EQUAL(m.n_devices, 0);
-        CU_ASSERT_EQUAL_FATAL(m.n_vmm_args, 2);
-        CU_ASSERT_EQUAL(m.vmm_arg_vmm[0], VMSILO_VMM_CROSVM);
-        snprintf(want, sizeof(want), "--shared-dir=%s:data:type=fs:cache=never:posix_acl=true",
-                 src);
-        CU_ASSERT_STRING_EQUAL(m.vmm_args[0], want);
-        snprintf(want, sizeof(want), "--shared-dir=%s:d:type=fs:cache=auto:posix_acl=false", src2);
-        CU_ASSERT_STRING_EQUAL(m.vmm_args[1], want);
+        CU_ASSERT_EQUAL(m.n_vmm_args, 0); /* typed devices: the backend writes --shared-dir */
+        CU_ASSERT_EQUAL_FATAL(m.n_devices, 2);
+        CU_ASSERT_EQUAL(m.devices[0].type, VMSILO_DEVICE_SHARED_DIR);
+        CU_ASSERT_STRING_EQUAL(m.devices[0].path, src);
+        CU_ASSERT_STRING_EQUAL(m.devices[0].tag, "data");
+        CU_ASSERT_EQUAL(m.devices[0].features, VMSILO_FS_POSIX_ACL | VMSILO_FS_CACHE_NEVER);
+        CU_ASSERT_EQUAL(m.devices[1].type, VMSILO_DEVICE_SHARED_DIR);
+        CU_ASSERT_STRING_EQUAL(m.devices[1].path, src2);
+        CU_ASSERT_STRING_EQUAL(m.devices[1].tag, "d");
+        CU_ASSERT_EQUAL(m.devices[1].features, 0);
         assert_params("vmsilo.mount=data,/mnt/data vmsilo.mount=d,/mnt/docs");
         teardown();
 

@@ -164,16 +164,17 @@ static int add_share(struct virtiofs *o, const struct share *s) {
                 .socket = s->socket,
                 .tag = share_tag(s),
         };
-        char *arg = NULL;
-        int r;
 
-        if (o->backend == BACKEND_VIRTIOFSD)
-                return h->add_device(h, &d);
-        r = crosvm_shared_dir(o, s, &arg);
-        if (r >= 0)
-                r = h->add_vmm_arg(h, VMSILO_VMM_CROSVM, arg);
-        free(arg);
-        return r;
+        if (o->backend == BACKEND_CROSVM) { /* the VMM's own virtio-fs server */
+                d.type = VMSILO_DEVICE_SHARED_DIR;
+                d.kind = d.socket = NULL;
+                d.path = s->path;
+                d.flags = s->read_only ? VMSILO_DEVICE_RO : 0;
+                d.features = (s->posix_acl ? VMSILO_FS_POSIX_ACL : 0) |
+                             (s->cache == CACHE_ALWAYS ? VMSILO_FS_CACHE_ALWAYS : 0) |
+                             (s->cache == CACHE_NEVER ? VMSILO_FS_CACHE_NEVER : 0);
+        }
+        return h->add_device(h, &d);
 }
 
 static int virtiofs_contribute(void *state) {

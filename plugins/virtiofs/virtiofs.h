@@ -95,5 +95,4 @@ int tag_from_backend(const struct vmsilo_host *h);
 
 /* argv.c */
 int virtiofsd_argv(struct virtiofs *o, const struct share *s, struct strv *argv);
-int crosvm_shared_dir(const struct virtiofs *o, const struct share *s, char **ret);
 char *c_pid_file(const char *socket);

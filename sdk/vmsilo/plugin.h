@@ -87,6 +87,9 @@ enum vmsilo_device_type {
         VMSILO_DEVICE_VFIO = 4,       /* path (sysfs device dir), options */
         VMSILO_DEVICE_GPU = 5,        /* 1.1: features VMSILO_GPU_*, server, app_id, helper */
         VMSILO_DEVICE_SOUND = 6,      /* 1.1: features VMSILO_SOUND_*, server, cookie */
+        /* the VMM's own virtio-fs server: path (host directory), tag, features VMSILO_FS_*.
+         * Since: ABI 1.1 */
+        VMSILO_DEVICE_SHARED_DIR = 7,
 };
 
 #define VMSILO_DEVICE_RO (1u << 0)        /* disk: read-only */
@@ -102,6 +105,11 @@ enum vmsilo_device_type {
 /* Wayland: a per-VM security context with `app_id` is required (else: when the VMM has one) */
 #define VMSILO_GPU_SECURITY_CONTEXT (1u << 3)
 #define VMSILO_GPU_NO_SECURITY_CONTEXT (1u << 4) /* Wayland: never a security context */
+
+/* Shared directory features (vmsilo_device.features). Since: ABI 1.1. */
+#define VMSILO_FS_POSIX_ACL (1u << 0)
+#define VMSILO_FS_CACHE_ALWAYS (1u << 1) /* neither cache flag: the VMM's automatic policy */
+#define VMSILO_FS_CACHE_NEVER (1u << 2)
 
 /* Sound features (vmsilo_device.features). Since: ABI 1.1. */
 #define VMSILO_SOUND_PLAYBACK (1u << 0)
@@ -129,7 +137,7 @@ struct vmsilo_device {
         const char *pci_address; /* NET, VFIO: guest PCI address BUS:DEV.FN, or NULL */
 
         /* Since: ABI 1.1. The host reads these only when `size` covers them. */
-        uint32_t features;       /* GPU: VMSILO_GPU_*; SOUND: VMSILO_SOUND_* */
+        uint32_t features;       /* GPU: VMSILO_GPU_*; SOUND: VMSILO_SOUND_*; SHARED_DIR: _FS_* */
         uint32_t iommu;          /* VFIO: enum vmsilo_iommu */
         const char *server;      /* GPU: Wayland compositor socket; SOUND: pulse socket */
         const char *app_id;      /* GPU: Wayland app id (with a security context) */
