@@ -63,17 +63,23 @@ void keytab_expected(const struct vmsilo_key *k, char *buf, size_t size) {
         case VMSILO_KEY_PROGRAM:
                 snprintf(buf, size, "an absolute path or a program name to look up in $PATH");
                 return;
-        case VMSILO_KEY_ENUM:
+        case VMSILO_KEY_ENUM: {
+                /* "a, b or c"; an empty word (the reset) is not listed */
+                size_t first = 0;
+
                 buf[0] = 0;
                 for (size_t i = 0; k->values && k->values[i]; i++)
                         n = i + 1;
-                for (size_t i = 0; i < n && (len = strlen(buf)) < size; i++)
+                while (first < n && !k->values[first][0])
+                        first++;
+                for (size_t i = first; i < n && (len = strlen(buf)) < size; i++)
                         snprintf(buf + len, size - len, "%s%s",
-                                 i == 0       ? ""
+                                 i == first   ? ""
                                  : i + 1 == n ? " or "
                                               : ", ",
                                  k->values[i]);
                 return;
+        }
         default:
                 snprintf(buf, size, "a non-empty value");
         }
