@@ -6,7 +6,9 @@
  * `const struct vmsilo_plugin`. The core dlopen()s it, checks abi_major and size, copies
  * min(size, sizeof) bytes of the descriptor and calls the hooks in this order, for one VM:
  *
- *   init -> configure (once per key=value of the plugin's sections, in file order)
+ *   init -> configure (once per key=value of the plugin's sections, in file order; ABI 1.1:
+ *                      the keys of the plugin's key table are parsed and stored by the core)
+ *        -> configured (ABI 1.1: rules across keys)
  *        -> preflight (check, never change the host)
  *        -> prepare   (change the host; register an undo for every change)
  *        -> contribute (declare devices, kernel parameters, fds)
@@ -324,7 +326,8 @@ struct vmsilo_host {
 
         /* Since: ABI 1.1. */
 
-        /* Whether the VMM can render a capability, named in words, not in VMM syntax: "gpu",
+        /* preflight on (the VMM is chosen after configure). Whether the VMM can render a
+         * capability, named in words, not in VMM syntax: "gpu",
          * "gpu wayland", "gpu wayland security context", "gpu opengl", "gpu vulkan", "sound
          * pulse backend", "vhost-user sound", "vhost-user fs", "vhost-user fs backend tag"
          * (the VMM asks the backend for the tag), "shared dir", "net tap name"
