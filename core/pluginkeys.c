@@ -88,6 +88,7 @@ static int apply_key(struct plugin *p, const struct vmsilo_key *k, const struct 
         return 0;
 }
 
+/* An ABI 1.0 plugin, or a key outside the table: the plugin's own configure(). */
 static int call_configure(struct plugin *p, const struct conf_entry *e) {
         struct vm *vm = p->vm;
         int r;
@@ -98,10 +99,10 @@ static int call_configure(struct plugin *p, const struct conf_entry *e) {
         vm->entry_logged = 0;
         r = p->desc.configure(p->state, e->instance, e->key, e->value);
         vm->entry = NULL;
-        if (r < 0 && r != -ENOENT && vm->entry_logged)
-                return -EINVAL;
-        if (r == -ENOENT || r >= 0)
+        if (r >= 0 || r == -ENOENT)
                 return r < 0 ? r : 0;
+        if (vm->entry_logged)
+                return -EINVAL;
         return log_syntax(e->file, e->line, "invalid value '%s' for '%s' in [%s%s%s]", e->value,
                           e->key, e->section, e->instance ? " " : "", strempty(e->instance));
 }
