@@ -52,6 +52,9 @@ PLUGIN_PROGRAMS := $(BUILD)/plugins/virtiofs-launch
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURE_SOS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%.so)
 
+# A plugin built against the frozen ABI 1.0 header (tests/fixtures/abi10): it must keep loading
+ABI10_SO := $(BUILD)/fixtures/abi10/example.so
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 # Plugin unit tests: plugins/NAME/test-NAME.c, linked with the plugin's sources and the mock host
 PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c),$(BUILD)/tests/test-plugin-$(p)))
@@ -91,6 +94,11 @@ $(BUILD)/fixtures/%.so: tests/fixtures/%.c sdk/vmsilo/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PLUGIN_CFLAGS) $(LDFLAGS) -shared -o $@ $<
 
+$(ABI10_SO): tests/fixtures/abi10/example.c tests/fixtures/abi10/vmsilo/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Itests/fixtures/abi10 $(LDFLAGS) \
+		-shared -o $@ $<
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CORE_CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a \
@@ -112,7 +120,7 @@ $(BUILD)/vmsilo-plugin.pc: sdk/vmsilo-plugin.pc.in Makefile
 	    -e 's|@plugindir@|$(plugindir)|g' -e 's|@confdir@|$(confdir)|g' \
 	    -e 's|@version@|$(VERSION)|g' $< > $@
 
-test-programs: all $(UNIT_TESTS) $(PLUGIN_TESTS) $(FIXTURE_SOS) $(BUILD)/fake-crosvm
+test-programs: all $(UNIT_TESTS) $(PLUGIN_TESTS) $(FIXTURE_SOS) $(ABI10_SO) $(BUILD)/fake-crosvm
 
 # Unit tests (CUnit), the same under ASan/UBSan, then the tests that run the built binary.
 check: test-programs

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "../sdk/vmsilo/plugin.h"
 #include "backend.h"
 #include "log.h"
 #include "process.h"
@@ -30,6 +31,63 @@ int backend_has(struct vm *vm, const char *flag) {
                 }
         }
         return vm->backend->has(vm, flag);
+}
+
+int backend_can(struct vm *vm, const char *capability) {
+        int r;
+
+        vm->missing[0] = 0;
+        r = backend_has(vm, "--help"); /* probes once */
+        if (r < 0)
+                return r;
+        r = vm->backend->can(vm, capability, vm->missing, sizeof(vm->missing));
+        if (r == 0 && !vm->missing[0])
+                snprintf(vm->missing, sizeof(vm->missing), "the %s backend cannot do '%s'",
+                         vm->backend->name, capability);
+        return r;
+}
+
+/* The capabilities a typed device needs (ABI 1.1 fields); 1.0 devices need none. */
+static int device_caps(const struct vm_device *d, const char *caps[6]) {
+        size_t n = 0;
+
+        if (d->type == VMSILO_DEVICE_GPU && !d->options) {
+                caps[n++] = "gpu";
+                if (d->features & VMSILO_GPU_WAYLAND)
+                        caps[n++] = d->features & VMSILO_GPU_SECURITY_CONTEXT
+                                            ? "gpu wayland security context"
+                                            : "gpu wayland";
+                if (d->features & VMSILO_GPU_OPENGL)
+                        caps[n++] = "gpu opengl";
+                if (d->features & VMSILO_GPU_VULKAN)
+                        caps[n++] = "gpu vulkan";
+        } else if (d->type == VMSILO_DEVICE_SOUND && !d->options)
+                caps[n++] = "sound pulse backend";
+        else if (d->type == VMSILO_DEVICE_SHARED_DIR)
+                caps[n++] = "shared dir";
+        else if (d->type == VMSILO_DEVICE_VFIO) {
+                if (d->pci_address)
+                        caps[n++] = "vfio guest address";
+                if (d->iommu)
+                        caps[n++] = "vfio iommu";
+        }
+        caps[n] = NULL;
+        return (int) n;
+}
+
+int backend_check_device(struct vm *vm, const struct vm_device *d) {
+        const char *caps[6];
+        int r;
+
+        device_caps(d, caps);
+        for (size_t i = 0; caps[i]; i++) {
+                r = backend_can(vm, caps[i]);
+                if (r <= 0)
+                        return r < 0 ? r : -EOPNOTSUPP;
+        }
+        if (vm->backend->check && !vm->backend->check(vm, d, vm->missing, sizeof(vm->missing)))
+                return -EOPNOTSUPP;
+        return 0;
 }
 
 char *find_binary(const char *name) {

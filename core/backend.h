@@ -4,6 +4,7 @@
 #include "strv.h"
 
 struct vm;
+struct vm_device;
 
 /* A VMM backend: renders the VM description into an argv and knows how to stop the VMM. */
 struct backend {
@@ -21,6 +22,11 @@ struct backend {
         int (*render)(struct vm *vm, struct strv *argv);
         /* 1 when `flag` is supported */
         int (*has)(const struct vm *vm, const char *flag);
+        /* 1 when the VMM can do `capability` (plugin.h, vmm_can); else 0 and what it lacks
+         * in `missing` ("crosvm has no '--gpu'"). Called after a successful probe. */
+        int (*can)(const struct vm *vm, const char *capability, char *missing, size_t size);
+        /* optional: rules of one device beyond its capabilities; 1 ok, else 0 and why */
+        int (*check)(const struct vm *vm, const struct vm_device *d, char *missing, size_t size);
         /* where the guest agent answers: "unix:PATH" or "vsock:CID:PORT", malloc()ed */
         char *(*agent_address)(const struct vm *vm);
         /* asks a running VMM to stop: graceful (power button) or hard (quit now) */
@@ -42,6 +48,14 @@ int backend_has(struct vm *vm, const char *flag);
  * (warned about once); entries are 0600 files written through a new file and a rename. */
 char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv,
                    const char *salt);
+
+/* Probes if needed, then asks the backend for a capability (plugin.h, vmm_can). 1 yes; 0 no,
+ * with what is missing in vm->missing; negative errno if probing failed. */
+int backend_can(struct vm *vm, const char *capability);
+
+/* Whether the backend can render `d`: 0, or -EOPNOTSUPP with the reason in vm->missing, or
+ * a negative errno if probing failed. */
+int backend_check_device(struct vm *vm, const struct vm_device *d);
 
 /* Resolves `name` in $PATH unless it contains a slash. malloc()ed or NULL (-ENOENT). */
 char *find_binary(const char *name);

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "confdirs.h"
 #include "log.h"
@@ -52,15 +53,19 @@ char *confdirs_path(const struct confdirs *c, const char *path) {
         return strdup_printf("%s%s", c->root, path);
 }
 
+/* As systemd: whatever the link chain ends in is looked at, so "../dev/null" masks too. */
 int conffile_is_masked(const char *path) {
-        char target[PATH_MAX];
-        ssize_t n;
+        struct stat st;
 
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n < 0)
+        if (stat(path, &st) < 0)
                 return 0;
-        target[n] = 0;
-        return streq(target, "/dev/null");
+        return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
+
+static int is_regular(const char *path) {
+        struct stat st;
+
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static int has_suffix(const char *s, const char *suffix) {
@@ -90,14 +95,19 @@ static int scan_dir(const char *dir, const char *suffix, struct strv *seen, stru
                         continue;
                 if (strv_contains(seen, de->d_name))
                         continue;
-                r = strv_push(seen, de->d_name);
-                if (r < 0)
-                        break;
                 path = strdup_printf("%s/%s", dir, de->d_name);
                 if (!path) {
                         r = -ENOMEM;
                         break;
                 }
+                /* a directory, fifo or dangling link is no file: lower ones still count */
+                if (!conffile_is_masked(path) && !is_regular(path)) {
+                        log_debug("ignoring '%s': not a regular file", path);
+                        continue;
+                }
+                r = strv_push(seen, de->d_name);
+                if (r < 0)
+                        break;
                 if (conffile_is_masked(path)) {
                         log_debug("'%s' is masked", path);
                         continue;
@@ -145,7 +155,7 @@ int confdirs_vm_files(const struct confdirs *c, const char *name, struct strv *r
 
                 if (!path)
                         return -ENOMEM;
-                if (access(path, F_OK) < 0 && !conffile_is_masked(path))
+                if (!is_regular(path) && !conffile_is_masked(path))
                         continue;
                 if (conffile_is_masked(path))
                         return -ENOENT;

@@ -21,7 +21,8 @@ char *confdirs_path(const struct confdirs *c, const char *path);
 
 /*
  * The surviving *.conf files of `subdir` (e.g. "conf.d"): for each file name the one in the
- * highest-precedence directory; a symlink to /dev/null masks the name in all lower ones.
+ * highest-precedence directory; a symlink to /dev/null masks the name in all lower ones;
+ * what is not a regular file (a directory, a dangling link) is skipped.
  * Sorted by file name regardless of directory. Appends full paths to `ret`.
  */
 int confdirs_dropins(const struct confdirs *c, const char *subdir, struct strv *ret);
@@ -33,5 +34,5 @@ int confdirs_vm_files(const struct confdirs *c, const char *name, struct strv *r
 /* Names of the configured VMs (unmasked vms/NAME.conf), sorted. */
 int confdirs_list_vms(const struct confdirs *c, struct strv *ret);
 
-/* 1 if `path` is a mask (a symlink to /dev/null), 0 if not. */
+/* 1 if `path` is a mask (a symlink, through any chain, to /dev/null), 0 if not. */
 int conffile_is_masked(const char *path);

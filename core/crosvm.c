@@ -50,6 +50,80 @@ static int crosvm_has(const struct vm *vm, const char *flag) {
         return text_has_token(vm->probe_run, flag) || text_has_token(vm->probe_top, flag);
 }
 
+/* Capabilities (plugin.h, vmm_can) as crosvm flags: `flag`, or else `alt`. */
+static const struct capability {
+        const char *name;
+        const char *flag;
+        const char *alt;
+        const char *missing;
+} capabilities[] = {
+        { "gpu", "--gpu", NULL, "crosvm has no '--gpu'" },
+        { "gpu opengl", "--gpu", NULL, "crosvm has no '--gpu'" },
+        { "gpu wayland", "--wayland-security-context", "--wayland-sock",
+          "crosvm has neither '--wayland-security-context' nor '--wayland-sock'" },
+        { "gpu wayland security context", "--wayland-security-context", NULL,
+          "crosvm has no '--wayland-security-context'" },
+        { "gpu wayland socket", "--wayland-sock", NULL, "crosvm has no '--wayland-sock'" },
+        { "gpu vulkan", "--gpu-render-server", NULL, "crosvm has no '--gpu-render-server'" },
+        /* the key only vmsilo's patched crosvm lists for --virtio-snd */
+        { "sound pulse backend", "virtio-snd:pulse_socket_path", NULL,
+          "crosvm has no PipeWire/Pulse backend for '--virtio-snd'" },
+        { "vhost-user sound", "--vhost-user", NULL, "crosvm has no '--vhost-user'" },
+        { "vhost-user fs", "--vhost-user", NULL, "crosvm has no '--vhost-user'" },
+        /* crosvm reads the tag from the backend; QEMU has it on the device */
+        { "vhost-user fs backend tag", "--vhost-user", NULL, "crosvm has no '--vhost-user'" },
+        { "shared dir", "--shared-dir", NULL, "crosvm has no '--shared-dir'" },
+        { "net tap name", "--net", NULL, "crosvm has no '--net'" },
+        { "vfio guest address", "--vfio", NULL, "crosvm has no '--vfio'" },
+        { "vfio iommu", "--vfio", NULL, "crosvm has no '--vfio'" },
+};
+
+static int crosvm_can(const struct vm *vm, const char *capability, char *missing, size_t size) {
+        for (size_t i = 0; i < ELEMENTSOF(capabilities); i++) {
+                const struct capability *c = &capabilities[i];
+
+                if (!streq(c->name, capability))
+                        continue;
+                if (crosvm_has(vm, c->flag) || (c->alt && crosvm_has(vm, c->alt)))
+                        return 1;
+                snprintf(missing, size, "%s", c->missing);
+                return 0;
+        }
+        snprintf(missing, size, "the crosvm backend knows no capability '%s'", capability);
+        return 0;
+}
+
+/* --wayland-sock takes a plain path, which crosvm splits at ','; --shared-dir splits at ':'
+ * and cannot make a share read-only. */
+static int crosvm_check(const struct vm *vm, const struct vm_device *d, char *missing,
+                        size_t size) {
+        if (d->type == VMSILO_DEVICE_SHARED_DIR && (strchr(d->path, ':') || strchr(d->tag, ':'))) {
+                snprintf(
+                        missing, size,
+                        "the shared directory '%s' contains ':', which crosvm's '--shared-dir' cannot carry",
+                        d->path);
+                return 0;
+        }
+        if (d->type == VMSILO_DEVICE_SHARED_DIR && (d->flags & VMSILO_DEVICE_RO)) {
+                snprintf(missing, size, "crosvm's '--shared-dir' cannot make '%s' read-only",
+                         d->path);
+                return 0;
+        }
+        int sock = !(d->features & VMSILO_GPU_NO_SECURITY_CONTEXT) &&
+                                   crosvm_has(vm, "--wayland-security-context")
+                           ? 0
+                           : 1;
+
+        if (d->type != VMSILO_DEVICE_GPU || !(d->features & VMSILO_GPU_WAYLAND) || !sock ||
+            !strchr(strempty(d->server), ','))
+                return 1;
+        snprintf(
+                missing, size,
+                "the Wayland socket '%s' contains ',', which crosvm's '--wayland-sock' cannot take; use a path without ','",
+                d->server);
+        return 0;
+}
+
 struct switch_flag {
         const char *flag;
         size_t offset;
@@ -218,6 +292,75 @@ static int render_net(const struct vm_device *d, struct strv *argv) {
         return strv_pushf(argv, "--net=tap-name=%s%s%s", strempty(name), mac, pci);
 }
 
+static int render_vfio(const struct vm_device *d, struct strv *argv) {
+        static const char *const iommu[] = { "", "off", "viommu", "coiommu", "pkvm-iommu" };
+        char rest[128] = "";
+
+        if (d->options)
+                return push_kv(argv, "--vfio", NULL, d->path, d->options);
+        snprintf(rest, sizeof(rest), "%s%s%s%s", d->pci_address ? ",guest-address=" : "",
+                 strempty(d->pci_address), d->iommu ? ",iommu=" : "",
+                 d->iommu < ELEMENTSOF(iommu) ? iommu[d->iommu] : "");
+        return push_kv(argv, "--vfio", NULL, d->path, rest[0] ? rest + 1 : NULL);
+}
+
+static int render_gpu(const struct vm_device *d, struct strv *argv) {
+        uint32_t f = d->features;
+
+        if (d->options)
+                return strv_pushf(argv, "--gpu=%s", d->options);
+        return strv_pushf(
+                argv, "--gpu=context-types=%s%s%s%s%s",
+                f & VMSILO_GPU_WAYLAND ? "cross-domain" : "",
+                f & VMSILO_GPU_WAYLAND && f & VMSILO_GPU_OPENGL ? ":" : "",
+                f & VMSILO_GPU_OPENGL ? "virgl2" : "",
+                f & (VMSILO_GPU_WAYLAND | VMSILO_GPU_OPENGL) && f & VMSILO_GPU_VULKAN ? ":" : "",
+                f & VMSILO_GPU_VULKAN ? "venus" : "");
+}
+
+/* The GPU's other flags: the render server, then the compositor socket. */
+static int render_gpu_extras(struct vm *vm, const struct vm_device *d, struct strv *argv) {
+        _cleanup_free_ char *helper = kv_quote(d->helper), *server = kv_quote(d->server);
+        _cleanup_free_ char *app_id = kv_quote(d->app_id);
+        int r = 0;
+
+        if (!helper || !server || !app_id)
+                return -ENOMEM;
+        if (d->features & VMSILO_GPU_VULKAN)
+                r = strv_pushf(argv, "--gpu-render-server=path=%s", helper);
+        if (r < 0 || !(d->features & VMSILO_GPU_WAYLAND))
+                return r;
+        if (!(d->features & VMSILO_GPU_NO_SECURITY_CONTEXT) &&
+            crosvm_has(vm, "--wayland-security-context"))
+                return strv_pushf(argv, "--wayland-security-context=wayland_socket=%s,app_id=%s",
+                                  server, app_id);
+        /* a plain path: this flag is not key=value; the check refused a ',' in it */
+        return strv_pushf(argv, "--wayland-sock=%s", strempty(d->server));
+}
+
+/* SRC:TAG:type=fs:KEY=VALUE... (no quoting exists: the check refused a ':') */
+static int render_shared_dir(const struct vm_device *d, struct strv *argv) {
+        const char *cache = d->features & VMSILO_FS_CACHE_NEVER    ? "never"
+                            : d->features & VMSILO_FS_CACHE_ALWAYS ? "always"
+                                                                   : "auto";
+
+        return strv_pushf(argv, "--shared-dir=%s:%s:type=fs:cache=%s:posix_acl=%s", d->path, d->tag,
+                          cache, d->features & VMSILO_FS_POSIX_ACL ? "true" : "false");
+}
+
+static int render_sound(const struct vm_device *d, struct strv *argv) {
+        _cleanup_free_ char *server = kv_quote(d->server), *cookie = kv_quote(d->cookie);
+
+        if (d->options)
+                return strv_pushf(argv, "--virtio-snd=%s", d->options);
+        if (!server || !cookie)
+                return -ENOMEM;
+        return strv_pushf(
+                argv,
+                "--virtio-snd=backend=pulse,capture=%s,pulse_socket_path=%s,pulse_cookie_path=%s",
+                d->features & VMSILO_SOUND_CAPTURE ? "true" : "false", server, cookie);
+}
+
 static int render_device(struct vm *vm, const struct vm_device *d, struct strv *argv) {
         switch (d->type) {
         case VMSILO_DEVICE_DISK:
@@ -229,11 +372,13 @@ static int render_device(struct vm *vm, const struct vm_device *d, struct strv *
                                ? -ENOMEM
                                : append_kv(argv, "socket", d->socket, d->options);
         case VMSILO_DEVICE_VFIO:
-                return push_kv(argv, "--vfio", NULL, d->path, d->options);
+                return render_vfio(d, argv);
         case VMSILO_DEVICE_GPU:
-                return strv_pushf(argv, "--gpu=%s", strempty(d->options));
+                return render_gpu(d, argv);
         case VMSILO_DEVICE_SOUND:
-                return strv_pushf(argv, "--virtio-snd=%s", strempty(d->options));
+                return render_sound(d, argv);
+        case VMSILO_DEVICE_SHARED_DIR:
+                return 0; /* with the extras, after --socket */
         }
         return -EINVAL;
 }
@@ -290,6 +435,12 @@ static int crosvm_render(struct vm *vm, struct strv *argv) {
                 r = render_devices(vm, argv, 0);
         if (r >= 0)
                 r = strv_pushf(argv, "--socket=%s", control);
+        /* where plugins' raw arguments used to go, in declaration order */
+        for (size_t i = 0; r >= 0 && i < vm->desc.n_devices; i++)
+                if (vm->desc.devices[i].type == VMSILO_DEVICE_GPU && !vm->desc.devices[i].options)
+                        r = render_gpu_extras(vm, &vm->desc.devices[i], argv);
+                else if (vm->desc.devices[i].type == VMSILO_DEVICE_SHARED_DIR)
+                        r = render_shared_dir(&vm->desc.devices[i], argv);
         if (r >= 0)
                 r = strv_extend(argv, &vm->desc.crosvm_args);
         if (r >= 0)
@@ -326,6 +477,8 @@ const struct backend crosvm_backend = {
         .preflight = crosvm_preflight,
         .render = crosvm_render,
         .has = crosvm_has,
+        .can = crosvm_can,
+        .check = crosvm_check,
         .agent_address = crosvm_agent_address,
         .request_stop = crosvm_request_stop,
 };

@@ -6,6 +6,7 @@
 #include "backend.h"
 #include "helpers.h"
 #include "log.h"
+#include "pluginkeys.h"
 #include "state.h"
 #include "vm.h"
 
@@ -67,39 +68,92 @@ static int host_vmm_has(const struct vmsilo_host *h, const char *flag) {
         return backend_has(vm, flag);
 }
 
+static const char *device_type_name(uint32_t type) {
+        static const char *const names[] = { "?",    "disk", "net",   "vhost-user",
+                                             "vfio", "gpu",  "sound", "shared-dir" };
+
+        return type < ELEMENTSOF(names) ? names[type] : "?";
+}
+
+/* The core's copy of what a plugin declared (strings borrowed from `d`). */
+static int device_from_plugin(struct plugin *p, const struct vmsilo_device *d,
+                              struct vmsilo_device *dev, struct vm_device *v) {
+        *dev = (struct vmsilo_device){};
+        if (!d || d->size < offsetof(struct vmsilo_device, pci_address) + sizeof(char *))
+                return -EINVAL;
+        memcpy(dev, d, d->size < sizeof(*dev) ? d->size : sizeof(*dev));
+        *v = (struct vm_device){
+                .type = dev->type,
+                .flags = dev->flags,
+                .fd = dev->fd,
+                .path = (char *) dev->path,
+                .id = (char *) dev->id,
+                .name = (char *) dev->name,
+                .mac = (char *) dev->mac,
+                .kind = (char *) dev->kind,
+                .socket = (char *) dev->socket,
+                .tag = (char *) dev->tag,
+                .options = (char *) dev->options,
+                .pci_address = (char *) dev->pci_address,
+                .features = dev->features,
+                .iommu = dev->iommu,
+                .server = (char *) dev->server,
+                .app_id = (char *) dev->app_id,
+                .helper = (char *) dev->helper,
+                .cookie = (char *) dev->cookie,
+                .render_node = (char *) dev->render_node,
+                .owner = p->name,
+        };
+        if (dev->type < VMSILO_DEVICE_DISK || dev->type > VMSILO_DEVICE_SHARED_DIR)
+                return log_full(LOG_LEVEL_ERR, EINVAL, p->name, "unknown device type %u",
+                                dev->type);
+        if (((dev->type == VMSILO_DEVICE_DISK || dev->type == VMSILO_DEVICE_VFIO ||
+              dev->type == VMSILO_DEVICE_SHARED_DIR) &&
+             isempty(dev->path)) ||
+            (dev->type == VMSILO_DEVICE_SHARED_DIR && isempty(dev->tag)) ||
+            (dev->type == VMSILO_DEVICE_VHOST_USER &&
+             (isempty(dev->kind) || isempty(dev->socket))) ||
+            (dev->type == VMSILO_DEVICE_NET && dev->fd < 0 && isempty(dev->name)))
+                return log_full(LOG_LEVEL_ERR, EINVAL, p->name,
+                                "add_device() of type %u without its required fields", dev->type);
+        return 0;
+}
+
+static int check_device(struct plugin *p, const struct vm_device *v) {
+        int r = backend_check_device(p->vm, v);
+
+        if (r == -EOPNOTSUPP)
+                return log_full(LOG_LEVEL_ERR, r, p->name,
+                                "%s, so the %s backend cannot render the %s device", p->vm->missing,
+                                p->vm->backend->name, device_type_name(v->type));
+        return r;
+}
+
+static int host_check_device(const struct vmsilo_host *h, const struct vmsilo_device *d) {
+        struct plugin *p = plugin_of(h);
+        struct vmsilo_device dev;
+        struct vm_device v;
+        int r;
+
+        if (p->vm->phase != PHASE_PREFLIGHT && p->vm->phase != PHASE_CONTRIBUTE)
+                return wrong_phase(p, "check_device", p->vm->phase);
+        r = device_from_plugin(p, d, &dev, &v);
+        if (r < 0)
+                return r;
+        return check_device(p, &v);
+}
+
 static int host_add_device(const struct vmsilo_host *h, const struct vmsilo_device *d) {
         struct plugin *p = plugin_of(h);
-        struct vmsilo_device dev = {};
+        struct vmsilo_device dev;
         struct vm_device v;
+        int r;
 
         if (p->vm->phase != PHASE_CONTRIBUTE)
                 return wrong_phase(p, "add_device", p->vm->phase);
-        if (!d || d->size < offsetof(struct vmsilo_device, pci_address) + sizeof(char *))
-                return -EINVAL;
-        memcpy(&dev, d, d->size < sizeof(dev) ? d->size : sizeof(dev));
-        v = (struct vm_device){
-                .type = dev.type,
-                .flags = dev.flags,
-                .fd = dev.fd,
-                .path = (char *) dev.path,
-                .id = (char *) dev.id,
-                .name = (char *) dev.name,
-                .mac = (char *) dev.mac,
-                .kind = (char *) dev.kind,
-                .socket = (char *) dev.socket,
-                .tag = (char *) dev.tag,
-                .options = (char *) dev.options,
-                .pci_address = (char *) dev.pci_address,
-                .owner = p->name,
-        };
-        if (dev.type < VMSILO_DEVICE_DISK || dev.type > VMSILO_DEVICE_SOUND)
-                return log_full(LOG_LEVEL_ERR, EINVAL, p->name, "unknown device type %u", dev.type);
-        if (((dev.type == VMSILO_DEVICE_DISK || dev.type == VMSILO_DEVICE_VFIO) &&
-             isempty(dev.path)) ||
-            (dev.type == VMSILO_DEVICE_VHOST_USER && (isempty(dev.kind) || isempty(dev.socket))) ||
-            (dev.type == VMSILO_DEVICE_NET && dev.fd < 0 && isempty(dev.name)))
-                return log_full(LOG_LEVEL_ERR, EINVAL, p->name,
-                                "add_device() of type %u without its required fields", dev.type);
+        r = device_from_plugin(p, d, &dev, &v);
+        if (r < 0)
+                return r;
         if (dev.type == VMSILO_DEVICE_GPU)
                 for (size_t i = 0; i < p->vm->desc.n_devices; i++)
                         if (p->vm->desc.devices[i].type == VMSILO_DEVICE_GPU)
@@ -107,6 +161,9 @@ static int host_add_device(const struct vmsilo_host *h, const struct vmsilo_devi
                                         LOG_LEVEL_ERR, EEXIST, p->name,
                                         "a second GPU device (plugin '%s' declared one already); crosvm takes one",
                                         p->vm->desc.devices[i].owner);
+        r = check_device(p, &v);
+        if (r < 0)
+                return r;
         return vm_desc_add_device(&p->vm->desc, &v);
 }
 
@@ -222,6 +279,56 @@ static void host_describe(const struct vmsilo_host *h, const char *fmt, ...) {
         free(text);
 }
 
+static int host_vmm_can(const struct vmsilo_host *h, const char *capability,
+                        const char **ret_missing) {
+        struct vm *vm = plugin_of(h)->vm;
+        int r;
+
+        if (isempty(capability))
+                return -EINVAL;
+        r = backend_can(vm, capability);
+        if (r == 0 && ret_missing)
+                *ret_missing = vm->missing;
+        return r;
+}
+
+static int host_log_errno(const struct vmsilo_host *h, int level, int error, const char *fmt, ...) {
+        struct plugin *p = plugin_of(h);
+        va_list ap;
+
+        if (level <= VMSILO_LOG_ERROR && p->vm && p->vm->entry && p->vm->phase == PHASE_CONFIGURE)
+                p->vm->entry_logged = 1;
+        va_start(ap, fmt);
+        if (p->vm && p->vm->entry && p->vm->phase == PHASE_CONFIGURE) {
+                char prefix[1024];
+
+                snprintf(prefix, sizeof(prefix), "%s:%u: %s", p->vm->entry->file,
+                         p->vm->entry->line, p->name);
+                (void) log_fullv(level, error, prefix, fmt, ap);
+        } else
+                (void) log_fullv(level, error, p->name, fmt, ap);
+        va_end(ap);
+        return error < 0 ? error : -error;
+}
+
+static void host_log_at(const struct vmsilo_host *h, int level, const char *instance,
+                        const char *key, const char *fmt, ...) {
+        struct plugin *p = plugin_of(h);
+        const struct conf_entry *e = conf_find_entry(&p->vm->conf, p->name, instance, key);
+        char prefix[1024];
+        va_list ap;
+
+        if (!e && key)
+                e = conf_find_entry(&p->vm->conf, p->name, instance, NULL);
+        if (e)
+                snprintf(prefix, sizeof(prefix), "%s:%u: %s", e->file, e->line, p->name);
+        else
+                snprintf(prefix, sizeof(prefix), "%s", p->name);
+        va_start(ap, fmt);
+        (void) log_fullv(level, 0, prefix, fmt, ap);
+        va_end(ap);
+}
+
 void host_table_init(struct plugin *p, struct vm *vm) {
         p->vm = vm;
         p->host = (struct vmsilo_host){
@@ -246,5 +353,9 @@ void host_table_init(struct plugin *p, struct vm *vm) {
                 .root_path = host_root_path,
                 .dry_run = host_dry_run,
                 .describe = host_describe,
+                .vmm_can = host_vmm_can,
+                .log_errno = host_log_errno,
+                .log_at = host_log_at,
+                .check_device = host_check_device,
         };
 }

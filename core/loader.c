@@ -26,6 +26,7 @@ static void plugin_free(struct plugin *p) {
         free(p->name);
         free(p->path);
         free(p->enabled_by);
+        strv_done(&p->instances);
         free(p);
 }
 

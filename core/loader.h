@@ -3,6 +3,7 @@
 
 #include "../sdk/vmsilo/plugin.h"
 #include "conf.h"
+#include "strv.h"
 
 struct vm;
 
@@ -16,8 +17,10 @@ struct plugin {
         struct vm *vm;
         void *state;
         int initialized;
-        int failed;  /* preflight or prepare failed */
-        int enabled; /* the last enable= of its [plugin NAME] sections, default yes */
+        int failed;             /* preflight or prepare failed */
+        int enabled;            /* the last enable= of its [plugin NAME] sections, default yes */
+        struct strv instances;  /* instances whose key defaults are applied (pluginkeys.c) */
+        unsigned config_errors; /* bad keys: configured() is not called */
 };
 
 struct plugin_set {

@@ -6,6 +6,7 @@
 
 #include "backend.h"
 #include "log.h"
+#include "pluginkeys.h"
 #include "process.h"
 #include "state.h"
 #include "vm.h"
@@ -70,7 +71,6 @@ static int assign_id(struct vm *vm) {
 
 static int route_entry(struct vm *vm, const struct conf_entry *e) {
         struct plugin *p;
-        int r;
 
         if (streq(e->section, "plugin"))
                 return e->global
@@ -87,23 +87,7 @@ static int route_entry(struct vm *vm, const struct conf_entry *e) {
                         e->file, e->line,
                         "section [%s%s%s] belongs to no enabled plugin; enable it with [plugin %s] enable = yes, or remove the section",
                         e->section, e->instance ? " " : "", strempty(e->instance), e->section);
-        if (!p->desc.configure)
-                return log_syntax(e->file, e->line, "plugin '%s' takes no keys, found '%s'",
-                                  p->name, e->key);
-        vm->entry = e;
-        vm->entry_logged = 0;
-        r = p->desc.configure(p->state, e->instance, e->key, e->value);
-        vm->entry = NULL;
-        if (r < 0 && r != -ENOENT && vm->entry_logged)
-                return -EINVAL;
-        if (r == -ENOENT)
-                return log_syntax(e->file, e->line, "unknown key '%s' in section [%s%s%s]", e->key,
-                                  e->section, e->instance ? " " : "", strempty(e->instance));
-        if (r < 0)
-                return log_syntax(e->file, e->line, "invalid value '%s' for '%s' in [%s%s%s]",
-                                  e->value, e->key, e->section, e->instance ? " " : "",
-                                  strempty(e->instance));
-        return 0;
+        return plugin_keys_apply(p, e);
 }
 
 static int init_plugins(struct vm *vm) {
@@ -125,6 +109,8 @@ static int init_plugins(struct vm *vm) {
                         continue;
                 }
                 p->initialized = 1;
+                if (plugin_keys_init(p) < 0)
+                        failures++;
         }
         return failures;
 }
@@ -220,6 +206,9 @@ int vm_open(struct vm *vm, const struct settings *s, const char *name) {
                 if (r < 0)
                         errors++;
         }
+        for (size_t i = 0; i < vm->plugins.n; i++)
+                if (plugin_keys_done(vm->plugins.items[i]) < 0)
+                        errors++;
         if (vm_config_verify(&vm->config) < 0)
                 errors++;
         vm->backend = backend_find(vm->config.vmm);

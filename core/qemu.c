@@ -3,6 +3,7 @@
  * The QEMU backend: renders the same VM description for qemu-system-x86_64, for machines
  * without crosvm (and for our CI, where every part of a start runs for real under TCG).
  */
+#include <glob.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -106,6 +107,99 @@ static int qemu_has(const struct vm *vm, const char *flag) {
         return strstr(vm->probe_run, quoted) != NULL;
 }
 
+/* A modular QEMU (Debian, Fedora, Arch) needs its audio-pa module; a monolithic one has it. */
+static int qemu_has_pa(const struct vm *vm) {
+        static const char *const dirs[] = { "/usr/lib/*/qemu", "/usr/lib64/qemu", "/usr/lib/qemu" };
+        int modular = 0, pa = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *root = confdirs_path(&vm->settings->dirs, dirs[i]);
+                _cleanup_free_ char *pattern = root ? strdup_printf("%s/audio-*.so", root) : NULL;
+                glob_t g;
+
+                if (!pattern || glob(pattern, 0, NULL, &g) != 0)
+                        continue;
+                modular = 1;
+                for (size_t j = 0; j < g.gl_pathc; j++) {
+                        const char *base = strrchr(g.gl_pathv[j], '/');
+
+                        pa |= base && streq(base, "/audio-pa.so");
+                }
+                globfree(&g);
+        }
+        return !modular || pa;
+}
+
+static int qemu_can(const struct vm *vm, const char *capability, char *missing, size_t size) {
+        static const struct {
+                const char *name, *device, *missing;
+        } map[] = {
+                { "gpu", "virtio-gpu-pci", NULL },
+                { "gpu opengl", "virtio-gpu-gl-pci", NULL },
+                { "gpu wayland", NULL, "the qemu backend has no Wayland cross-domain device" },
+                { "gpu wayland security context", NULL,
+                  "the qemu backend has no Wayland cross-domain device" },
+                { "gpu wayland socket", NULL,
+                  "the qemu backend has no Wayland cross-domain device" },
+                { "gpu vulkan", NULL, "the qemu backend has no Vulkan (venus) context" },
+                { "vhost-user fs", "vhost-user-fs-pci", NULL },
+                { "vhost-user sound", NULL, "the qemu backend has no vhost-user sound device" },
+                { "vhost-user fs backend tag", NULL, "QEMU gives the tag on the device" },
+                { "shared dir", NULL, "the qemu backend has no built-in shared directory" },
+                { "net tap name", NULL, "the qemu backend takes taps as open fds" },
+                { "vfio guest address", NULL,
+                  "the qemu backend does not place VFIO devices at a guest address" },
+                { "vfio iommu", NULL, "the qemu backend has no IOMMU choice for VFIO devices" },
+        };
+
+        if (streq(capability, "sound pulse backend")) {
+                if (!qemu_has(vm, "intel-hda") || !qemu_has(vm, "hda-duplex") ||
+                    !qemu_has(vm, "hda-output")) {
+                        snprintf(
+                                missing, size,
+                                "qemu has no device 'intel-hda' or 'hda-duplex'; install qemu-system-x86");
+                        return 0;
+                }
+                if (!qemu_has_pa(vm)) {
+                        snprintf(
+                                missing, size,
+                                "qemu has audio modules but not 'audio-pa.so', which the PulseAudio audiodev needs; install it (Debian: qemu-system-gui)");
+                        return 0;
+                }
+                return 1;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(map); i++) {
+                if (!streq(map[i].name, capability))
+                        continue;
+                if (map[i].device && qemu_has(vm, map[i].device))
+                        return 1;
+                if (map[i].device)
+                        snprintf(missing, size, "qemu has no device '%s'", map[i].device);
+                else
+                        snprintf(missing, size, "%s", map[i].missing);
+                return 0;
+        }
+        snprintf(missing, size, "the qemu backend knows no capability '%s'", capability);
+        return 0;
+}
+
+static int qemu_check(const struct vm *vm, const struct vm_device *d, char *missing, size_t size) {
+        (void) vm;
+        if (d->type == VMSILO_DEVICE_GPU && !d->options && (d->features & VMSILO_GPU_OPENGL) &&
+            isempty(d->render_node)) {
+                snprintf(
+                        missing, size,
+                        "opengl needs a GPU render node, but there is no /dev/dri/renderD* device");
+                return 0;
+        }
+        if ((d->type == VMSILO_DEVICE_GPU || d->type == VMSILO_DEVICE_SOUND) && d->options) {
+                snprintf(missing, size, "plugin '%s' gave its %s device as crosvm options",
+                         d->owner, d->type == VMSILO_DEVICE_GPU ? "gpu" : "sound");
+                return 0;
+        }
+        return 1;
+}
+
 static int qemu_preflight(struct vm *vm) {
         static const char *const needed[] = { "virtio-blk-pci", "virtio-net-pci",
                                               "virtio-serial-pci", "vhost-user-fs-pci" };
@@ -185,6 +279,46 @@ static int render_vhost_user(const struct vm_device *d, size_t i, struct strv *a
         return r;
 }
 
+/* virgl (OpenGL) on a headless EGL display */
+static int render_gpu(const struct vm_device *d, struct strv *argv) {
+        _cleanup_free_ char *node = qopt(d->render_node);
+        int r;
+
+        if (!node)
+                return -ENOMEM;
+        r = strv_push(argv, "-device");
+        if (r >= 0)
+                r = strv_push(argv, d->features & VMSILO_GPU_OPENGL ? "virtio-gpu-gl-pci"
+                                                                    : "virtio-gpu-pci");
+        if (r >= 0 && (d->features & VMSILO_GPU_OPENGL))
+                r = strv_push(argv, "-display");
+        if (r >= 0 && (d->features & VMSILO_GPU_OPENGL))
+                r = strv_pushf(argv, "egl-headless,rendernode=%s", node);
+        return r;
+}
+
+/* the pulse socket through QEMU's own `pa` audiodev and an HDA codec */
+static int render_sound(const struct vm_device *d, struct strv *argv) {
+        _cleanup_free_ char *server = qopt(d->server);
+        int r;
+
+        if (!server)
+                return -ENOMEM;
+        r = strv_push(argv, "-audiodev");
+        if (r >= 0)
+                r = strv_pushf(argv, "pa,id=snd0,server=unix:%s", server);
+        if (r >= 0)
+                r = strv_push(argv, "-device");
+        if (r >= 0)
+                r = strv_push(argv, "intel-hda");
+        if (r >= 0)
+                r = strv_push(argv, "-device");
+        if (r >= 0)
+                r = strv_pushf(argv, "%s,audiodev=snd0",
+                               d->features & VMSILO_SOUND_CAPTURE ? "hda-duplex" : "hda-output");
+        return r;
+}
+
 static int render_device(const struct vm_device *d, size_t i, struct strv *argv) {
         const char *bdf;
 
@@ -200,12 +334,12 @@ static int render_device(const struct vm_device *d, size_t i, struct strv *argv)
                 if (strv_push(argv, "-device") < 0)
                         return -ENOMEM;
                 return strv_pushf(argv, "vfio-pci,host=%s", bdf ? bdf + 1 : d->path);
-        default:
-                return log_error_errno(
-                        EOPNOTSUPP,
-                        "plugin '%s' declared a %s device, which the qemu backend cannot render; use crosvm",
-                        d->owner, d->type == VMSILO_DEVICE_GPU ? "gpu" : "sound");
+        case VMSILO_DEVICE_GPU:
+                return render_gpu(d, argv);
+        case VMSILO_DEVICE_SOUND:
+                return render_sound(d, argv);
         }
+        return -EINVAL;
 }
 
 static int render_append(struct vm *vm, struct strv *argv) {
@@ -369,6 +503,8 @@ const struct backend qemu_backend = {
         .preflight = qemu_preflight,
         .render = qemu_render,
         .has = qemu_has,
+        .can = qemu_can,
+        .check = qemu_check,
         .agent_address = qemu_agent_address,
         .request_stop = qemu_request_stop,
 };

@@ -37,6 +37,7 @@ struct vm {
         int phase;                      /* enum vm_phase */
         const struct conf_entry *entry; /* during configure, for path:line */
         int entry_logged;               /* the plugin already said what is wrong with it */
+        char missing[512];              /* what vmm_can() last found missing */
 };
 
 /* Socket and file names inside the runtime dir. */

@@ -11,6 +11,11 @@ static void device_free_strings(struct vm_device *v) {
         free(v->tag);
         free(v->options);
         free(v->pci_address);
+        free(v->server);
+        free(v->app_id);
+        free(v->helper);
+        free(v->cookie);
+        free(v->render_node);
         free(v->owner);
 }
 
@@ -49,12 +54,19 @@ int vm_desc_add_device(struct vm_desc *d, const struct vm_device *dev) {
                 return -ENOMEM;
         d->devices = n;
         v = &d->devices[d->n_devices];
-        *v = (struct vm_device){ .type = dev->type, .flags = dev->flags, .fd = dev->fd };
+        *v = (struct vm_device){ .type = dev->type,
+                                 .flags = dev->flags,
+                                 .fd = dev->fd,
+                                 .features = dev->features,
+                                 .iommu = dev->iommu };
         if (dup_field(&v->path, dev->path) < 0 || dup_field(&v->id, dev->id) < 0 ||
             dup_field(&v->name, dev->name) < 0 || dup_field(&v->mac, dev->mac) < 0 ||
             dup_field(&v->kind, dev->kind) < 0 || dup_field(&v->socket, dev->socket) < 0 ||
             dup_field(&v->tag, dev->tag) < 0 || dup_field(&v->options, dev->options) < 0 ||
             dup_field(&v->pci_address, dev->pci_address) < 0 ||
+            dup_field(&v->server, dev->server) < 0 || dup_field(&v->app_id, dev->app_id) < 0 ||
+            dup_field(&v->helper, dev->helper) < 0 || dup_field(&v->cookie, dev->cookie) < 0 ||
+            dup_field(&v->render_node, dev->render_node) < 0 ||
             dup_field(&v->owner, dev->owner) < 0) {
                 device_free_strings(v);
                 return -ENOMEM;

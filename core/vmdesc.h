@@ -19,6 +19,13 @@ struct vm_device {
         char *tag;
         char *options;
         char *pci_address;
+        uint32_t features; /* GPU, SOUND: VMSILO_GPU_*, VMSILO_SOUND_* (ABI 1.1) */
+        uint32_t iommu;    /* VFIO: enum vmsilo_iommu */
+        char *server;
+        char *app_id;
+        char *helper;
+        char *cookie;
+        char *render_node;
         char *owner; /* plugin name, or "core" */
 };
 

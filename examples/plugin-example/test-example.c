@@ -20,7 +20,7 @@ static void setup(void) {
         mock_host_init(&m);
         m.vm_name = "web";
         m.vm_id = 7;
-        CU_ASSERT_EQUAL_FATAL(vmsilo_plugin_v1.init(&m.host, &state), 0);
+        CU_ASSERT_EQUAL_FATAL(mock_host_start(&m, &vmsilo_plugin_v1, &state), 0);
 }
 
 static void teardown(void) {
@@ -29,7 +29,7 @@ static void teardown(void) {
 }
 
 static int conf(const char *key, const char *value) {
-        return vmsilo_plugin_v1.configure(state, NULL, key, value);
+        return mock_host_configure(&m, &vmsilo_plugin_v1, state, NULL, key, value);
 }
 
 static void test_example_default_contributes_message(void) {
@@ -52,7 +52,13 @@ static void test_example_bad_values_name_the_key(void) {
         CU_ASSERT(mock_host_logged(
                 &m, "for 'stamp-directory' in [example]: expected an absolute path"));
         CU_ASSERT_EQUAL(conf("colour", "red"), -ENOENT);
-        CU_ASSERT_EQUAL(vmsilo_plugin_v1.configure(state, "x", "message", "hi"), -EINVAL);
+        CU_ASSERT_EQUAL(mock_host_configure(&m, &vmsilo_plugin_v1, state, "x", "message", "hi"),
+                        -EINVAL);
+        CU_ASSERT(mock_host_logged(&m, "section [example] takes no name, found 'x'"));
+        /* a rule across keys: configured() */
+        CU_ASSERT_EQUAL(conf("pulse-socket", "/run/user/1000/pulse/native"), 0);
+        CU_ASSERT_EQUAL(mock_host_configured(&m, &vmsilo_plugin_v1, state), -EINVAL);
+        CU_ASSERT(mock_host_logged(&m, "'pulse-socket' takes effect only with 'sound = yes'"));
         teardown();
 }
 
@@ -100,6 +106,33 @@ static void test_example_dry_run_changes_nothing(void) {
         teardown();
 }
 
+/* A typed device: the plugin says what it is, the backend how its VMM spells it. */
+static void test_example_sound_device(void) {
+        static const char *const caps[] = { "sound pulse backend", NULL };
+
+        setup();
+        m.vmm_caps = caps;
+        CU_ASSERT_EQUAL(conf("sound", "yes"), 0);
+        CU_ASSERT_EQUAL(conf("pulse-socket", "/run/user/1000/pulse/native"), 0);
+        CU_ASSERT_EQUAL(mock_host_configured(&m, &vmsilo_plugin_v1, state), 0);
+        CU_ASSERT_EQUAL(vmsilo_plugin_v1.preflight(state), 0);
+        CU_ASSERT_EQUAL(vmsilo_plugin_v1.contribute(state), 0);
+        CU_ASSERT_EQUAL_FATAL(m.n_devices, 1);
+        CU_ASSERT_EQUAL(m.devices[0].type, VMSILO_DEVICE_SOUND);
+        CU_ASSERT_EQUAL(m.devices[0].features, VMSILO_SOUND_PLAYBACK);
+        CU_ASSERT_STRING_EQUAL(m.devices[0].server, "/run/user/1000/pulse/native");
+        CU_ASSERT_EQUAL(m.n_vmm_args, 0);
+        teardown();
+
+        /* a VMM without it: preflight says what it lacks */
+        setup();
+        CU_ASSERT_EQUAL(conf("sound", "yes"), 0);
+        CU_ASSERT_EQUAL(conf("pulse-socket", "/run/user/1000/pulse/native"), 0);
+        CU_ASSERT(vmsilo_plugin_v1.preflight(state) < 0);
+        CU_ASSERT(mock_host_logged(&m, "the mock VMM cannot do 'sound pulse backend'"));
+        teardown();
+}
+
 int main(void) {
         CU_pSuite s;
         int failures;
@@ -119,6 +152,7 @@ int main(void) {
                     test_example_prepare_journals_before_writing);
         CU_add_test(s, "test_example_dry_run_changes_nothing",
                     test_example_dry_run_changes_nothing);
+        CU_add_test(s, "test_example_sound_device", test_example_sound_device);
         CU_basic_set_mode(CU_BRM_VERBOSE);
         CU_basic_run_tests();
         failures = (int) CU_get_number_of_failures();

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include "net.h"
@@ -16,37 +15,7 @@
 #define ADDRESS_EXPECTED \
         "expected an IPv4 or IPv6 address with a prefix length, such as 10.0.0.2/24 or fd00::2/64"
 #define NAMESERVER_EXPECTED "expected an IPv4 or IPv6 address such as 10.0.0.1 or fd00::1"
-#define NAME_EXPECTED "expected 1 to 15 letters, digits, '-', '_' or '.'"
-
-static int invalid(const struct net *n, const char *instance, const char *key, const char *value,
-                   const char *why) {
-        n->host->log(n->host, VMSILO_LOG_ERROR, "invalid value '%s' for '%s' in [net%s%s]: %s",
-                     value, key, instance ? " " : "", instance ? instance : "", why);
-        return -EINVAL;
-}
-
-static int set_string(char **field, const char *value) {
-        char *s = NULL;
-
-        if (value && value[0] && !(s = strdup(value)))
-                return -ENOMEM;
-        free(*field);
-        *field = s;
-        return 0;
-}
-
-static int parse_bool(const char *v, int *ret) {
-        static const char *const yes[] = { "1", "yes", "true", "on" };
-        static const char *const no[] = { "0", "no", "false", "off" };
-
-        for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-                if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
-                        *ret = strcasecmp(v, yes[i]) == 0;
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
+#define NAME_EXPECTED "1 to 15 letters, digits, '-', '_' or '.'"
 
 /* List keys accumulate; an entry given twice is kept once. */
 static int ip_list_add(struct net_ip **items, size_t *n, const struct net_ip *ip) {
@@ -96,112 +65,164 @@ static int parse_address(const char *value, struct net_ip *ret, char *why, size_
         return 0;
 }
 
-static int add_nameserver(const struct net *n, const char *instance, struct net_ip **items,
-                          size_t *count, const char *value) {
-        struct net_ip ip;
-
-        if (!value[0]) {
-                free(*items);
-                *items = NULL;
-                *count = 0;
-                return 0;
+static int parse_nameserver(const char *value, struct net_ip *ret, char *why, size_t size) {
+        if (net_ip_parse(value, 0, ret) < 0 || !net_ip_is_unicast(ret)) {
+                snprintf(why, size, NAMESERVER_EXPECTED);
+                return -EINVAL;
         }
-        if (net_ip_parse(value, 0, &ip) < 0 || !net_ip_is_unicast(&ip))
-                return invalid(n, instance, "nameserver", value, NAMESERVER_EXPECTED);
-        return ip_list_add(items, count, &ip);
+        return 0;
 }
 
-static int add_address(const struct net *n, struct net_iface *it, const char *key,
-                       const char *value) {
-        int host = strcmp(key, "host-address") == 0;
-        struct net_ip **items = host ? &it->host_addresses : &it->addresses;
-        size_t *count = host ? &it->n_host_addresses : &it->n_addresses;
-        struct net_ip ip;
-        char why[256];
+/* ---- the key table: the core parses, these validators say why a value is bad ---- */
 
-        if (!value[0]) {
-                free(*items);
-                *items = NULL;
-                *count = 0;
-                return 0;
-        }
-        if (parse_address(value, &ip, why, sizeof(why)) < 0)
-                return invalid(n, it->name, key, value, why);
-        return ip_list_add(items, count, &ip);
+static int address_valid(const char *v, char *why, size_t size) {
+        struct net_ip ip;
+
+        return parse_address(v, &ip, why, size) == 0;
 }
 
-static int add_route(const struct net *n, struct net_iface *it, const char *value) {
+static int nameserver_valid(const char *v, char *why, size_t size) {
+        struct net_ip ip;
+
+        return parse_nameserver(v, &ip, why, size) == 0;
+}
+
+static int route_valid(const char *v, char *why, size_t size) {
         struct net_route r;
+
+        return net_route_parse(v, &r, why, size) == 0;
+}
+
+static int mac_valid(const char *v, char *why, size_t size) {
+        uint8_t mac[6];
+
+        return net_mac_parse(v, mac, why, size) == 0;
+}
+
+static int name_valid(const char *v, char *why, size_t size) {
+        (void) why;
+        (void) size;
+        return net_ifname_valid(v);
+}
+
+#define IFACE(f) offsetof(struct net_iface, f)
+#define LIST_IN_IFACE (VMSILO_KEY_LIST | VMSILO_KEY_INSTANCE)
+#define SCALAR_IN_IFACE (VMSILO_KEY_INSTANCE | VMSILO_KEY_EMPTY)
+const struct vmsilo_key net_keys[] = {
+        { .name = "nameserver",
+          .type = VMSILO_KEY_STRING,
+          .flags = VMSILO_KEY_LIST,
+          .offset = offsetof(struct net, nameserver_given),
+          .validate = nameserver_valid,
+          .help = "a nameserver of every interface" },
+        { .name = "nameserver",
+          .type = VMSILO_KEY_STRING,
+          .flags = LIST_IN_IFACE,
+          .offset = IFACE(nameserver_given),
+          .validate = nameserver_valid,
+          .help = "a nameserver of this interface" },
+        { .name = "address",
+          .type = VMSILO_KEY_STRING,
+          .flags = LIST_IN_IFACE,
+          .offset = IFACE(address_given),
+          .validate = address_valid,
+          .help = "the guest's address with its prefix length" },
+        { .name = "host-address",
+          .type = VMSILO_KEY_STRING,
+          .flags = LIST_IN_IFACE,
+          .offset = IFACE(host_address_given),
+          .validate = address_valid,
+          .help = "the host's address on the tap" },
+        { .name = "route",
+          .type = VMSILO_KEY_STRING,
+          .flags = LIST_IN_IFACE,
+          .offset = IFACE(route_given),
+          .validate = route_valid,
+          .help = "DEST/PREFIX or default, optionally via GATEWAY" },
+        { .name = "tap",
+          .type = VMSILO_KEY_STRING,
+          .flags = SCALAR_IN_IFACE,
+          .offset = IFACE(tap),
+          .validate = name_valid,
+          .expected = NAME_EXPECTED,
+          .help = "the tap's name" },
+        { .name = "bridge",
+          .type = VMSILO_KEY_STRING,
+          .flags = SCALAR_IN_IFACE,
+          .offset = IFACE(bridge),
+          .validate = name_valid,
+          .expected = NAME_EXPECTED,
+          .help = "a bridge the tap joins" },
+        { .name = "mac",
+          .type = VMSILO_KEY_STRING,
+          .flags = SCALAR_IN_IFACE,
+          .offset = IFACE(mac_given),
+          .validate = mac_valid,
+          .help = "the guest's MAC" },
+        { .name = "dhcp",
+          .type = VMSILO_KEY_BOOL,
+          .flags = SCALAR_IN_IFACE,
+          .offset = IFACE(dhcp),
+          .help = "the guest asks for its address" },
+        { .name = NULL },
+};
+
+static int ips_of(char **given, int nameserver, struct net_ip **items, size_t *n) {
         char why[256];
+        int r = 0;
 
-        if (!value[0]) {
-                free(it->routes);
-                it->routes = NULL;
-                it->n_routes = 0;
-                return 0;
+        free(*items);
+        *items = NULL;
+        *n = 0;
+        for (char **v = given; r >= 0 && v && *v; v++) {
+                struct net_ip ip;
+
+                if ((nameserver ? parse_nameserver(*v, &ip, why, sizeof(why))
+                                : parse_address(*v, &ip, why, sizeof(why))) == 0)
+                        r = ip_list_add(items, n, &ip);
         }
-        if (net_route_parse(value, &r, why, sizeof(why)) < 0)
-                return invalid(n, it->name, "route", value, why);
-        return route_list_add(&it->routes, &it->n_routes, &r);
+        return r;
 }
 
-static int set_name(const struct net *n, struct net_iface *it, const char *key, const char *value,
-                    char **field) {
-        if (value[0] && !net_ifname_valid(value))
-                return invalid(n, it->name, key, value, NAME_EXPECTED);
-        return set_string(field, value);
-}
-
-/* Scalar keys: an empty value restores the default. */
-static int iface_scalar(const struct net *n, struct net_iface *it, const char *key,
-                        const char *value) {
+/* The parsed forms of what the key table stored (every value was validated). */
+static int iface_convert(struct net_iface *it) {
         char why[256];
+        int r;
 
-        if (strcmp(key, "tap") == 0)
-                return set_name(n, it, key, value, &it->tap);
-        if (strcmp(key, "bridge") == 0)
-                return set_name(n, it, key, value, &it->bridge);
-        if (strcmp(key, "mac") == 0) {
-                it->has_mac = 0;
-                if (value[0] && net_mac_parse(value, it->mac, why, sizeof(why)) < 0)
-                        return invalid(n, it->name, key, value, why);
-                it->has_mac = !!value[0];
-                return 0;
+        r = ips_of(it->address_given, 0, &it->addresses, &it->n_addresses);
+        if (r >= 0)
+                r = ips_of(it->host_address_given, 0, &it->host_addresses, &it->n_host_addresses);
+        if (r >= 0)
+                r = ips_of(it->nameserver_given, 1, &it->nameservers, &it->n_nameservers);
+        free(it->routes);
+        it->routes = NULL;
+        it->n_routes = 0;
+        for (char **v = it->route_given; r >= 0 && v && *v; v++) {
+                struct net_route route;
+
+                if (net_route_parse(*v, &route, why, sizeof(why)) == 0)
+                        r = route_list_add(&it->routes, &it->n_routes, &route);
         }
-        if (strcmp(key, "dhcp") == 0) {
-                it->dhcp = 0;
-                if (value[0] && parse_bool(value, &it->dhcp) < 0)
-                        return invalid(n, it->name, key, value, "expected yes or no");
-                return 0;
-        }
-        return -ENOENT;
+        it->has_mac = it->mac_given && net_mac_parse(it->mac_given, it->mac, why, sizeof(why)) == 0;
+        return r;
 }
 
-int net_iface_configure(struct net *n, struct net_iface *it, const char *key, const char *value) {
-        if (strcmp(key, "address") == 0 || strcmp(key, "host-address") == 0)
-                return add_address(n, it, key, value);
-        if (strcmp(key, "route") == 0)
-                return add_route(n, it, value);
-        if (strcmp(key, "nameserver") == 0)
-                return add_nameserver(n, it->name, &it->nameservers, &it->n_nameservers, value);
-        return iface_scalar(n, it, key, value);
-}
+int net_instance(void *state, const char *name, void **ret) {
+        struct net *n = state;
+        struct net_iface *it;
 
-int net_global_configure(struct net *n, const char *key, const char *value) {
-        static const char *const iface_keys[] = { "tap",   "mac",          "dhcp",  "address",
-                                                  "route", "host-address", "bridge" };
-
-        if (strcmp(key, "nameserver") == 0)
-                return add_nameserver(n, NULL, &n->nameservers, &n->n_nameservers, value);
-        for (size_t i = 0; i < sizeof(iface_keys) / sizeof(iface_keys[0]); i++)
-                if (strcmp(key, iface_keys[i]) == 0) {
-                        n->host->log(
-                                n->host, VMSILO_LOG_ERROR,
-                                "'%s' belongs in an interface section such as [net eth0], not in [net]",
-                                key);
-                        return -EINVAL;
-                }
-        return -ENOENT;
+        if (!net_ifname_valid(name)) {
+                n->host->log(
+                        n->host, VMSILO_LOG_ERROR,
+                        "invalid interface name '%s' in [net %s]: expected 1 to 15 letters, digits, '-', '_' or '.'",
+                        name, name);
+                return -EINVAL;
+        }
+        it = net_iface_get(n, name);
+        if (!it)
+                return -ENOMEM;
+        *ret = it;
+        return 0;
 }
 
 struct net_iface *net_iface_get(struct net *n, const char *name) {
@@ -229,8 +250,7 @@ void net_free_ifaces(struct net *n) {
                 struct net_iface *it = n->ifaces[i];
 
                 free(it->name);
-                free(it->tap);
-                free(it->bridge);
+                vmsilo_keys_free(net_keys, it, 1);
                 free(it->addresses);
                 free(it->host_addresses);
                 free(it->routes);
@@ -238,6 +258,7 @@ void net_free_ifaces(struct net *n) {
                 free(it);
         }
         free(n->ifaces);
+        vmsilo_keys_free(net_keys, n, 0);
         free(n->nameservers);
         n->ifaces = NULL;
         n->nameservers = NULL;
@@ -250,8 +271,21 @@ static int by_name(const void *a, const void *b) {
 }
 
 /* Sorts the interfaces by name (byte order) and derives what was not configured. */
+int net_convert(struct net *n) {
+        int r = ips_of(n->nameserver_given, 1, &n->nameservers, &n->n_nameservers);
+
+        for (size_t i = 0; r >= 0 && i < n->n_ifaces; i++)
+                r = iface_convert(n->ifaces[i]);
+        return r;
+}
+
 int net_resolve(struct net *n) {
         const char *vm = n->host->vm_name(n->host);
+        int r;
+
+        r = net_convert(n);
+        if (r < 0)
+                return r;
 
         qsort(n->ifaces, n->n_ifaces, sizeof(*n->ifaces), by_name);
         for (size_t i = 0; i < n->n_ifaces; i++) {

@@ -25,23 +25,14 @@ static int net_init(const struct vmsilo_host *host, void **ret_state) {
         return 0;
 }
 
-static int net_configure(void *state, const char *instance, const char *key, const char *value) {
-        struct net *n = state;
-        struct net_iface *it;
+/* A VMM that cannot open a tap by its name (QEMU, unprivileged) gets the open tap's fd. */
+static int wants_fd(const struct vmsilo_host *h) {
+        return h->vmm_can(h, "net tap name", NULL) == 0;
+}
 
-        if (!instance)
-                return net_global_configure(n, key, value);
-        if (!net_ifname_valid(instance)) {
-                n->host->log(
-                        n->host, VMSILO_LOG_ERROR,
-                        "invalid interface name '%s' in [net %s]: expected 1 to 15 letters, digits, '-', '_' or '.'",
-                        instance, instance);
-                return -EINVAL;
-        }
-        it = net_iface_get(n, instance);
-        if (!it)
-                return -ENOMEM;
-        return net_iface_configure(n, it, key, value);
+/* After the last key: the values in their parsed forms. */
+static int net_configured(void *state) {
+        return net_convert(state);
 }
 
 /* The checks across keys run once: in preflight, or in prepare for `print`. */
@@ -173,7 +164,7 @@ static int configure_tap(const struct net *n, struct nl_sock *sk, const struct n
 /* In a dry run (`print`) only the plan: steps, undo, placeholder fds. */
 static int prepare_iface(struct net *n, struct nl_sock *sk, struct net_iface *it) {
         const struct vmsilo_host *h = n->host;
-        int qemu = h->vmm(h) == VMSILO_VMM_QEMU, fd = -1, ifindex = 0, r;
+        int qemu = wants_fd(h), fd = -1, ifindex = 0, r;
         char action[64];
 
         describe_iface(n, it);
@@ -285,7 +276,7 @@ static int contribute_nameservers(const struct net *n) {
 static int net_contribute(void *state) {
         struct net *n = state;
         const struct vmsilo_host *h = n->host;
-        int qemu = h->vmm(h) == VMSILO_VMM_QEMU, r;
+        int qemu = wants_fd(h), r;
 
         r = n->n_ifaces > 0 ? net_validate(n) : 0;
         for (size_t i = 0; r >= 0 && i < n->n_ifaces; i++) {
@@ -355,10 +346,13 @@ VMSILO_PLUGIN_DEFINE = {
         .name = "net",
         .version = "0.1.0",
         .init = net_init,
-        .configure = net_configure,
         .preflight = net_preflight,
         .prepare = net_prepare,
         .contribute = net_contribute,
         .undo = net_undo,
         .teardown = net_teardown,
+        .keys = net_keys,
+        .key_size = sizeof(struct vmsilo_key),
+        .instance = net_instance,
+        .configured = net_configured,
 };

@@ -31,11 +31,17 @@ struct net_route {
 
 struct net_iface {
         char *name; /* the guest's interface name: the section's instance */
-        char *tap;  /* `tap =`, or NULL for the derived name */
+
+        /* the keys, as the core stored them (net_keys) */
+        char *tap; /* `tap =`, or NULL for the derived name */
+        char *bridge;
+        char *mac_given;
+        int dhcp;
+        char **address_given, **host_address_given, **route_given, **nameserver_given;
+
+        /* parsed from the keys by net_resolve() */
         int has_mac;
         uint8_t mac[6];
-        int dhcp;
-        char *bridge;
         struct net_ip *addresses;
         size_t n_addresses;
         struct net_ip *host_addresses;
@@ -57,7 +63,8 @@ struct net {
         const struct vmsilo_host *host;
         struct net_iface **ifaces;
         size_t n_ifaces;
-        struct net_ip *nameservers; /* from [net] */
+        char **nameserver_given;    /* [net] nameserver =, as the core stored them */
+        struct net_ip *nameservers; /* parsed from nameserver_given by net_resolve() */
         size_t n_nameservers;
         int checked; /* 1 once net_check() ran, 2 if it failed */
 };
@@ -81,11 +88,13 @@ void net_pci_address(unsigned index, char *buf, size_t size);
 /* "10.1.0.0/16 via 10.0.0.1", as a user writes it. */
 void net_route_format(const struct net_route *r, char *buf, size_t size);
 
-/* iface.c: keys, order, derived values. The configure functions log why a value is bad and
- * return -EINVAL, or -ENOENT for an unknown key. */
-int net_iface_configure(struct net *n, struct net_iface *it, const char *key, const char *value);
-int net_global_configure(struct net *n, const char *key, const char *value);
+/* iface.c: the key table, the interfaces' order, derived values. */
+extern const struct vmsilo_key net_keys[];
+/* The descriptor's instance(): [net IFNAME], logs a bad name. */
+int net_instance(void *state, const char *name, void **ret);
 struct net_iface *net_iface_get(struct net *n, const char *name);
+/* The parsed forms of the keys (addresses, routes, MACs, nameservers); idempotent. */
+int net_convert(struct net *n);
 void net_free_ifaces(struct net *n);
 int net_resolve(struct net *n);
 

@@ -30,12 +30,16 @@ extern const struct vmsilo_plugin vmsilo_plugin_v1;
 static struct mock_host m;
 static void *state;
 
+/* as crosvm answers: it opens a tap by its name */
+static const char *const crosvm_caps[] = { "net tap name", NULL };
+
 static void setup(const char *vm) {
         mock_host_init(&m);
         m.vm_name = vm;
+        m.vmm_caps = crosvm_caps;
         m.uid = 1000;
         m.gid = 1000;
-        CU_ASSERT_EQUAL_FATAL(P.init(&m.host, &state), 0);
+        CU_ASSERT_EQUAL_FATAL(mock_host_start(&m, &P, &state), 0);
 }
 
 static void teardown(void) {
@@ -45,7 +49,7 @@ static void teardown(void) {
 }
 
 static int conf(const char *instance, const char *key, const char *value) {
-        return P.configure(state, instance, key, value);
+        return mock_host_configure(&m, &P, state, instance, key, value);
 }
 
 /* The last log line is exactly `text`. */
@@ -301,7 +305,7 @@ static void test_net_parse_other_keys(void) {
                 NULL, "nameserver", "0.0.0.0",
                 "invalid value '0.0.0.0' for 'nameserver' in [net]: expected an IPv4 or IPv6 address such as 10.0.0.1 or fd00::1");
         check_value(NULL, "address", "10.0.0.2/24",
-                    "'address' belongs in an interface section such as [net eth0], not in [net]");
+                    "'address' belongs in a named section [net NAME], not in [net]");
         CU_ASSERT_EQUAL(conf(NULL, "colour", "red"), -ENOENT);
         CU_ASSERT_EQUAL(conf("eth0", "colour", "red"), -ENOENT);
         check_value(
@@ -404,6 +408,7 @@ static void test_net_devices_qemu(void) {
         setup("web");
         m.dry_run = 1;
         m.vmm = VMSILO_VMM_QEMU;
+        m.vmm_caps = NULL;
         CU_ASSERT_EQUAL(conf("eth1", "dhcp", "yes"), 0);
         CU_ASSERT_EQUAL(conf("eth0", "dhcp", "yes"), 0);
         CU_ASSERT_EQUAL(P.prepare(state), 0);
@@ -449,6 +454,7 @@ static void test_net_nameservers(void) {
 static void test_net_no_interfaces(void) {
         setup("web");
         CU_ASSERT_EQUAL(conf(NULL, "nameserver", "10.0.0.53"), 0);
+        CU_ASSERT_EQUAL(mock_host_configured(&m, &P, state), 0);
         CU_ASSERT_EQUAL(P.preflight(state), 0);
         CU_ASSERT_EQUAL(P.prepare(state), 0);
         CU_ASSERT_EQUAL(P.contribute(state), 0);
@@ -675,6 +681,7 @@ static void test_net_qemu_fd_in_netns(void) {
                 return;
         setup("web");
         m.vmm = VMSILO_VMM_QEMU;
+        m.vmm_caps = NULL;
         CU_ASSERT_EQUAL(conf("eth0", "dhcp", "yes"), 0);
         CU_ASSERT_EQUAL(P.preflight(state), 0);
         CU_ASSERT_EQUAL(P.prepare(state), 0);

@@ -27,110 +27,37 @@ struct overlay {
 
 #define DISK_ID "ephemeral"
 
+static const char *const types[] = { "off", "raw", "tmpfs", NULL };
+
+static const struct vmsilo_key overlay_keys[] = {
+        { .name = "type",
+          .type = VMSILO_KEY_ENUM,
+          .offset = offsetof(struct overlay, type),
+          .def = "tmpfs",
+          .values = types,
+          .expected = "raw, tmpfs or off",
+          .help = "raw: a fresh sparse disk for the upper layer; tmpfs: RAM; off" },
+        { .name = "size",
+          .type = VMSILO_KEY_SIZE,
+          .offset = offsetof(struct overlay, size),
+          .def = "10G",
+          .min = 1,
+          .help = "the size of the raw disk" },
+        { .name = "directory",
+          .type = VMSILO_KEY_PATH,
+          .offset = offsetof(struct overlay, directory),
+          .help = "where the raw disk is made (default: the state directory)" },
+        { .name = NULL },
+};
+
 static int overlay_init(const struct vmsilo_host *host, void **ret_state) {
         struct overlay *o = calloc(1, sizeof(*o));
 
         if (!o)
                 return -ENOMEM;
         o->host = host;
-        o->type = OVERLAY_TMPFS;
-        o->size = 10ULL << 30;
         *ret_state = o;
         return 0;
-}
-
-/* "10G", "512M", "1T", or bytes. */
-static int parse_size(const char *v, unsigned long long *ret) {
-        unsigned long long n, mult = 1;
-        char *end;
-
-        errno = 0;
-        n = strtoull(v, &end, 10);
-        if (errno || end == v || v[0] == '-')
-                return -EINVAL;
-        switch (*end) {
-        case 'T':
-                mult <<= 10;
-                /* fallthrough */
-        case 'G':
-                mult <<= 10;
-                /* fallthrough */
-        case 'M':
-                mult <<= 10;
-                /* fallthrough */
-        case 'K':
-                mult <<= 10;
-                end++;
-                break;
-        case 0:
-                break;
-        default:
-                return -EINVAL;
-        }
-        if (*end || n == 0 || n > (~0ULL) / mult)
-                return -EINVAL;
-        *ret = n * mult;
-        return 0;
-}
-
-static int overlay_configure(void *state, const char *instance, const char *key,
-                             const char *value) {
-        struct overlay *o = state;
-        const struct vmsilo_host *h = o->host;
-
-        if (instance) {
-                h->log(h, VMSILO_LOG_ERROR, "section [overlay] takes no name, found '%s'",
-                       instance);
-                return -EINVAL;
-        }
-        if (strcmp(key, "type") == 0) {
-                if (strcmp(value, "raw") == 0)
-                        o->type = OVERLAY_RAW;
-                else if (strcmp(value, "tmpfs") == 0)
-                        o->type = OVERLAY_TMPFS;
-                else if (strcmp(value, "off") == 0)
-                        o->type = OVERLAY_OFF;
-                else {
-                        h->log(h, VMSILO_LOG_ERROR,
-                               "invalid value '%s' for 'type' in [overlay]: expected raw, tmpfs or off",
-                               value);
-                        return -EINVAL;
-                }
-                return 0;
-        }
-        if (strcmp(key, "size") == 0) {
-                if (parse_size(value, &o->size) < 0) {
-                        h->log(h, VMSILO_LOG_ERROR,
-                               "invalid value '%s' for 'size' in [overlay]: expected a size such as 512M or 10G",
-                               value);
-                        return -EINVAL;
-                }
-                return 0;
-        }
-        if (strcmp(key, "directory") == 0) {
-                char *d;
-
-                if (value[0] != '/') {
-                        h->log(h, VMSILO_LOG_ERROR,
-                               "invalid value '%s' for 'directory' in [overlay]: expected an absolute path",
-                               value);
-                        return -EINVAL;
-                }
-                for (const unsigned char *c = (const unsigned char *) value; *c; c++)
-                        if (*c < 0x20 || *c == 0x7f) {
-                                /* the disk's path reaches the VMM's argv */
-                                h->log(h, VMSILO_LOG_ERROR,
-                                       "invalid value for 'directory' in [overlay]: control characters are not allowed in a path");
-                                return -EINVAL;
-                        }
-                d = strdup(value);
-                if (!d)
-                        return -ENOMEM;
-                free(o->directory);
-                o->directory = d;
-                return 0;
-        }
-        return -ENOENT;
 }
 
 /* The directory for the raw file: configured, else the state dir under the host's root. */
@@ -176,20 +103,15 @@ static int overlay_preflight(void *state) {
                 slash = strrchr(parent, '/');
                 if (slash)
                         *(slash == parent ? slash + 1 : slash) = 0;
-                if (access(parent, W_OK | X_OK) < 0) {
-                        r = -errno;
-                        h->log(h, VMSILO_LOG_ERROR, "cannot create overlay directory '%s': %s",
-                               o->directory, strerror(-r));
-                        return r;
-                }
+                if (access(parent, W_OK | X_OK) < 0)
+                        return h->log_errno(h, VMSILO_LOG_ERROR, errno,
+                                            "cannot create overlay directory '%s': %m",
+                                            o->directory);
                 return 0;
         }
-        if (access(o->directory, W_OK) < 0 || statvfs(o->directory, &sv) < 0) {
-                r = -errno;
-                h->log(h, VMSILO_LOG_ERROR, "overlay directory '%s' is not writable: %s",
-                       o->directory, strerror(-r));
-                return r;
-        }
+        if (access(o->directory, W_OK) < 0 || statvfs(o->directory, &sv) < 0)
+                return h->log_errno(h, VMSILO_LOG_ERROR, errno,
+                                    "overlay directory '%s' is not writable: %m", o->directory);
         if ((unsigned long long) sv.f_bavail * sv.f_frsize < o->size)
                 h->log(h, VMSILO_LOG_WARNING,
                        "only %llu MiB free in '%s' for an overlay of up to %llu MiB (the file is sparse, so this only matters if the guest fills it)",
@@ -215,25 +137,19 @@ static int overlay_prepare(void *state) {
                 r = h->push_unlink(h, o->directory);
                 if (r < 0)
                         return r;
-        } else if (errno != EEXIST) {
-                r = -errno;
-                h->log(h, VMSILO_LOG_ERROR, "failed to create '%s': %s", o->directory,
-                       strerror(-r));
-                return r;
-        }
+        } else if (errno != EEXIST)
+                return h->log_errno(h, VMSILO_LOG_ERROR, errno, "failed to create '%s': %m",
+                                    o->directory);
         r = h->push_unlink(h, o->path); /* journalled first: a crash in between leaks nothing */
         if (r < 0)
                 return r;
         (void) unlink(o->path); /* fresh at every start */
         fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
-                r = -errno;
-                h->log(h, VMSILO_LOG_ERROR, "failed to create '%s': %s", o->path, strerror(errno));
-                return r;
-        }
+        if (fd < 0)
+                return h->log_errno(h, VMSILO_LOG_ERROR, errno, "failed to create '%s': %m",
+                                    o->path);
         if (ftruncate(fd, (off_t) o->size) < 0) {
-                r = -errno;
-                h->log(h, VMSILO_LOG_ERROR, "failed to size '%s': %s", o->path, strerror(errno));
+                r = h->log_errno(h, VMSILO_LOG_ERROR, errno, "failed to size '%s': %m", o->path);
                 close(fd);
                 return r;
         }
@@ -270,7 +186,7 @@ static void overlay_teardown(void *state) {
 
         if (!o)
                 return;
-        free(o->directory);
+        vmsilo_keys_free(overlay_keys, o, 0);
         free(o->path);
         free(o);
 }
@@ -281,9 +197,10 @@ VMSILO_PLUGIN_DEFINE = {
         .name = "overlay",
         .version = "0.1.0",
         .init = overlay_init,
-        .configure = overlay_configure,
         .preflight = overlay_preflight,
         .prepare = overlay_prepare,
         .contribute = overlay_contribute,
         .teardown = overlay_teardown,
+        .keys = overlay_keys,
+        .key_size = sizeof(struct vmsilo_key),
 };

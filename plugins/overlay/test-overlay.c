@@ -19,7 +19,7 @@ static char dir[] = "/tmp/vmsilo-overlay-test.XXXXXX";
 static void setup(void) {
         mock_host_init(&m);
         m.vm_name = "web";
-        CU_ASSERT_EQUAL_FATAL(vmsilo_plugin_v1.init(&m.host, &state), 0);
+        CU_ASSERT_EQUAL_FATAL(mock_host_start(&m, &vmsilo_plugin_v1, &state), 0);
 }
 
 static void teardown(void) {
@@ -28,7 +28,7 @@ static void teardown(void) {
 }
 
 static int conf(const char *key, const char *value) {
-        return vmsilo_plugin_v1.configure(state, NULL, key, value);
+        return mock_host_configure(&m, &vmsilo_plugin_v1, state, NULL, key, value);
 }
 
 static void test_overlay_default_is_tmpfs(void) {
@@ -97,9 +97,11 @@ static void test_overlay_bad_values(void) {
         CU_ASSERT(mock_host_logged(&m, "invalid value '-1G' for 'size' in [overlay]"));
         CU_ASSERT_EQUAL(conf("directory", "relative"), -EINVAL);
         CU_ASSERT_EQUAL(conf("directory", "/var/lib/vm\nsilo"), -EINVAL);
-        CU_ASSERT(mock_host_logged(&m, "control characters are not allowed in a path"));
+        CU_ASSERT(mock_host_logged(
+                &m, "for 'directory' in [overlay]: no control characters in a path"));
         CU_ASSERT_EQUAL(conf("colour", "red"), -ENOENT);
-        CU_ASSERT_EQUAL(vmsilo_plugin_v1.configure(state, "x", "type", "raw"), -EINVAL);
+        CU_ASSERT_EQUAL(mock_host_configure(&m, &vmsilo_plugin_v1, state, "x", "type", "raw"),
+                        -EINVAL);
         teardown();
 }
 

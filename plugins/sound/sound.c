@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sound: vmsilo's virtio-snd, playback and capture through the desktop user's PipeWire.
- * vmsilo's patched crosvm talks to PipeWire's pulse socket itself (`--virtio-snd
- * backend=pulse`); upstream crosvm has no such backend, so there a vhost-user sound backend
- * (rust-vmm's vhost-device-sound) runs as a helper; QEMU joins the pulse socket with its own
- * `pa` audiodev and an HDA codec. See sound.md.
+ * A VMM that can join the pulse socket itself (vmsilo's patched crosvm, QEMU) gets a typed
+ * sound device; otherwise (upstream crosvm) a vhost-user sound backend (rust-vmm's
+ * vhost-device-sound) runs as a helper. The backend renders the device. See sound.md.
  */
 #include <errno.h>
-#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +19,63 @@
 #include "sound.h"
 
 #define DEFAULT_BACKEND "vhost-device-sound"
-#define DEFAULT_TIMEOUT_MS 2000
 #define HELPER_SOCKET "sound.sock"
-/* the key only vmsilo's patched crosvm lists for --virtio-snd */
-#define PATCHED_PROBE "virtio-snd:pulse_socket_path"
 
 /* How the VMM reaches the user's sound server. */
-enum route { ROUTE_UNKNOWN = 0, ROUTE_PULSE = 1, ROUTE_VHOST_USER = 2, ROUTE_QEMU = 3 };
+enum route {
+        ROUTE_UNKNOWN = 0,    /* the VMM cannot be probed (the core says why) */
+        ROUTE_PULSE = 1,      /* the VMM joins the pulse socket itself */
+        ROUTE_VHOST_USER = 2, /* a vhost-user sound backend on PipeWire */
+        ROUTE_NONE = 3,
+};
 
 struct sound {
         const struct vmsilo_host *host;
         int playback, capture;
-        unsigned check_timeout_ms;
+        unsigned long long check_timeout_ms;
         char *pipewire_socket; /* NULL: from the environment, as libpipewire finds it */
         char *pulse_socket;    /* NULL: $XDG_RUNTIME_DIR/pulse/native */
         char *pulse_cookie;    /* NULL: ${XDG_CONFIG_HOME:-$HOME/.config}/pulse/cookie */
         char *backend;         /* vhost-user sound backend: a path or a name in $PATH */
+};
+
+#define FIELD(f) offsetof(struct sound, f)
+static const struct vmsilo_key sound_keys[] = {
+        { .name = "playback",
+          .type = VMSILO_KEY_BOOL,
+          .offset = FIELD(playback),
+          .def = "no",
+          .help = "give the VM a sound device that plays on the desktop" },
+        { .name = "capture",
+          .type = VMSILO_KEY_BOOL,
+          .offset = FIELD(capture),
+          .def = "no",
+          .help = "let the VM record from the desktop's default source" },
+        { .name = "pipewire-socket",
+          .type = VMSILO_KEY_PATH,
+          .offset = FIELD(pipewire_socket),
+          .help = "the PipeWire socket of the VM's user" },
+        { .name = "pulse-socket",
+          .type = VMSILO_KEY_PATH,
+          .offset = FIELD(pulse_socket),
+          .help = "the pulse socket of the VM's user" },
+        { .name = "pulse-cookie",
+          .type = VMSILO_KEY_PATH,
+          .offset = FIELD(pulse_cookie),
+          .help = "the pulse cookie of the VM's user" },
+        { .name = "vhost-user-backend",
+          .type = VMSILO_KEY_PROGRAM,
+          .offset = FIELD(backend),
+          .help = "the vhost-user sound backend (default vhost-device-sound)" },
+        { .name = "check-timeout",
+          .type = VMSILO_KEY_UINT,
+          .offset = FIELD(check_timeout_ms),
+          .def = "2000",
+          .min = 10,
+          .max = 60000,
+          .expected = "milliseconds from 10 to 60000",
+          .help = "how long preflight waits for PipeWire" },
+        { .name = NULL },
 };
 
 static int sound_init(const struct vmsilo_host *host, void **ret_state) {
@@ -45,89 +84,8 @@ static int sound_init(const struct vmsilo_host *host, void **ret_state) {
         if (!s)
                 return -ENOMEM;
         s->host = host;
-        s->check_timeout_ms = DEFAULT_TIMEOUT_MS;
         *ret_state = s;
         return 0;
-}
-
-static int parse_bool(const char *v) {
-        static const char *const yes[] = { "1", "yes", "true", "on" };
-        static const char *const no[] = { "0", "no", "false", "off" };
-
-        for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-                if (strcasecmp(v, yes[i]) == 0)
-                        return 1;
-                if (strcasecmp(v, no[i]) == 0)
-                        return 0;
-        }
-        return -EINVAL;
-}
-
-static int bad(struct sound *s, const char *key, const char *value, const char *expected) {
-        s->host->log(s->host, VMSILO_LOG_ERROR,
-                     "invalid value '%s' for '%s' in [sound]: expected %s", value, key, expected);
-        return -EINVAL;
-}
-
-static int set_string(char **slot, const char *value) {
-        char *v = strdup(value);
-
-        if (!v)
-                return -ENOMEM;
-        free(*slot);
-        *slot = v;
-        return 0;
-}
-
-static int configure_path(struct sound *s, const char *key, const char *value, char **slot) {
-        if (value[0] != '/')
-                return bad(s, key, value, "an absolute path");
-        return set_string(slot, value);
-}
-
-static int sound_configure(void *state, const char *instance, const char *key, const char *value) {
-        struct sound *s = state;
-        int *flag = NULL;
-
-        if (instance) {
-                s->host->log(s->host, VMSILO_LOG_ERROR, "section [sound] takes no name, found '%s'",
-                             instance);
-                return -EINVAL;
-        }
-        if (strcmp(key, "playback") == 0)
-                flag = &s->playback;
-        else if (strcmp(key, "capture") == 0)
-                flag = &s->capture;
-        if (flag) {
-                if (parse_bool(value) < 0)
-                        return bad(s, key, value, "yes or no");
-                *flag = parse_bool(value);
-                return 0;
-        }
-        if (strcmp(key, "pipewire-socket") == 0)
-                return configure_path(s, key, value, &s->pipewire_socket);
-        if (strcmp(key, "pulse-socket") == 0)
-                return configure_path(s, key, value, &s->pulse_socket);
-        if (strcmp(key, "pulse-cookie") == 0)
-                return configure_path(s, key, value, &s->pulse_cookie);
-        if (strcmp(key, "vhost-user-backend") == 0) {
-                if (!value[0] || (value[0] != '/' && strchr(value, '/')))
-                        return bad(s, key, value,
-                                   "an absolute path or a program name to look up in $PATH");
-                return set_string(&s->backend, value);
-        }
-        if (strcmp(key, "check-timeout") == 0) {
-                char *end;
-                unsigned long ms;
-
-                errno = 0;
-                ms = strtoul(value, &end, 10);
-                if (errno || end == value || *end || value[0] == '-' || ms < 10 || ms > 60000)
-                        return bad(s, key, value, "milliseconds from 10 to 60000");
-                s->check_timeout_ms = (unsigned) ms;
-                return 0;
-        }
-        return -ENOENT;
 }
 
 static char *strdupf(const char *fmt, ...) VMSILO_PRINTF(1, 2);
@@ -204,18 +162,21 @@ static char *find_backend(const struct sound *s) {
         return found;
 }
 
-static int has(const struct sound *s, const char *flag) {
-        return s->host->vmm_has(s->host, flag) > 0;
-}
+#define MISSING_MAX 256
 
-/* ROUTE_UNKNOWN: crosvm cannot be probed (the core reports why) */
-static enum route route_of(const struct sound *s) {
-        int r;
+/* The pulse socket when the VMM can join it, else a vhost-user backend; what the VMM lacks
+ * goes to missing[0] (pulse) and missing[1] (vhost-user). */
+static enum route route_of(const struct sound *s, char missing[2][MISSING_MAX]) {
+        const struct vmsilo_host *h = s->host;
+        const char *why = "";
+        int r = h->vmm_can(h, "sound pulse backend", &why);
 
-        if (s->host->vmm(s->host) == VMSILO_VMM_QEMU)
-                return ROUTE_QEMU;
-        r = s->host->vmm_has(s->host, PATCHED_PROBE);
-        return r < 0 ? ROUTE_UNKNOWN : r > 0 ? ROUTE_PULSE : ROUTE_VHOST_USER;
+        snprintf(missing[0], MISSING_MAX, "%s", r == 0 ? why : "");
+        if (r != 0)
+                return r < 0 ? ROUTE_UNKNOWN : ROUTE_PULSE;
+        r = h->vmm_can(h, "vhost-user sound", &why);
+        snprintf(missing[1], MISSING_MAX, "%s", r == 0 ? why : "");
+        return r < 0 ? ROUTE_UNKNOWN : r > 0 ? ROUTE_VHOST_USER : ROUTE_NONE;
 }
 
 static void fail(const struct sound *s, int *failures, const char *fmt, ...) VMSILO_PRINTF(3, 4);
@@ -242,9 +203,9 @@ static void check_pipewire(const struct sound *s, int *failures) {
                      "no PipeWire socket: XDG_RUNTIME_DIR is not set to an absolute path; set 'pipewire-socket' in [sound] to the socket of the VM's user");
                 return;
         }
-        r = pipewire_probe(path, s->check_timeout_ms, &rep, err, sizeof(err));
+        r = pipewire_probe(path, (unsigned) s->check_timeout_ms, &rep, err, sizeof(err));
         if (r == -ETIMEDOUT)
-                fail(s, failures, "the PipeWire server at '%s' did not answer within %u ms", path,
+                fail(s, failures, "the PipeWire server at '%s' did not answer within %llu ms", path,
                      s->check_timeout_ms);
         else if (r < 0)
                 fail(s, failures,
@@ -298,62 +259,21 @@ static void check_pulse(const struct sound *s, int *failures) {
         free(path);
 }
 
-/* A modular QEMU (Debian, Fedora, Arch) needs its audio-pa module; a monolithic one has it. */
-static void check_qemu_pa(const struct sound *s, int *failures) {
-        static const char *const dirs[] = { "/usr/lib/*/qemu", "/usr/lib64/qemu", "/usr/lib/qemu" };
-        const struct vmsilo_host *h = s->host;
-        int modular = 0, pa = 0;
-
-        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-                char *root = h->root_path(h, dirs[i]), *pattern;
-                glob_t g;
-
-                pattern = root ? strdupf("%s/audio-*.so", root) : NULL;
-                free(root);
-                if (!pattern)
-                        continue;
-                if (glob(pattern, 0, NULL, &g) == 0) {
-                        modular = 1;
-                        for (size_t j = 0; j < g.gl_pathc; j++) {
-                                const char *base = strrchr(g.gl_pathv[j], '/');
-
-                                pa |= base && strcmp(base, "/audio-pa.so") == 0;
-                        }
-                        globfree(&g);
-                }
-                free(pattern);
-        }
-        if (modular && !pa)
-                fail(s, failures,
-                     "qemu has audio modules but not 'audio-pa.so', which the PulseAudio audiodev needs; install it (Debian: qemu-system-gui)");
-}
-
-static void preflight_vmm(const struct sound *s, enum route route, int *failures) {
-        const char *codec = s->capture ? "hda-duplex" : "hda-output";
+static void preflight_vmm(const struct sound *s, enum route route, char missing[2][MISSING_MAX],
+                          int *failures) {
         char *backend;
 
-        switch (route) {
-        case ROUTE_QEMU:
-                if (!has(s, "intel-hda") || !has(s, codec))
-                        fail(s, failures,
-                             "qemu has no device 'intel-hda' or '%s'; install qemu-system-x86",
-                             codec);
-                check_qemu_pa(s, failures);
-                return;
-        case ROUTE_UNKNOWN:
-        case ROUTE_PULSE:
-                return;
-        case ROUTE_VHOST_USER:
-                break;
-        }
-        if (!has(s, "--vhost-user"))
+        if (route == ROUTE_NONE)
                 fail(s, failures,
-                     "crosvm has neither a PipeWire/Pulse backend for '--virtio-snd' nor '--vhost-user'; install vmsilo's patched crosvm or a crosvm from 2023-11 or later");
+                     "%s, and %s; install vmsilo's patched crosvm, a crosvm from 2023-11 or later, or QEMU with its PulseAudio audiodev",
+                     missing[0], missing[1]);
+        if (route != ROUTE_VHOST_USER)
+                return;
         backend = find_backend(s);
         if (!backend)
                 fail(s, failures,
-                     "upstream crosvm has no PipeWire/Pulse backend for '--virtio-snd', and the vhost-user sound backend '%s' was not found%s; install vmsilo's patched crosvm, or rust-vmm's vhost-device-sound (and set 'vhost-user-backend' in [sound] if it is not in $PATH)",
-                     s->backend ? s->backend : DEFAULT_BACKEND,
+                     "%s, and the vhost-user sound backend '%s' was not found%s; install vmsilo's patched crosvm, or rust-vmm's vhost-device-sound (and set 'vhost-user-backend' in [sound] if it is not in $PATH)",
+                     missing[0], s->backend ? s->backend : DEFAULT_BACKEND,
                      s->backend && s->backend[0] == '/' ? "" : " in $PATH");
         free(backend);
         if (!s->capture)
@@ -363,13 +283,14 @@ static void preflight_vmm(const struct sound *s, enum route route, int *failures
 
 static int sound_preflight(void *state) {
         struct sound *s = state;
+        char missing[2][MISSING_MAX];
         enum route route;
         int failures = 0;
 
         if (!s->playback && !s->capture)
                 return 0;
-        route = route_of(s);
-        preflight_vmm(s, route, &failures);
+        route = route_of(s, missing);
+        preflight_vmm(s, route, missing, &failures);
         check_pipewire(s, &failures);
         if (route != ROUTE_VHOST_USER)
                 check_pulse(s, &failures);
@@ -388,7 +309,9 @@ static int sound_prepare(void *state) {
         char *xdg = NULL, *pwdir = NULL;
         int r;
 
-        if ((!s->playback && !s->capture) || route_of(s) != ROUTE_VHOST_USER)
+        char missing[2][MISSING_MAX];
+
+        if ((!s->playback && !s->capture) || route_of(s, missing) != ROUTE_VHOST_USER)
                 return 0;
         backend = find_backend(s);
         if (!backend) {
@@ -440,53 +363,18 @@ static int sound_prepare(void *state) {
         return r;
 }
 
-/* A string value for crosvm's key=value parser, in double quotes when it needs them. */
-static char *kv_quote(const char *v) {
-        size_t n = 3;
-        char *q, *o;
-
-        if (*v && !strpbrk(v, ",[]\"' \t\\"))
-                return strdup(v);
-        for (const char *c = v; *c; c++)
-                n += (*c == '"' || *c == '\\') ? 2 : 1;
-        q = o = malloc(n);
-        if (!q)
-                return NULL;
-        *o++ = '"';
-        for (const char *c = v; *c; c++) {
-                if (*c == '"' || *c == '\\')
-                        *o++ = '\\';
-                *o++ = *c;
-        }
-        *o++ = '"';
-        *o = 0;
-        return q;
-}
-
-/* A QEMU option value: ',' is doubled. */
-static char *qemu_escape(const char *v) {
-        size_t n = 1;
-        char *q, *o;
-
-        for (const char *c = v; *c; c++)
-                n += *c == ',' ? 2 : 1;
-        q = o = malloc(n);
-        if (!q)
-                return NULL;
-        for (const char *c = v; *c; c++) {
-                *o++ = *c;
-                if (*c == ',')
-                        *o++ = ',';
-        }
-        *o = 0;
-        return q;
-}
-
 static int contribute_pulse(const struct sound *s) {
         const struct vmsilo_host *h = s->host;
         char *sock = pulse_socket(s), *cookie = pulse_cookie(s);
-        char *qs = sock ? kv_quote(sock) : NULL, *qc = cookie ? kv_quote(cookie) : NULL;
-        char *options = NULL;
+        struct vmsilo_device d = {
+                .size = sizeof(d),
+                .type = VMSILO_DEVICE_SOUND,
+                .fd = -1,
+                .features = (s->playback ? VMSILO_SOUND_PLAYBACK : 0) |
+                            (s->capture ? VMSILO_SOUND_CAPTURE : 0),
+                .server = sock,
+                .cookie = cookie,
+        };
         int r;
 
         if (!sock || !cookie) {
@@ -495,66 +383,27 @@ static int contribute_pulse(const struct sound *s) {
                        sock ? "pulse cookie" : "pulse socket",
                        sock ? "pulse-cookie" : "pulse-socket");
                 r = -ENOENT;
-        } else if (qs && qc &&
-                   (options = strdupf(
-                            "backend=pulse,capture=%s,pulse_socket_path=%s,pulse_cookie_path=%s",
-                            s->capture ? "true" : "false", qs, qc))) {
-                struct vmsilo_device d = {
-                        .size = sizeof(d),
-                        .type = VMSILO_DEVICE_SOUND,
-                        .fd = -1,
-                        .options = options,
-                };
-
-                r = h->add_device(h, &d);
         } else
-                r = -ENOMEM;
+                r = h->add_device(h, &d);
         free(sock);
         free(cookie);
-        free(qs);
-        free(qc);
-        free(options);
-        return r;
-}
-
-static int contribute_qemu(const struct sound *s) {
-        const struct vmsilo_host *h = s->host;
-        char *sock = pulse_socket(s), *esc = sock ? qemu_escape(sock) : NULL;
-        char *audiodev = esc ? strdupf("pa,id=snd0,server=unix:%s", esc) : NULL;
-        const char *args[] = {
-                "-audiodev", audiodev,
-                "-device",   "intel-hda",
-                "-device",   s->capture ? "hda-duplex,audiodev=snd0" : "hda-output,audiodev=snd0"
-        };
-        int r = 0;
-
-        if (!sock) {
-                h->log(h, VMSILO_LOG_ERROR,
-                       "no pulse socket: XDG_RUNTIME_DIR is not set; set 'pulse-socket' in [sound]");
-                r = -ENOENT;
-        } else if (!audiodev)
-                r = -ENOMEM;
-        for (size_t i = 0; r >= 0 && i < sizeof(args) / sizeof(args[0]); i++)
-                r = h->add_vmm_arg(h, VMSILO_VMM_QEMU, args[i]);
-        free(sock);
-        free(esc);
-        free(audiodev);
         return r;
 }
 
 static int sound_contribute(void *state) {
         struct sound *s = state;
         struct vmsilo_device d = { .size = sizeof(d), .type = VMSILO_DEVICE_VHOST_USER, .fd = -1 };
+        char missing[2][MISSING_MAX];
         char *sock;
         int r;
 
         if (!s->playback && !s->capture)
                 return 0;
-        switch (route_of(s)) {
+        switch (route_of(s, missing)) {
         case ROUTE_UNKNOWN:
                 return -ENOEXEC;
-        case ROUTE_QEMU:
-                return contribute_qemu(s);
+        case ROUTE_NONE:
+                return -EOPNOTSUPP;
         case ROUTE_PULSE:
                 return contribute_pulse(s);
         case ROUTE_VHOST_USER:
@@ -575,10 +424,7 @@ static void sound_teardown(void *state) {
 
         if (!s)
                 return;
-        free(s->pipewire_socket);
-        free(s->pulse_socket);
-        free(s->pulse_cookie);
-        free(s->backend);
+        vmsilo_keys_free(sound_keys, s, 0);
         free(s);
 }
 
@@ -588,9 +434,10 @@ VMSILO_PLUGIN_DEFINE = {
         .name = "sound",
         .version = "0.1.0",
         .init = sound_init,
-        .configure = sound_configure,
         .preflight = sound_preflight,
         .prepare = sound_prepare,
         .contribute = sound_contribute,
         .teardown = sound_teardown,
+        .keys = sound_keys,
+        .key_size = sizeof(struct vmsilo_key),
 };

@@ -26,6 +26,7 @@ extern const struct vmsilo_plugin vmsilo_plugin_v1;
 #define P vmsilo_plugin_v1
 
 static struct mock_host m;
+static const char *const crosvm_caps[] = { "vfio guest address", "vfio iommu", NULL };
 static void *state;
 static char root[64];
 #define REL_MAX (PATH_MAX - 64)
@@ -265,7 +266,8 @@ static void setup(void) {
         writes[0] = 0;
         refuse_probe = 0;
         pci_write_hook = kernel;
-        CU_ASSERT_EQUAL_FATAL(P.init(&m.host, &state), 0);
+        m.vmm_caps = crosvm_caps;
+        CU_ASSERT_EQUAL_FATAL(mock_host_start(&m, &P, &state), 0);
 }
 
 static void teardown(void) {
@@ -275,7 +277,7 @@ static void teardown(void) {
 }
 
 static int conf(const char *instance, const char *key, const char *value) {
-        return P.configure(state, instance, key, value);
+        return mock_host_configure(&m, &P, state, instance, key, value);
 }
 
 static int n_errors(void) {
@@ -381,8 +383,7 @@ static void test_vfio_config_bad_values(void) {
         CU_ASSERT_EQUAL(conf("gpu", "reserve", "01:00.0"), -EINVAL);
         ASSERT_LOGGED("'reserve' belongs in [vfio] (without a name), not in [vfio gpu]");
         CU_ASSERT_EQUAL(conf(NULL, "device", "01:00.0"), -EINVAL);
-        ASSERT_LOGGED(
-                "'device' belongs in a named section such as [vfio gpu], one per device, not in [vfio]");
+        ASSERT_LOGGED("'device' belongs in a named section [vfio NAME], not in [vfio]");
         CU_ASSERT_EQUAL(conf("gpu", "colour", "red"), -ENOENT);
         CU_ASSERT_EQUAL(conf(NULL, "colour", "red"), -ENOENT);
         teardown();
@@ -408,12 +409,14 @@ static void test_vfio_contribute_crosvm(void) {
         CU_ASSERT_EQUAL_FATAL(m.n_devices, 3);
         CU_ASSERT_EQUAL(m.devices[0].type, VMSILO_DEVICE_VFIO);
         CU_ASSERT_STRING_EQUAL(m.devices[0].path, "/sys/bus/pci/devices/0000:01:00.0");
-        CU_ASSERT_STRING_EQUAL(m.devices[0].options, "guest-address=00:05.0,iommu=viommu");
-        CU_ASSERT_PTR_NULL(m.devices[0].pci_address);
+        CU_ASSERT_PTR_NULL(m.devices[0].options); /* no VMM syntax */
+        CU_ASSERT_STRING_EQUAL(m.devices[0].pci_address, "00:05.0");
+        CU_ASSERT_EQUAL(m.devices[0].iommu, VMSILO_IOMMU_VIOMMU);
         CU_ASSERT_STRING_EQUAL(m.devices[1].path, "/sys/bus/pci/devices/0000:01:00.1");
-        CU_ASSERT_PTR_NULL(m.devices[1].options);
+        CU_ASSERT_PTR_NULL(m.devices[1].pci_address);
+        CU_ASSERT_EQUAL(m.devices[1].iommu, VMSILO_IOMMU_DEFAULT);
         CU_ASSERT_STRING_EQUAL(m.devices[2].path, "/sys/bus/pci/devices/0000:03:00.0");
-        CU_ASSERT_STRING_EQUAL(m.devices[2].options, "iommu=off");
+        CU_ASSERT_EQUAL(m.devices[2].iommu, VMSILO_IOMMU_OFF);
         CU_ASSERT_EQUAL(m.n_kernel_params, 0);
         CU_ASSERT_EQUAL(m.n_logs, 0);
         m.root = root;
@@ -423,13 +426,16 @@ static void test_vfio_contribute_crosvm(void) {
 static void test_vfio_contribute_qemu_warns_about_crosvm_keys(void) {
         setup();
         m.vmm = VMSILO_VMM_QEMU;
+        m.vmm_caps = NULL;
         CU_ASSERT_EQUAL(conf("gpu", "device", "01:00.0"), 0);
         CU_ASSERT_EQUAL(conf("gpu", "guest-address", "00:05.0"), 0);
         CU_ASSERT_EQUAL(P.contribute(state), 0);
         CU_ASSERT_EQUAL_FATAL(m.n_devices, 1);
         CU_ASSERT_STRING_EQUAL(m.devices[0].path, "/sys/bus/pci/devices/0000:01:00.0");
         ASSERT_LOGGED(
-                "'guest-address' and 'iommu' are crosvm options; the qemu backend ignores them");
+                "'guest-address' and 'iommu' cannot be given to this VMM (the mock VMM cannot "
+                "do 'vfio guest address'), ignoring");
+        CU_ASSERT_PTR_NULL(m.devices[0].pci_address);
         CU_ASSERT_EQUAL(m.log_levels[0], VMSILO_LOG_WARNING);
         teardown();
 }
@@ -672,7 +678,8 @@ static void test_vfio_check_dev_node_access_for_the_vm_user(void) {
         /* a bound device whose group has no node at all */
         fx_unlink("/dev/vfio/7");
         P.teardown(state);
-        CU_ASSERT_EQUAL_FATAL(P.init(&m.host, &state), 0);
+        m.vmm_caps = crosvm_caps;
+        CU_ASSERT_EQUAL_FATAL(mock_host_start(&m, &P, &state), 0);
         CU_ASSERT_EQUAL(conf("gpu", "device", "01:00.0"), 0);
         CU_ASSERT_EQUAL(P.preflight(state), -EINVAL);
         ASSERT_LOGGED(
@@ -782,7 +789,8 @@ static void test_vfio_prepare_binds_reserved_device_and_undo_gives_it_back(void)
 
         /* the undo runs in a later process (stop, cleanup): a fresh instance, no prepare */
         writes[0] = 0;
-        CU_ASSERT_EQUAL_FATAL(P.init(&m.host, &state), 0);
+        m.vmm_caps = crosvm_caps;
+        CU_ASSERT_EQUAL_FATAL(mock_host_start(&m, &P, &state), 0);
         CU_ASSERT_EQUAL(P.undo(state, "rebind 0000:01:00.0 e1000e"), 0);
         CU_ASSERT_STRING_EQUAL(writes, "/sys/bus/pci/devices/0000:01:00.0/driver_override=\n"
                                        "/sys/bus/pci/drivers/vfio-pci/unbind=0000:01:00.0\n"

@@ -12,11 +12,58 @@
 
 #include "vfio.h"
 
-static const char *const iommu_names[] = {
-        [VFIO_IOMMU_OFF] = "off",
-        [VFIO_IOMMU_VIOMMU] = "viommu",
-        [VFIO_IOMMU_COIOMMU] = "coiommu",
-        [VFIO_IOMMU_PKVM] = "pkvm-iommu",
+/* "" first: an empty value resets to the VMM's default (VMSILO_IOMMU_DEFAULT) */
+static const char *const iommu_names[] = { "", "off", "viommu", "coiommu", "pkvm-iommu", NULL };
+
+static int bdf_valid(const char *v, char *why, size_t why_size) {
+        (void) why;
+        (void) why_size;
+        char bdf[PCI_BDF_MAX];
+
+        return pci_parse_bdf(v, bdf) == 0;
+}
+
+static int guest_address_valid(const char *v, char *why, size_t why_size) {
+        (void) why;
+        (void) why_size;
+        char out[PCI_GUEST_MAX];
+
+        return pci_parse_guest_address(v, out) == 0;
+}
+
+static const struct vmsilo_key vfio_keys[] = {
+        { .name = "reserve",
+          .type = VMSILO_KEY_STRING,
+          .flags = VMSILO_KEY_LIST | VMSILO_KEY_SPLIT,
+          .offset = offsetof(struct vfio, reserve_given),
+          .validate = bdf_valid,
+          .expected =
+                  "PCI addresses such as 0000:01:00.0 or 01:00.0 (or sysfs paths), separated by spaces or commas",
+          .help = "devices the launcher may rebind to vfio-pci at start (given back at stop)" },
+        { .name = "device",
+          .type = VMSILO_KEY_STRING,
+          .flags = VMSILO_KEY_INSTANCE,
+          .offset = offsetof(struct vfio_dev, given),
+          .validate = bdf_valid,
+          .expected =
+                  "a PCI address such as 0000:01:00.0 or 01:00.0, or its sysfs path such as /sys/bus/pci/devices/0000:01:00.0",
+          .help = "the PCI device passed to the VM" },
+        { .name = "guest-address",
+          .type = VMSILO_KEY_STRING,
+          .flags = VMSILO_KEY_INSTANCE | VMSILO_KEY_EMPTY,
+          .offset = offsetof(struct vfio_dev, guest_address_given),
+          .validate = guest_address_valid,
+          .expected =
+                  "BUS:DEV.FN in hex such as 00:05.0 (bus up to ff, device up to 1f, function up to 7)",
+          .help = "where the device appears in the guest" },
+        { .name = "iommu",
+          .type = VMSILO_KEY_ENUM,
+          .flags = VMSILO_KEY_INSTANCE,
+          .offset = offsetof(struct vfio_dev, iommu),
+          .values = iommu_names,
+          .expected = "off, viommu, coiommu or pkvm-iommu",
+          .help = "the IOMMU the device sits behind in the guest" },
+        { .name = NULL },
 };
 
 static int vfio_init(const struct vmsilo_host *host, void **ret_state) {
@@ -56,145 +103,68 @@ static int reserve_add(struct vfio *v, const char *bdf) {
         return 0;
 }
 
-/* `reserve = A B,C`: a list key; an empty value resets it. */
-static int configure_reserve(struct vfio *v, const char *value) {
-        const struct vmsilo_host *h = v->host;
-        char *copy, *item, *save = NULL;
-        char bdf[PCI_BDF_MAX];
-        int r = 0;
-
-        if (value[0] == 0) {
-                v->n_reserve = 0;
-                return 0;
-        }
-        copy = strdup(value);
-        if (!copy)
-                return -ENOMEM;
-        for (item = strtok_r(copy, " \t,", &save); item && r >= 0;
-             item = strtok_r(NULL, " \t,", &save)) {
-                if (pci_parse_bdf(item, bdf) < 0) {
-                        h->log(h, VMSILO_LOG_ERROR,
-                               "invalid value '%s' for 'reserve' in [vfio]: expected PCI addresses such as 0000:01:00.0 or 01:00.0 (or sysfs paths), separated by spaces or commas",
-                               item);
-                        r = -EINVAL;
-                } else
-                        r = reserve_add(v, bdf);
-        }
-        free(copy);
-        return r;
-}
-
-static struct vfio_dev *dev_get(struct vfio *v, const char *label) {
+/* [vfio LABEL]: the device's struct, made on first use */
+static int vfio_instance(void *state, const char *label, void **ret) {
+        struct vfio *v = state;
         struct vfio_dev *n;
 
         for (size_t i = 0; i < v->n_devs; i++)
-                if (strcmp(v->devs[i].label, label) == 0)
-                        return &v->devs[i];
+                if (strcmp(v->devs[i].label, label) == 0) {
+                        *ret = &v->devs[i];
+                        return 0;
+                }
         n = realloc(v->devs, (v->n_devs + 1) * sizeof(*n));
         if (!n)
-                return NULL;
+                return -ENOMEM;
         v->devs = n;
         n = &v->devs[v->n_devs];
         *n = (struct vfio_dev){ .label = strdup(label) };
         if (!n->label)
-                return NULL;
-        v->n_devs++;
-        return n;
-}
-
-static int configure_device(struct vfio *v, struct vfio_dev *d, const char *value) {
-        const struct vmsilo_host *h = v->host;
-        char bdf[PCI_BDF_MAX], *given;
-
-        if (pci_parse_bdf(value, bdf) < 0) {
-                h->log(h, VMSILO_LOG_ERROR,
-                       "invalid value '%s' for 'device' in [vfio %s]: expected a PCI address such as 0000:01:00.0 or 01:00.0, or its sysfs path such as /sys/bus/pci/devices/0000:01:00.0",
-                       value, d->label);
-                return -EINVAL;
-        }
-        given = strdup(value);
-        if (!given)
                 return -ENOMEM;
-        free(d->given);
-        d->given = given;
-        d->is_path = value[0] == '/';
-        memcpy(d->bdf, bdf, sizeof(bdf));
+        v->n_devs++;
+        *ret = n;
         return 0;
 }
 
-static int configure_named(struct vfio *v, const char *label, const char *key, const char *value) {
-        const struct vmsilo_host *h = v->host;
-        struct vfio_dev *d;
+/* Canonical forms of what the keys hold (the validators accepted them). */
+static int canonicalize(struct vfio *v) {
+        int r = 0;
 
-        if (strcmp(key, "reserve") == 0) {
-                h->log(h, VMSILO_LOG_ERROR,
-                       "'reserve' belongs in [vfio] (without a name), not in [vfio %s]", label);
-                return -EINVAL;
+        for (char **i = v->reserve_given; r >= 0 && i && *i; i++) {
+                char bdf[PCI_BDF_MAX];
+
+                if (pci_parse_bdf(*i, bdf) == 0)
+                        r = reserve_add(v, bdf);
         }
-        if (strcmp(key, "device") && strcmp(key, "guest-address") && strcmp(key, "iommu"))
-                return -ENOENT;
-        d = dev_get(v, label);
-        if (!d)
-                return -ENOMEM;
-        if (strcmp(key, "device") == 0)
-                return configure_device(v, d, value);
-        if (strcmp(key, "guest-address") == 0) {
-                if (value[0] == 0) {
-                        d->guest_address[0] = 0;
-                        return 0;
+        for (size_t i = 0; i < v->n_devs; i++) {
+                struct vfio_dev *d = &v->devs[i];
+
+                d->guest_address[0] = 0;
+                if (d->guest_address_given)
+                        (void) pci_parse_guest_address(d->guest_address_given, d->guest_address);
+                if (d->given) {
+                        (void) pci_parse_bdf(d->given, d->bdf);
+                        d->is_path = d->given[0] == '/';
                 }
-                if (pci_parse_guest_address(value, d->guest_address) < 0) {
-                        h->log(h, VMSILO_LOG_ERROR,
-                               "invalid value '%s' for 'guest-address' in [vfio %s]: expected BUS:DEV.FN in hex such as 00:05.0 (bus up to ff, device up to 1f, function up to 7)",
-                               value, label);
-                        return -EINVAL;
-                }
-                return 0;
         }
-        for (int i = VFIO_IOMMU_OFF; i <= VFIO_IOMMU_PKVM; i++)
-                if (strcmp(value, iommu_names[i]) == 0) {
-                        d->iommu = i;
-                        return 0;
-                }
-        if (value[0] == 0) {
-                d->iommu = VFIO_IOMMU_UNSET;
-                return 0;
-        }
-        h->log(h, VMSILO_LOG_ERROR,
-               "invalid value '%s' for 'iommu' in [vfio %s]: expected off, viommu, coiommu or pkvm-iommu",
-               value, label);
-        return -EINVAL;
+        return r;
 }
 
-static int vfio_configure(void *state, const char *instance, const char *key, const char *value) {
+/* The sections as a whole: every device named once, each guest address used once. */
+static int vfio_configured(void *state) {
         struct vfio *v = state;
         const struct vmsilo_host *h = v->host;
+        int bad = 0, r;
 
-        if (instance)
-                return configure_named(v, instance, key, value);
-        if (strcmp(key, "reserve") == 0)
-                return configure_reserve(v, value);
-        if (strcmp(key, "device") == 0 || strcmp(key, "guest-address") == 0 ||
-            strcmp(key, "iommu") == 0) {
-                h->log(h, VMSILO_LOG_ERROR,
-                       "'%s' belongs in a named section such as [vfio gpu], one per device, not in [vfio]",
-                       key);
-                return -EINVAL;
-        }
-        return -ENOENT;
-}
-
-int vfio_verify(struct vfio *v) {
-        const struct vmsilo_host *h = v->host;
-        int bad = 0;
-
-        if (v->verified)
-                return v->verified > 0 ? 0 : -EINVAL;
+        r = canonicalize(v);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < v->n_devs; i++) {
                 const struct vfio_dev *d = &v->devs[i];
 
                 if (!d->given) {
-                        h->log(h, VMSILO_LOG_ERROR, "[vfio %s] has no 'device ='", d->label);
+                        h->log_at(h, VMSILO_LOG_ERROR, d->label, NULL,
+                                  "[vfio %s] has no 'device ='", d->label);
                         bad++;
                         continue;
                 }
@@ -202,22 +172,30 @@ int vfio_verify(struct vfio *v) {
                         const struct vfio_dev *e = &v->devs[j];
 
                         if (e->given && strcmp(e->bdf, d->bdf) == 0) {
-                                h->log(h, VMSILO_LOG_ERROR,
-                                       "PCI device '%s' is passed twice to this VM: in [vfio %s] and [vfio %s]",
-                                       d->bdf, e->label, d->label);
+                                h->log_at(
+                                        h, VMSILO_LOG_ERROR, d->label, "device",
+                                        "PCI device '%s' is passed twice to this VM: in [vfio %s] and [vfio %s]",
+                                        d->bdf, e->label, d->label);
                                 bad++;
                         }
                         if (d->guest_address[0] &&
                             strcmp(e->guest_address, d->guest_address) == 0) {
-                                h->log(h, VMSILO_LOG_ERROR,
-                                       "guest address '%s' is used twice: in [vfio %s] and [vfio %s]",
-                                       d->guest_address, e->label, d->label);
+                                h->log_at(
+                                        h, VMSILO_LOG_ERROR, d->label, "guest-address",
+                                        "guest address '%s' is used twice: in [vfio %s] and [vfio %s]",
+                                        d->guest_address, e->label, d->label);
                                 bad++;
                         }
                 }
         }
         v->verified = bad ? -1 : 1;
         return bad ? -EINVAL : 0;
+}
+
+int vfio_verify(struct vfio *v) {
+        if (!v->verified)
+                (void) vfio_configured(v);
+        return v->verified > 0 ? 0 : -EINVAL;
 }
 
 static int vfio_preflight(void *state) {
@@ -234,6 +212,27 @@ static int vfio_prepare(void *state) {
         return vfio_bind_reserved(v);
 }
 
+/* What the VMM cannot place (a guest address, an IOMMU) is dropped with one warning. */
+static void drop_unsupported(struct vfio *v, struct vmsilo_device *dev, int *warned) {
+        const struct vmsilo_host *h = v->host;
+        const char *missing = NULL;
+        char why[256] = "";
+
+        if (dev->pci_address && h->vmm_can(h, "vfio guest address", &missing) == 0) {
+                dev->pci_address = NULL;
+                snprintf(why, sizeof(why), "%s", missing);
+        }
+        if (dev->iommu && h->vmm_can(h, "vfio iommu", &missing) == 0) {
+                dev->iommu = VMSILO_IOMMU_DEFAULT;
+                if (!why[0])
+                        snprintf(why, sizeof(why), "%s", missing);
+        }
+        if (why[0] && !(*warned)++)
+                h->log(h, VMSILO_LOG_WARNING,
+                       "'guest-address' and 'iommu' cannot be given to this VMM (%s), ignoring",
+                       why);
+}
+
 static int vfio_contribute(void *state) {
         struct vfio *v = state;
         const struct vmsilo_host *h = v->host;
@@ -242,24 +241,19 @@ static int vfio_contribute(void *state) {
         r = vfio_verify(v);
         for (size_t i = 0; r >= 0 && i < v->n_devs; i++) {
                 const struct vfio_dev *d = &v->devs[i];
-                char path[64], options[128] = "";
+                char path[64];
                 struct vmsilo_device dev = {
                         .size = sizeof(dev),
                         .type = VMSILO_DEVICE_VFIO,
                         .fd = -1,
                         .path = path,
+                        .pci_address = d->guest_address[0] ? d->guest_address : NULL,
+                        .iommu = (uint32_t) d->iommu,
                 };
 
-                /* crosvm runs in the real root: the path never carries --root */
+                /* the VMM runs in the real root: the path never carries --root */
                 snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", d->bdf);
-                snprintf(options, sizeof(options), "%s%s%s%s",
-                         d->guest_address[0] ? ",guest-address=" : "", d->guest_address,
-                         d->iommu ? ",iommu=" : "", d->iommu ? iommu_names[d->iommu] : "");
-                if (options[0])
-                        dev.options = options + 1;
-                if (options[0] && h->vmm(h) == VMSILO_VMM_QEMU && !warned++)
-                        h->log(h, VMSILO_LOG_WARNING,
-                               "'guest-address' and 'iommu' are crosvm options; the qemu backend ignores them, ignoring");
+                drop_unsupported(v, &dev, &warned);
                 r = h->add_device(h, &dev);
         }
         return r;
@@ -276,8 +270,9 @@ static void vfio_teardown(void *state) {
                 return;
         for (size_t i = 0; i < v->n_devs; i++) {
                 free(v->devs[i].label);
-                free(v->devs[i].given);
+                vmsilo_keys_free(vfio_keys, &v->devs[i], 1);
         }
+        vmsilo_keys_free(vfio_keys, v, 0);
         free(v->devs);
         free(v->reserve);
         free(v);
@@ -289,10 +284,13 @@ VMSILO_PLUGIN_DEFINE = {
         .name = "vfio",
         .version = "0.1.0",
         .init = vfio_init,
-        .configure = vfio_configure,
         .preflight = vfio_preflight,
         .prepare = vfio_prepare,
         .contribute = vfio_contribute,
         .undo = vfio_undo,
         .teardown = vfio_teardown,
+        .keys = vfio_keys,
+        .key_size = sizeof(struct vmsilo_key),
+        .instance = vfio_instance,
+        .configured = vfio_configured,
 };

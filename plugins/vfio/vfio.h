@@ -6,29 +6,23 @@
 
 #include "pci.h"
 
-enum vfio_iommu {
-        VFIO_IOMMU_UNSET = 0,
-        VFIO_IOMMU_OFF,
-        VFIO_IOMMU_VIOMMU,
-        VFIO_IOMMU_COIOMMU,
-        VFIO_IOMMU_PKVM,
-};
-
 /* One [vfio LABEL] section of the VM. */
 struct vfio_dev {
         char *label;
         char *given;                       /* `device =` as written, NULL until set */
-        char bdf[PCI_BDF_MAX];             /* canonical, from `given` */
+        char *guest_address_given;         /* `guest-address =` as written, or NULL */
+        int iommu;                         /* enum vmsilo_iommu */
+        char bdf[PCI_BDF_MAX];             /* canonical, from `given` (configured()) */
         int is_path;                       /* `given` is a sysfs path */
-        char guest_address[PCI_GUEST_MAX]; /* "" = none */
-        int iommu;                         /* enum vfio_iommu */
+        char guest_address[PCI_GUEST_MAX]; /* canonical, "" = none */
 };
 
 struct vfio {
         const struct vmsilo_host *host;
         struct vfio_dev *devs;
         size_t n_devs;
-        char (*reserve)[PCI_BDF_MAX]; /* [vfio] reserve =, canonical */
+        char **reserve_given;         /* [vfio] reserve =, as written */
+        char (*reserve)[PCI_BDF_MAX]; /* the same, canonical and once each */
         size_t n_reserve;
         int verified; /* 0: not yet, 1: the sections are complete, -1: they are not */
 };

@@ -95,7 +95,7 @@ static int rust_argv(const struct virtiofs *o, const struct share *s, struct str
                 r = strv_pushf(a, "--shared-dir=%s", s->root);
         /* only crosvm asks the backend for the tag; QEMU 7.1-8.0 crash on a backend that
          * offers one (the Rust virtiofsd's --help says so), and QEMU has it on the device */
-        if (r >= 0 && h->vmm(h) == VMSILO_VMM_CROSVM)
+        if (r >= 0 && tag_from_backend(h))
                 r = strv_pushf(a, "--tag=%s", share_tag(s));
         if (r >= 0)
                 r = strv_pushf(a, "--cache=%s", cache_words[s->cache][1]);
@@ -164,14 +164,4 @@ int virtiofsd_argv(struct virtiofs *o, const struct share *s, struct strv *argv)
         if (r < 0)
                 return r;
         return o->probe.flavour == FLAVOUR_RUST ? rust_argv(o, s, argv) : c_argv(o, s, argv);
-}
-
-/* crosvm's built-in virtio-fs device: SRC:TAG:type=fs:KEY=VALUE... (no quoting exists, so
- * the source may not contain ':'; configure and preflight refuse that). */
-int crosvm_shared_dir(const struct virtiofs *o, const struct share *s, char **ret) {
-        (void) o;
-        if (asprintf(ret, "--shared-dir=%s:%s:type=fs:cache=%s:posix_acl=%s", s->path, share_tag(s),
-                     cache_words[s->cache][1], s->posix_acl ? "true" : "false") < 0)
-                return -ENOMEM;
-        return 0;
 }

@@ -229,16 +229,13 @@ static int check_pair(struct virtiofs *o, const struct share *a, const struct sh
 
 static int check_crosvm_backend(struct virtiofs *o) {
         const struct vmsilo_host *h = o->host;
+        const char *missing = NULL;
         int failures = 0;
 
-        if (h->vmm(h) != VMSILO_VMM_CROSVM) {
+        if (h->vmm_can(h, "shared dir", &missing) == 0) {
                 LOG_ERR(o,
-                        "'backend = crosvm' in [virtiofs] needs 'vmm = crosvm' in [vm]: use backend = virtiofsd with QEMU");
-                return 1;
-        }
-        if (h->vmm_has(h, "--shared-dir") == 0) {
-                LOG_ERR(o,
-                        "this crosvm has no --shared-dir: use backend = virtiofsd in [virtiofs]");
+                        "'backend = crosvm' in [virtiofs] needs the VMM's own shared directories, but %s: use backend = virtiofsd",
+                        missing);
                 failures++;
         }
         for (size_t i = 0; i < o->n_shares; i++) {
@@ -308,6 +305,10 @@ static int check_rust_share(struct virtiofs *o, const struct share *s) {
         return failures;
 }
 
+int tag_from_backend(const struct vmsilo_host *h) {
+        return h->vmm_can(h, "vhost-user fs backend tag", NULL) > 0;
+}
+
 static int check_virtiofsd_backend(struct virtiofs *o) {
         const struct vmsilo_host *h = o->host;
         const struct probe *p = &o->probe;
@@ -315,13 +316,13 @@ static int check_virtiofsd_backend(struct virtiofs *o) {
 
         if (virtiofsd_probe(o) < 0)
                 return 1;
-        if (p->flavour == FLAVOUR_C && h->vmm(h) == VMSILO_VMM_CROSVM) {
+        if (p->flavour == FLAVOUR_C && tag_from_backend(h)) {
                 LOG_ERR(o,
                         "the C virtiofsd '%s' cannot tell crosvm the tags of the shares (crosvm reads them from the backend): install the Rust virtiofsd, or set 'backend = crosvm' in [virtiofs] to use crosvm's own --shared-dir",
                         p->binary);
                 failures++;
         }
-        if (p->flavour == FLAVOUR_RUST && !p->has_tag && h->vmm(h) == VMSILO_VMM_CROSVM) {
+        if (p->flavour == FLAVOUR_RUST && !p->has_tag && tag_from_backend(h)) {
                 LOG_ERR(o,
                         "virtiofsd '%s' has no --tag, so crosvm cannot learn the tags of the shares: install a newer Rust virtiofsd, or set 'backend = crosvm' in [virtiofs]",
                         p->binary);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "virtiofs.h"
 
@@ -135,23 +134,6 @@ int idmap_valid(const char *map) {
         return *p == '\0';
 }
 
-static int parse_bool(const char *v, int *ret) {
-        static const char *const yes[] = { "1", "yes", "true", "on" };
-        static const char *const no[] = { "0", "no", "false", "off" };
-
-        for (size_t i = 0; i < 4; i++) {
-                if (strcasecmp(v, yes[i]) == 0) {
-                        *ret = 1;
-                        return 0;
-                }
-                if (strcasecmp(v, no[i]) == 0) {
-                        *ret = 0;
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
-
 const char *share_tag(const struct share *s) {
         return s->tag ? s->tag : s->name;
 }
@@ -175,257 +157,239 @@ void share_free(struct share *s) {
         free(s->root);
         strv_free(&s->translate_uid);
         strv_free(&s->translate_gid);
+        for (char **v = s->translate_uid_given; v && *v; v++)
+                free(*v);
+        free(s->translate_uid_given);
+        for (char **v = s->translate_gid_given; v && *v; v++)
+                free(*v);
+        free(s->translate_gid_given);
 }
 
-static int set_string(char **field, const char *value) {
-        char *c = strdup(value);
+/* ---- the key table: the core parses and stores, configured() derives ---- */
 
-        if (!c)
-                return -ENOMEM;
-        free(*field);
-        *field = c;
-        return 0;
+static int tag_ok(const char *v, char *why, size_t size) {
+        (void) why;
+        (void) size;
+        return tag_valid(v);
 }
 
-static int bad_value(const struct virtiofs *o, const char *instance, const char *key,
-                     const char *value, const char *expected) {
-        const struct vmsilo_host *h = o->host;
-
-        h->log(h, VMSILO_LOG_ERROR, "invalid value '%s' for '%s' in [virtiofs%s%s]: expected %s",
-               value, key, instance ? " " : "", instance ? instance : "", expected);
-        return -EINVAL;
+static int guest_path_ok(const char *v, char *why, size_t size) {
+        (void) why;
+        (void) size;
+        return guest_path_valid(v);
 }
 
-static int colon_for_crosvm(const struct virtiofs *o, const struct share *s, const char *path) {
-        const struct vmsilo_host *h = o->host;
-
-        if (o->backend != BACKEND_CROSVM || !path || !strchr(path, ':'))
-                return 0;
-        h->log(h, VMSILO_LOG_ERROR,
-               "host path '%s' of share '%s' contains ':', which crosvm's --shared-dir (backend = crosvm) cannot carry: rename the directory or use backend = virtiofsd",
-               path, s->name);
-        return -EINVAL;
+static int mount_point_ok(const char *v, char *why, size_t size) {
+        (void) why;
+        (void) size;
+        return strcmp(v, "none") == 0 || guest_path_valid(v);
 }
 
-/* Host paths reach virtiofsd's argv: a control character (a newline, an escape) in one is a
- * mistake or an attack, never a directory someone meant to share. */
-static int has_control_chars(const char *s) {
-        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
-                if (*c < 0x20 || *c == 0x7f)
-                        return 1;
-        return 0;
+static int idmap_ok(const char *v, char *why, size_t size) {
+        (void) why;
+        (void) size;
+        return idmap_valid(v);
 }
 
-static int bad_host_path(const struct virtiofs *o, const char *instance, const char *key) {
-        const struct vmsilo_host *h = o->host;
-
-        h->log(h, VMSILO_LOG_ERROR,
-               "invalid value for '%s' in [virtiofs%s%s]: control characters are not allowed in a path",
-               key, instance ? " " : "", instance ? instance : "");
-        return -EINVAL;
-}
-
-static int pick(const char *value, const char *const *words, int n) {
-        for (int i = 0; i < n; i++)
-                if (strcmp(value, words[i]) == 0)
-                        return i;
-        return -1;
-}
-
-static int configure_global(struct virtiofs *o, const char *key, const char *value) {
-        static const char *const flavours[] = { "auto", "c", "rust" };
-        static const char *const backends[] = { "virtiofsd", "crosvm" };
-        static const char *const sandboxes[] = { "namespace", "chroot", "none" };
-        static const char *const params[] = { "", "vmsilo", "systemd", "both" };
-        const struct vmsilo_host *h = o->host;
-        int i, b;
-
-        if (strcmp(key, "virtiofsd") == 0) {
-                if (has_control_chars(value))
-                        return bad_host_path(o, NULL, key);
-                if (value[0] == '\0' || (value[0] != '/' && strchr(value, '/')))
-                        return bad_value(o, NULL, key, value,
-                                         "an absolute path or a program name to look up in $PATH");
-                return set_string(&o->virtiofsd, value);
-        }
-        if (strcmp(key, "flavour") == 0) {
-                if ((i = pick(value, flavours, 3)) < 0)
-                        return bad_value(o, NULL, key, value, "auto, c or rust");
-                o->flavour = i;
-                return 0;
-        }
-        if (strcmp(key, "backend") == 0) {
-                if ((i = pick(value, backends, 2)) < 0)
-                        return bad_value(o, NULL, key, value, "virtiofsd or crosvm");
-                o->backend = i;
-                for (size_t k = 0; k < o->n_shares; k++)
-                        if (colon_for_crosvm(o, &o->shares[k], o->shares[k].path) < 0)
-                                return -EINVAL;
-                return 0;
-        }
-        if (strcmp(key, "sandbox") == 0) {
-                if ((i = pick(value, sandboxes, 3)) < 0)
-                        return bad_value(o, NULL, key, value, "namespace, chroot or none");
-                o->sandbox = i;
-                return 0;
-        }
-        if (strcmp(key, "mount-params") == 0) {
-                if ((i = pick(value, params, 4)) <= 0)
-                        return bad_value(o, NULL, key, value, "vmsilo, systemd or both");
-                o->mount_params = i;
-                return 0;
-        }
-        if (strcmp(key, "shared-home") == 0) {
-                if (parse_bool(value, &b) == 0) {
-                        o->home = b ? HOME_DEFAULT : HOME_OFF;
+static int shared_home_ok(const char *v, char *why, size_t size) {
+        if (vmsilo_parse_bool(v) >= 0)
+                return 1;
+        for (const unsigned char *c = (const unsigned char *) v; *c; c++)
+                if (*c < 0x20 || *c == 0x7f) { /* the path reaches virtiofsd's argv */
+                        snprintf(why, size, "no control characters in a path");
                         return 0;
                 }
-                if (value[0] != '/')
-                        return bad_value(o, NULL, key, value, "yes, no or an absolute path");
-                if (has_control_chars(value))
-                        return bad_host_path(o, NULL, key);
-                o->home = HOME_PATH;
-                return set_string(&o->home_path, value);
-        }
-        if (strcmp(key, "shared-home-mount-point") == 0) {
-                if (!guest_path_valid(value))
-                        return bad_value(
-                                o, NULL, key, value,
-                                "an absolute guest path of letters, digits and / . _ - + @ ~");
-                return set_string(&o->home_mount_point, value);
-        }
-        if (strcmp(key, "path") == 0 || strcmp(key, "tag") == 0 || strcmp(key, "read-only") == 0 ||
-            strcmp(key, "cache") == 0 || strcmp(key, "xattr") == 0 ||
-            strcmp(key, "posix-acl") == 0 || strcmp(key, "mount-point") == 0 ||
-            strcmp(key, "translate-uid") == 0 || strcmp(key, "translate-gid") == 0) {
-                h->log(h, VMSILO_LOG_ERROR,
-                       "'%s' is a key of a share: put it in a [virtiofs NAME] section, one per shared directory",
-                       key);
-                return -EINVAL;
-        }
-        return -ENOENT;
+        return v[0] == '/';
 }
 
-static struct share *find_share(struct virtiofs *o, const char *name) {
+static const char *const flavours[] = { "auto", "c", "rust", NULL };
+static const char *const backends[] = { "virtiofsd", "crosvm", NULL };
+static const char *const sandboxes[] = { "namespace", "chroot", "none", NULL };
+static const char *const params[] = { "vmsilo", "systemd", "both", NULL };
+/* "none": the C virtiofsd's word for never */
+static const char *const caches[] = { "auto", "always", "never", "metadata", "none", NULL };
+
+#define GLOBAL(f) offsetof(struct virtiofs, f)
+#define SHARE(f) offsetof(struct share, f)
+const struct vmsilo_key virtiofs_keys[] = {
+        { .name = "virtiofsd",
+          .type = VMSILO_KEY_PROGRAM,
+          .offset = GLOBAL(virtiofsd),
+          .help = "the virtiofsd to run (default: looked up in $PATH)" },
+        { .name = "flavour",
+          .type = VMSILO_KEY_ENUM,
+          .offset = GLOBAL(flavour),
+          .def = "auto",
+          .values = flavours,
+          .help = "which virtiofsd it is: auto, c or rust" },
+        { .name = "backend",
+          .type = VMSILO_KEY_ENUM,
+          .offset = GLOBAL(backend),
+          .def = "virtiofsd",
+          .values = backends,
+          .help = "virtiofsd per share, or crosvm's own shared directories" },
+        { .name = "sandbox",
+          .type = VMSILO_KEY_ENUM,
+          .offset = GLOBAL(sandbox),
+          .def = "namespace",
+          .values = sandboxes,
+          .help = "virtiofsd's sandbox" },
+        { .name = "mount-params",
+          .type = VMSILO_KEY_ENUM,
+          .offset = GLOBAL(mount_params_index),
+          .def = "vmsilo",
+          .values = params,
+          .help = "how the guest learns its mounts: vmsilo.mount=, systemd.mount-extra= or both" },
+        { .name = "shared-home",
+          .type = VMSILO_KEY_STRING,
+          .offset = GLOBAL(home_given),
+          .validate = shared_home_ok,
+          .expected = "yes, no or an absolute path",
+          .help = "share the VM's home directory (yes: the default place)" },
+        { .name = "shared-home-mount-point",
+          .type = VMSILO_KEY_STRING,
+          .offset = GLOBAL(home_mount_point),
+          .validate = guest_path_ok,
+          .expected = "an absolute guest path of letters, digits and / . _ - + @ ~",
+          .help = "where the guest mounts the shared home" },
+        { .name = "path",
+          .type = VMSILO_KEY_PATH,
+          .flags = VMSILO_KEY_INSTANCE,
+          .offset = SHARE(path),
+          .expected = "an absolute path of a host directory",
+          .help = "the host directory" },
+        { .name = "tag",
+          .type = VMSILO_KEY_STRING,
+          .flags = VMSILO_KEY_INSTANCE,
+          .offset = SHARE(tag),
+          .validate = tag_ok,
+          .expected = "1 to 36 letters, digits, '.', '_' or '-'",
+          .help = "the virtio-fs tag (default: the share's name)" },
+        { .name = "read-only",
+          .type = VMSILO_KEY_BOOL,
+          .flags = VMSILO_KEY_INSTANCE,
+          .offset = SHARE(read_only),
+          .help = "the guest cannot write" },
+        { .name = "cache",
+          .type = VMSILO_KEY_ENUM,
+          .flags = VMSILO_KEY_INSTANCE,
+          .offset = SHARE(cache_index),
+          .values = caches,
+          .expected = "auto, always, never or metadata",
+          .help = "virtiofsd's cache policy" },
+        { .name = "xattr",
+          .type = VMSILO_KEY_BOOL,
+          .flags = VMSILO_KEY_INSTANCE,
+          .offset = SHARE(xattr),
+          .help = "extended attributes" },
+        { .name = "posix-acl",
+          .type = VMSILO_KEY_BOOL,
+          .flags = VMSILO_KEY_INSTANCE,
+          .offset = SHARE(posix_acl),
+          .help = "POSIX ACLs" },
+        { .name = "mount-point",
+          .type = VMSILO_KEY_STRING,
+          .flags = VMSILO_KEY_INSTANCE,
+          .offset = SHARE(mount_point),
+          .validate = mount_point_ok,
+          .expected = "none or an absolute guest path of letters, digits and / . _ - + @ ~",
+          .help = "where the guest mounts it (default /mnt/NAME)" },
+        { .name = "translate-uid",
+          .type = VMSILO_KEY_STRING,
+          .flags = VMSILO_KEY_INSTANCE | VMSILO_KEY_LIST,
+          .offset = SHARE(translate_uid_given),
+          .validate = idmap_ok,
+          .expected =
+                  "TYPE:FROM:TO:COUNT with TYPE guest, host, squash-guest, squash-host or map, or forbid-guest:FROM:COUNT",
+          .help = "a uid mapping of the Rust virtiofsd" },
+        { .name = "translate-gid",
+          .type = VMSILO_KEY_STRING,
+          .flags = VMSILO_KEY_INSTANCE | VMSILO_KEY_LIST,
+          .offset = SHARE(translate_gid_given),
+          .validate = idmap_ok,
+          .expected =
+                  "TYPE:FROM:TO:COUNT with TYPE guest, host, squash-guest, squash-host or map, or forbid-guest:FROM:COUNT",
+          .help = "a gid mapping of the Rust virtiofsd" },
+        { .name = NULL },
+};
+
+int virtiofs_instance(void *state, const char *name, void **ret) {
+        struct virtiofs *o = state;
+        const struct vmsilo_host *h = o->host;
         struct share *n;
 
+        if (!share_name_valid(name)) {
+                h->log(h, VMSILO_LOG_ERROR,
+                       "invalid share name '%s' in [virtiofs %s]: expected 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit",
+                       name, name, SHARE_NAME_MAX);
+                return -EINVAL;
+        }
         for (size_t i = 0; i < o->n_shares; i++)
-                if (strcmp(o->shares[i].name, name) == 0)
-                        return &o->shares[i];
+                if (strcmp(o->shares[i].name, name) == 0) {
+                        *ret = &o->shares[i];
+                        return 0;
+                }
         n = realloc(o->shares, (o->n_shares + 1) * sizeof(*n));
         if (!n)
-                return NULL;
+                return -ENOMEM;
         o->shares = n;
         n = &o->shares[o->n_shares];
         *n = (struct share){ .name = strdup(name) };
         if (!n->name)
-                return NULL;
+                return -ENOMEM;
         o->n_shares++;
-        return n;
-}
-
-static int configure_idmap(struct virtiofs *o, struct share *s, const char *key, const char *value,
-                           struct strv *list) {
-        if (value[0] == '\0') {
-                strv_free(list);
-                return 0;
-        }
-        if (!idmap_valid(value))
-                return bad_value(
-                        o, s->name, key, value,
-                        "TYPE:FROM:TO:COUNT with TYPE guest, host, squash-guest, squash-host or map, or forbid-guest:FROM:COUNT");
-        return strv_push(list, value);
-}
-
-static int configure_share_bool(struct virtiofs *o, struct share *s, const char *key,
-                                const char *value) {
-        int b, *field = strcmp(key, "read-only") == 0 ? &s->read_only
-                        : strcmp(key, "xattr") == 0   ? &s->xattr
-                                                      : &s->posix_acl;
-
-        if (parse_bool(value, &b) < 0)
-                return bad_value(o, s->name, key, value, "yes or no");
-        *field = b;
+        *ret = n;
         return 0;
 }
 
-static int configure_share(struct virtiofs *o, struct share *s, const char *key,
-                           const char *value) {
-        static const char *const caches[] = { "auto", "always", "never", "metadata", "none" };
-        int i;
+static int strv_of(char **given, struct strv *list) {
+        int r = 0;
 
-        if (strcmp(key, "path") == 0) {
-                if (value[0] != '/')
-                        return bad_value(o, s->name, key, value,
-                                         "an absolute path of a host directory");
-                if (has_control_chars(value))
-                        return bad_host_path(o, s->name, key);
-                if (colon_for_crosvm(o, s, value) < 0)
-                        return -EINVAL;
-                return set_string(&s->path, value);
-        }
-        if (strcmp(key, "tag") == 0) {
-                if (!tag_valid(value))
-                        return bad_value(o, s->name, key, value,
-                                         "1 to 36 letters, digits, '.', '_' or '-'");
-                return set_string(&s->tag, value);
-        }
-        if (strcmp(key, "read-only") == 0 || strcmp(key, "xattr") == 0 ||
-            strcmp(key, "posix-acl") == 0)
-                return configure_share_bool(o, s, key, value);
-        if (strcmp(key, "cache") == 0) {
-                if ((i = pick(value, caches, 5)) < 0)
-                        return bad_value(o, s->name, key, value, "auto, always, never or metadata");
-                s->cache = i == 4 ? CACHE_NEVER : i; /* "none": the C virtiofsd's word */
-                return 0;
-        }
-        if (strcmp(key, "mount-point") == 0) {
-                if (strcmp(value, "none") != 0 && !guest_path_valid(value))
-                        return bad_value(
-                                o, s->name, key, value,
-                                "none or an absolute guest path of letters, digits and / . _ - + @ ~");
-                return set_string(&s->mount_point, value);
-        }
-        if (strcmp(key, "translate-uid") == 0)
-                return configure_idmap(o, s, key, value, &s->translate_uid);
-        if (strcmp(key, "translate-gid") == 0)
-                return configure_idmap(o, s, key, value, &s->translate_gid);
-        return -ENOENT;
+        strv_free(list);
+        for (char **v = given; r >= 0 && v && *v; v++)
+                r = strv_push(list, *v);
+        return r;
 }
 
-static int is_global_key(const char *key) {
-        static const char *const keys[] = { "virtiofsd",
-                                            "flavour",
-                                            "backend",
-                                            "sandbox",
-                                            "mount-params",
-                                            "shared-home",
-                                            "shared-home-mount-point" };
+/* The derived forms of the keys; idempotent, for configured() and for the hooks. */
+int virtiofs_convert(struct virtiofs *o) {
+        int r = 0, b = o->home_given ? vmsilo_parse_bool(o->home_given) : 0;
 
-        return pick(key, keys, sizeof(keys) / sizeof(keys[0])) >= 0;
+        o->mount_params = o->mount_params_index + 1; /* MOUNT_VMSILO, MOUNT_SYSTEMD, both */
+        o->home = b > 0 ? HOME_DEFAULT : b == 0 ? HOME_OFF : HOME_PATH;
+        free(o->home_path);
+        o->home_path = o->home == HOME_PATH ? strdup(o->home_given) : NULL;
+        if (o->home == HOME_PATH && !o->home_path)
+                return -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < o->n_shares; i++) {
+                struct share *s = &o->shares[i];
+
+                if (s->is_home)
+                        continue;
+                s->cache = s->cache_index == 4 ? CACHE_NEVER : s->cache_index;
+                r = strv_of(s->translate_uid_given, &s->translate_uid);
+                if (r >= 0)
+                        r = strv_of(s->translate_gid_given, &s->translate_gid);
+        }
+        return r;
 }
 
-int virtiofs_configure(void *state, const char *instance, const char *key, const char *value) {
+/* crosvm's shared directories cannot carry a ':' in the host path, whichever key came first */
+int virtiofs_configured(void *state) {
         struct virtiofs *o = state;
         const struct vmsilo_host *h = o->host;
-        struct share *s;
+        int r = virtiofs_convert(o);
 
-        if (!instance)
-                return configure_global(o, key, value);
-        if (!share_name_valid(instance)) {
-                h->log(h, VMSILO_LOG_ERROR,
-                       "invalid share name '%s' in [virtiofs %s]: expected 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit",
-                       instance, instance, SHARE_NAME_MAX);
-                return -EINVAL;
+        for (size_t i = 0; r >= 0 && i < o->n_shares; i++) {
+                const struct share *s = &o->shares[i];
+
+                if (o->backend != BACKEND_CROSVM || !s->path || !strchr(s->path, ':'))
+                        continue;
+                h->log_at(
+                        h, VMSILO_LOG_ERROR, s->name, "path",
+                        "host path '%s' of share '%s' contains ':', which crosvm's --shared-dir (backend = crosvm) cannot carry: rename the directory or use backend = virtiofsd",
+                        s->path, s->name);
+                r = -EINVAL;
         }
-        if (is_global_key(key)) {
-                h->log(h, VMSILO_LOG_ERROR,
-                       "'%s' is a key of the plugin, not of a share: put it in [virtiofs] (without a name)",
-                       key);
-                return -EINVAL;
-        }
-        s = find_share(o, instance);
-        if (!s)
-                return -ENOMEM;
-        return configure_share(o, s, key, value);
+        return r;
 }

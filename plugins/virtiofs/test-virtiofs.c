@@ -24,13 +24,16 @@ static char src[256], src2[256], file[256];
 
 #define P (&vmsilo_plugin_v1)
 
+/* as crosvm answers: it asks the backend for the tag, and has its own shared directories */
+static const char *const crosvm_caps[] = { "vhost-user fs backend tag", "shared dir", NULL };
+
 static void setup(void) {
         mock_host_init(&m);
         m.vm_name = "web";
         m.runtime_dir = "/run/vmsilo/web";
         m.vmm = VMSILO_VMM_QEMU;
         virtiofs_set_launcher(launch_bin);
-        CU_ASSERT_EQUAL_FATAL(P->init(&m.host, &state), 0);
+        CU_ASSERT_EQUAL_FATAL(mock_host_start(&m, P, &state), 0);
 }
 
 static void teardown(void) {
@@ -38,8 +41,11 @@ static void teardown(void) {
         mock_host_done(&m);
 }
 
+/* one key, then the derived values, as the core's configured() would leave them */
 static int conf(const char *instance, const char *key, const char *value) {
-        return P->configure(state, instance, key, value);
+        int r = mock_host_configure(&m, P, state, instance, key, value);
+
+        return r < 0 ? r : virtiofs_convert(state);
 }
 
 /* preflight, prepare and contribute; returns the first failure */
@@ -166,6 +172,7 @@ static void test_virtiofs_rust_argv_crosvm(void) {
 
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         m.vmm_flags = flags;
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", rust_bin), 0);
         CU_ASSERT_EQUAL(conf(NULL, "sandbox", "chroot"), 0);
@@ -261,6 +268,7 @@ static void test_virtiofs_flavour_hook(void) {
         /* flavour = rust: trusted to have --tag, so crosvm is fine */
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", unknown_bin), 0);
         CU_ASSERT_EQUAL(conf(NULL, "flavour", "rust"), 0);
         CU_ASSERT_EQUAL(conf("data", "path", src), 0);
@@ -319,6 +327,7 @@ static void test_virtiofs_probe_failures(void) {
 static void test_virtiofs_crosvm_needs_a_tag_from_the_backend(void) {
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", c_bin), 0);
         CU_ASSERT_EQUAL(conf("data", "path", src), 0);
         CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
@@ -331,6 +340,7 @@ static void test_virtiofs_crosvm_needs_a_tag_from_the_backend(void) {
 
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", old_rust_bin), 0);
         CU_ASSERT_EQUAL(conf("data", "path", src), 0);
         CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
@@ -344,6 +354,7 @@ static void test_virtiofs_crosvm_backend(void) {
 
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = crosvm_caps;
         m.vmm_flags = flags;
         CU_ASSERT_EQUAL(conf(NULL, "backend", "crosvm"), 0);
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", broken_bin), 0); /* not used */
@@ -354,14 +365,16 @@ static void test_virtiofs_crosvm_backend(void) {
         CU_ASSERT_EQUAL(conf("docs", "tag", "d"), 0);
         CU_ASSERT_EQUAL(run_all(), 0);
         CU_ASSERT_EQUAL(m.n_helpers, 0);
-        CU_ASSERT_EQUAL(m.n_devices, 0);
-        CU_ASSERT_EQUAL_FATAL(m.n_vmm_args, 2);
-        CU_ASSERT_EQUAL(m.vmm_arg_vmm[0], VMSILO_VMM_CROSVM);
-        snprintf(want, sizeof(want), "--shared-dir=%s:data:type=fs:cache=never:posix_acl=true",
-                 src);
-        CU_ASSERT_STRING_EQUAL(m.vmm_args[0], want);
-        snprintf(want, sizeof(want), "--shared-dir=%s:d:type=fs:cache=auto:posix_acl=false", src2);
-        CU_ASSERT_STRING_EQUAL(m.vmm_args[1], want);
+        CU_ASSERT_EQUAL(m.n_vmm_args, 0); /* typed devices: the backend writes --shared-dir */
+        CU_ASSERT_EQUAL_FATAL(m.n_devices, 2);
+        CU_ASSERT_EQUAL(m.devices[0].type, VMSILO_DEVICE_SHARED_DIR);
+        CU_ASSERT_STRING_EQUAL(m.devices[0].path, src);
+        CU_ASSERT_STRING_EQUAL(m.devices[0].tag, "data");
+        CU_ASSERT_EQUAL(m.devices[0].features, VMSILO_FS_POSIX_ACL | VMSILO_FS_CACHE_NEVER);
+        CU_ASSERT_EQUAL(m.devices[1].type, VMSILO_DEVICE_SHARED_DIR);
+        CU_ASSERT_STRING_EQUAL(m.devices[1].path, src2);
+        CU_ASSERT_STRING_EQUAL(m.devices[1].tag, "d");
+        CU_ASSERT_EQUAL(m.devices[1].features, 0);
         assert_params("vmsilo.mount=data,/mnt/data vmsilo.mount=d,/mnt/docs");
         teardown();
 
@@ -369,7 +382,8 @@ static void test_virtiofs_crosvm_backend(void) {
         snprintf(colon, sizeof(colon), "%s/a:b", dir);
         setup();
         CU_ASSERT_EQUAL(conf(NULL, "backend", "crosvm"), 0);
-        CU_ASSERT_EQUAL(conf("data", "path", colon), -EINVAL);
+        CU_ASSERT_EQUAL(conf("data", "path", colon), 0);
+        CU_ASSERT_EQUAL(mock_host_configured(&m, P, state), -EINVAL);
         snprintf(
                 want, sizeof(want),
                 "host path '%s' of share 'data' contains ':', which crosvm's --shared-dir (backend = crosvm) cannot carry",
@@ -378,18 +392,22 @@ static void test_virtiofs_crosvm_backend(void) {
         teardown();
         setup();
         CU_ASSERT_EQUAL(conf("data", "path", colon), 0);
-        CU_ASSERT_EQUAL(conf(NULL, "backend", "crosvm"), -EINVAL);
+        CU_ASSERT_EQUAL(conf(NULL, "backend", "crosvm"), 0);
+        CU_ASSERT_EQUAL(mock_host_configured(&m, P, state), -EINVAL);
         CU_ASSERT(mock_host_logged(&m, want));
         teardown();
 
         /* no read-only, no QEMU, no crosvm without --shared-dir */
         setup();
         m.vmm = VMSILO_VMM_CROSVM;
+        m.vmm_caps = (const char *const[]){ "vhost-user fs backend tag", NULL };
         CU_ASSERT_EQUAL(conf(NULL, "backend", "crosvm"), 0);
         CU_ASSERT_EQUAL(conf("docs", "path", src2), 0);
         CU_ASSERT_EQUAL(conf("docs", "read-only", "yes"), 0);
         CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
-        CU_ASSERT(mock_host_logged(&m, "this crosvm has no --shared-dir"));
+        CU_ASSERT(mock_host_logged(&m,
+                                   "'backend = crosvm' in [virtiofs] needs the VMM's own shared "
+                                   "directories, but the mock VMM cannot do 'shared dir'"));
         CU_ASSERT(mock_host_logged(
                 &m, "share 'docs' is read-only, which crosvm's --shared-dir cannot enforce"));
         teardown();
@@ -397,7 +415,9 @@ static void test_virtiofs_crosvm_backend(void) {
         CU_ASSERT_EQUAL(conf(NULL, "backend", "crosvm"), 0);
         CU_ASSERT_EQUAL(conf("docs", "path", src2), 0);
         CU_ASSERT_EQUAL(P->preflight(state), -EINVAL);
-        CU_ASSERT(mock_host_logged(&m, "'backend = crosvm' in [virtiofs] needs 'vmm = crosvm'"));
+        CU_ASSERT(mock_host_logged(&m,
+                                   "'backend = crosvm' in [virtiofs] needs the VMM's own shared "
+                                   "directories"));
         teardown();
 }
 
@@ -441,8 +461,7 @@ static void test_virtiofs_bad_values(void) {
                 "invalid value 'relative/dir' for 'path' in [virtiofs data]: expected an absolute path of a host directory"));
         CU_ASSERT_EQUAL(conf("data", "path", "/srv/a\n[qemu]\npath = /tmp/evil"), -EINVAL);
         CU_ASSERT(mock_host_logged(
-                &m,
-                "invalid value for 'path' in [virtiofs data]: control characters are not allowed in a path"));
+                &m, "for 'path' in [virtiofs data]: no control characters in a path"));
         CU_ASSERT_EQUAL(conf(NULL, "shared-home", "/home/\033[2Ju"), -EINVAL);
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", "/usr/bin/virtiofsd\t-x"), -EINVAL);
         CU_ASSERT_EQUAL(conf("data", "read-only", "maybe"), -EINVAL);
@@ -477,8 +496,7 @@ static void test_virtiofs_bad_values(void) {
         CU_ASSERT_EQUAL(conf("data", "colour", "red"), -ENOENT);
         CU_ASSERT_EQUAL(conf("data", "virtiofsd", "/x"), -EINVAL);
         CU_ASSERT(mock_host_logged(
-                &m,
-                "'virtiofsd' is a key of the plugin, not of a share: put it in [virtiofs] (without a name)"));
+                &m, "'virtiofsd' belongs in [virtiofs] (without a name), not in [virtiofs data]"));
 
         CU_ASSERT_EQUAL(conf(NULL, "flavour", "go"), -EINVAL);
         CU_ASSERT(mock_host_logged(
@@ -497,8 +515,7 @@ static void test_virtiofs_bad_values(void) {
         CU_ASSERT_EQUAL(conf(NULL, "colour", "red"), -ENOENT);
         CU_ASSERT_EQUAL(conf(NULL, "path", "/srv"), -EINVAL);
         CU_ASSERT(mock_host_logged(
-                &m,
-                "'path' is a key of a share: put it in a [virtiofs NAME] section, one per shared directory"));
+                &m, "'path' belongs in a named section [virtiofs NAME], not in [virtiofs]"));
         teardown();
 }
 

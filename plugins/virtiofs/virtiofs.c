@@ -23,7 +23,6 @@ static int virtiofs_init(const struct vmsilo_host *host, void **ret_state) {
         if (!o)
                 return -ENOMEM;
         o->host = host;
-        o->mount_params = MOUNT_VMSILO;
         *ret_state = o;
         return 0;
 }
@@ -177,16 +176,17 @@ static int add_share(struct virtiofs *o, const struct share *s) {
                 .socket = s->socket,
                 .tag = share_tag(s),
         };
-        char *arg = NULL;
-        int r;
 
-        if (o->backend == BACKEND_VIRTIOFSD)
-                return h->add_device(h, &d);
-        r = crosvm_shared_dir(o, s, &arg);
-        if (r >= 0)
-                r = h->add_vmm_arg(h, VMSILO_VMM_CROSVM, arg);
-        free(arg);
-        return r;
+        if (o->backend == BACKEND_CROSVM) { /* the VMM's own virtio-fs server */
+                d.type = VMSILO_DEVICE_SHARED_DIR;
+                d.kind = d.socket = NULL;
+                d.path = s->path;
+                d.flags = s->read_only ? VMSILO_DEVICE_RO : 0;
+                d.features = (s->posix_acl ? VMSILO_FS_POSIX_ACL : 0) |
+                             (s->cache == CACHE_ALWAYS ? VMSILO_FS_CACHE_ALWAYS : 0) |
+                             (s->cache == CACHE_NEVER ? VMSILO_FS_CACHE_NEVER : 0);
+        }
+        return h->add_device(h, &d);
 }
 
 static int virtiofs_contribute(void *state) {
@@ -212,6 +212,7 @@ static void virtiofs_teardown(void *state) {
         free(o->virtiofsd);
         free(o->home_path);
         free(o->home_mount_point);
+        free(o->home_given);
         free(o->probe.binary);
         free(o->probe.launcher);
         free(o);
@@ -223,9 +224,12 @@ VMSILO_PLUGIN_DEFINE = {
         .name = "virtiofs",
         .version = "0.1.0",
         .init = virtiofs_init,
-        .configure = virtiofs_configure,
         .preflight = virtiofs_preflight,
         .prepare = virtiofs_prepare,
         .contribute = virtiofs_contribute,
         .teardown = virtiofs_teardown,
+        .keys = virtiofs_keys,
+        .key_size = sizeof(struct vmsilo_key),
+        .instance = virtiofs_instance,
+        .configured = virtiofs_configured,
 };

@@ -33,6 +33,9 @@ struct share {
         char *mount_point; /* NULL: /mnt/NAME; "none": not mounted by the guest init */
         int read_only, cache, xattr, posix_acl;
         struct strv translate_uid, translate_gid;
+        /* as the core stored the keys (virtiofs_keys); virtiofs_convert() derives the above */
+        int cache_index;
+        char **translate_uid_given, **translate_gid_given;
         int is_home;
         char *socket; /* RUNTIME_DIR/virtiofs-NAME.sock */
         char *root;   /* RUNTIME_DIR/virtiofs-NAME.root: where virtiofs-launch binds the share */
@@ -54,7 +57,9 @@ struct virtiofs {
         char *virtiofsd; /* configured; NULL: search */
         int flavour, backend, sandbox, mount_params;
         int home;
-        char *home_path; /* HOME_PATH */
+        char *home_path;        /* HOME_PATH */
+        int mount_params_index; /* the keys as stored; virtiofs_convert() derives the above */
+        char *home_given;
         char *home_mount_point;
         int home_added;
         struct probe probe;
@@ -66,7 +71,10 @@ int strv_pushf(struct strv *v, const char *fmt, ...) VMSILO_PRINTF(2, 3);
 void strv_free(struct strv *v);
 
 /* config.c */
-int virtiofs_configure(void *state, const char *instance, const char *key, const char *value);
+extern const struct vmsilo_key virtiofs_keys[];
+int virtiofs_instance(void *state, const char *name, void **ret);
+int virtiofs_configured(void *state);
+int virtiofs_convert(struct virtiofs *o);
 int tag_valid(const char *tag);
 int share_name_valid(const char *name);
 int guest_path_valid(const char *path);
@@ -87,7 +95,8 @@ int home_directory(struct virtiofs *o, char **ret);
 int add_home_share(struct virtiofs *o);
 int virtiofs_preflight(void *state);
 int backend_check(struct virtiofs *o); /* the checks the argv depends on, also for `print` */
+/* 1 if the VMM asks the vhost-user fs backend for the tag (crosvm), not the device (QEMU) */
+int tag_from_backend(const struct vmsilo_host *h);
 
 /* argv.c */
 int virtiofsd_argv(struct virtiofs *o, const struct share *s, struct strv *argv);
-int crosvm_shared_dir(const struct virtiofs *o, const struct share *s, char **ret);

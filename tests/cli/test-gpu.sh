@@ -134,10 +134,10 @@ err_has "gpu: the Wayland compositor socket '$T/no-such-wayland' does not accept
 make_vm g
 printf '[vm]\nvmm = qemu\n[gpu]\nmode = custom\nvulkan = yes\nwayland-socket = /run/user/1000/wayland-0\n' >>"$VMF"
 expect 4 "$VMSILO" check g
-err_has "gpu: the qemu backend has no Wayland cross-domain device; use crosvm, or set 'mode = custom' and 'wayland = no'"
-err_has "gpu: the qemu backend has no Vulkan (venus) context; use crosvm, or set 'vulkan = no'"
+err_has "gpu: the qemu backend has no Wayland cross-domain device, so Wayland cannot be forwarded; use a crosvm built with Wayland support, or set 'wayland = no' with 'mode = custom'"
+err_has "gpu: the qemu backend has no Vulkan (venus) context, which vulkan needs; use a crosvm with it, or set 'vulkan = no'"
 expect 1 "$VMSILO" print g
-err_has "gpu: the qemu backend has no Wayland cross-domain device; use crosvm"
+err_has "gpu: the qemu backend has no Wayland cross-domain device, so the qemu backend cannot render the gpu device"
 
 # every malformed value: exit 3, one line, file:line
 check_error() {

@@ -132,7 +132,7 @@ bad tap 'tap%d' "$NAME"
 bad bridge 'br,0' "$NAME"
 bad dhcp maybe "expected yes or no"
 check_error '[net]' nameserver dns.example "net: invalid value 'dns.example' for 'nameserver' in [net]: $NS_"
-check_error '[net]' address 10.0.0.2/24 "net: 'address' belongs in an interface section such as [net eth0], not in [net]"
+check_error '[net]' address 10.0.0.2/24 "net: 'address' belongs in a named section [net NAME], not in [net]"
 check_error '[net eth0]' colour red "unknown key 'colour' in section [net eth0]"
 check_error '[net eth:0]' dhcp yes "net: invalid interface name 'eth:0' in [net eth:0]: $NAME"
 

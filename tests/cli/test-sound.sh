@@ -93,7 +93,7 @@ printf '[sound]\nplayback = yes\nvhost-user-backend = /nonexistent/vhost-device-
 expect 1 "$VMSILO" print s
 err_has "sound: the vhost-user sound backend '/nonexistent/vhost-device-sound' was not found; install rust-vmm's vhost-device-sound or vmsilo's patched crosvm"
 expect 4 "$VMSILO" check s
-err_has "sound: upstream crosvm has no PipeWire/Pulse backend for '--virtio-snd', and the vhost-user sound backend '/nonexistent/vhost-device-sound' was not found; install vmsilo's patched crosvm, or rust-vmm's vhost-device-sound"
+err_has "sound: crosvm has no PipeWire/Pulse backend for '--virtio-snd', and the vhost-user sound backend '/nonexistent/vhost-device-sound' was not found; install vmsilo's patched crosvm, or rust-vmm's vhost-device-sound"
 err_has "sound: 'capture = no' cannot be enforced with upstream crosvm"
 
 # no PipeWire: every failure names its socket (exit 4), and start leaves nothing behind
@@ -122,13 +122,13 @@ err_has "sound: the PipeWire server at '$T/no-pw' does not answer: No such file 
 make_vm s
 printf '[vm]\nvmm = qemu\n[sound]\nplayback = yes\npulse-socket = /run/user/1000/pulse/native\n' >>"$VMF"
 expect 0 "$VMSILO" print --json s
-jq -r '.argv[]' "$T/out" | tail -n 6 >"$T/added"
+jq -r '.argv[]' "$T/out" | grep -A5 -x -- -audiodev >"$T/added"
 printf '%s\n' -audiodev pa,id=snd0,server=unix:/run/user/1000/pulse/native -device intel-hda \
         -device hda-output,audiodev=snd0 >"$T/want"
 diff -u "$T/want" "$T/added" || fail "qemu: unexpected sound arguments"
 sed -i 's/^playback = yes$/capture = yes/' "$VMF"
 expect 0 "$VMSILO" print --json s
-jq -r '.argv[]' "$T/out" | tail -n 1 | grep -qxF "hda-duplex,audiodev=snd0" || fail "qemu: capture is not duplex"
+jq -r '.argv[]' "$T/out" | grep -A5 -x -- -audiodev | tail -n 1 | grep -qxF "hda-duplex,audiodev=snd0" || fail "qemu: capture is not duplex"
 
 # every malformed value: exit 3, one line, file:line
 check_error() {

@@ -127,7 +127,7 @@ expect 0 vroot print --json gq
 jq -r '.argv[]' "$T/out" | grep -A1 -x -- -device | grep '^vfio-pci' >"$T/qemu-vfio"
 printf 'vfio-pci,host=0000:01:00.0\nvfio-pci,host=0000:01:00.1\n' >"$T/want"
 diff -u "$T/want" "$T/qemu-vfio" || fail "qemu: vfio devices differ"
-err_has "vfio: 'guest-address' and 'iommu' are crosvm options; the qemu backend ignores them, ignoring"
+err_has "vfio: 'guest-address' and 'iommu' cannot be given to this VMM (the qemu backend does not place VFIO devices at a guest address), ignoring"
 rm "$CONF/vms/gq.conf"
 
 # --- check over the fixture groups --------------------------------------------------------
@@ -224,9 +224,16 @@ guest-address = 0001:00:05.0' "$VMF:8: vfio: invalid value '0001:00:05.0' for 'g
 check_error '[vfio gpu]
 reserve = 01:00.0' "$VMF:8: vfio: 'reserve' belongs in [vfio] (without a name), not in [vfio gpu]"
 check_error '[vfio]
-device = 01:00.0' "$VMF:8: vfio: 'device' belongs in a named section such as [vfio gpu], one per device, not in [vfio]"
+device = 01:00.0' "$VMF:8: vfio: 'device' belongs in a named section [vfio NAME], not in [vfio]"
 check_error '[vfio gpu]
 colour = red' "$VMF:8: unknown key 'colour' in section [vfio gpu]"
+# cross-key rules are configuration errors too, at the section's line
+check_error '[vfio gpu]
+iommu = off' "$VMF:8: vfio: [vfio gpu] has no 'device ='"
+check_error '[vfio a]
+device = 01:00.0
+[vfio b]
+device = 0000:01:00.0' "$VMF:10: vfio: PCI device '0000:01:00.0' is passed twice to this VM: in [vfio a] and [vfio b]"
 
 # a bad reserve item in a global drop-in names that file and line
 make_vm web

@@ -223,7 +223,7 @@ translate-gid = map:-1:0:1' "$E 'map:-1:0:1' for 'translate-gid' in [virtiofs da
 check_error '[virtiofs data]
 colour = red' "$VMF:8: unknown key 'colour' in section [virtiofs data]"
 check_error '[virtiofs data]
-virtiofsd = /usr/bin/virtiofsd' "$VMF:8: virtiofs: 'virtiofsd' is a key of the plugin, not of a share: put it in [virtiofs] (without a name)"
+virtiofsd = /usr/bin/virtiofsd' "$VMF:8: virtiofs: 'virtiofsd' belongs in [virtiofs] (without a name), not in [virtiofs data]"
 check_error '[virtiofs my share]
 path = /srv' "$VMF:8: virtiofs: invalid share name 'my share' in [virtiofs my share]: expected 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"
 check_error '[virtiofs -x]
@@ -231,7 +231,7 @@ path = /srv' "$VMF:8: virtiofs: invalid share name '-x' in [virtiofs -x]"
 check_error '[virtiofs abcdefghijabcdefghijabcdefghijabc]
 path = /srv' "$VMF:8: virtiofs: invalid share name 'abcdefghijabcdefghijabcdefghijabc'"
 check_error '[virtiofs]
-path = /srv' "$VMF:8: virtiofs: 'path' is a key of a share: put it in a [virtiofs NAME] section, one per shared directory"
+path = /srv' "$VMF:8: virtiofs: 'path' belongs in a named section [virtiofs NAME], not in [virtiofs]"
 check_error '[virtiofs]
 flavour = go' "$E 'go' for 'flavour' in [virtiofs]: expected auto, c or rust"
 check_error '[virtiofs]
@@ -257,5 +257,5 @@ path = $T/a:b" "$VMF:10: virtiofs: host path '$T/a:b' of share 'data' contains '
 check_error "[virtiofs data]
 path = $T/a:b
 [virtiofs]
-backend = crosvm" "$VMF:10: virtiofs: host path '$T/a:b' of share 'data' contains ':'"
+backend = crosvm" "$VMF:8: virtiofs: host path '$T/a:b' of share 'data' contains ':'"
 assert_no_processes

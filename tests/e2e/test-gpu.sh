@@ -71,7 +71,7 @@ expect 0 "$VMSILO" check g
 # patched crosvm: --wayland-security-context needs security-context-v1, which Weston 10 lacks
 use_crosvm patched
 expect 4 "$VMSILO" check g
-err_has "gpu: the Wayland compositor at '$SOCK' has no 'wp_security_context_manager_v1', which crosvm's '--wayland-security-context' needs; use a compositor with security-context-v1 or set 'security-context = no' in [gpu]"
+err_has "gpu: the Wayland compositor at '$SOCK' has no 'wp_security_context_manager_v1', which a Wayland security context needs; use a compositor with security-context-v1 or set 'security-context = no' in [gpu]"
 printf 'security-context = no\n' >>"$VMF"
 expect 0 "$VMSILO" check g
 sed -i '/^security-context = no$/d' "$VMF"
@@ -113,7 +113,7 @@ start_weston
 make_qemu_vm gq
 printf '[gpu]\nmode = on\nwayland-socket = %s\n' "$SOCK" >"$CONF/vms/gq.conf.d/gpu.conf"
 expect 4 "$VMSILO" start gq
-err_has "gpu: the qemu backend has no Wayland cross-domain device; use crosvm, or set 'mode = custom' and 'wayland = no'"
+err_has "gpu: the qemu backend has no Wayland cross-domain device, so Wayland cannot be forwarded; use a crosvm built with Wayland support, or set 'wayland = no' with 'mode = custom'"
 assert_no_qemu gq
 stop_weston
 

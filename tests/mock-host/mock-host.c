@@ -11,6 +11,9 @@
 
 #include "mock-host.h"
 
+/* the core's own key parser, so that plugin tests see what the core does */
+#include "../../core/keytab.c"
+
 static struct mock_host *M(const struct vmsilo_host *h) {
         return (struct mock_host *) h->core;
 }
@@ -69,7 +72,7 @@ static int mock_add_device(const struct vmsilo_host *h, const struct vmsilo_devi
         if (m->n_devices >= MOCK_MAX)
                 return -ENOSPC;
         c = &m->devices[m->n_devices++];
-        *c = *d;
+        memcpy(c, d, d->size < sizeof(*c) ? d->size : sizeof(*c));
         c->path = dup0(d->path);
         c->id = dup0(d->id);
         c->name = dup0(d->name);
@@ -79,6 +82,15 @@ static int mock_add_device(const struct vmsilo_host *h, const struct vmsilo_devi
         c->tag = dup0(d->tag);
         c->options = dup0(d->options);
         c->pci_address = dup0(d->pci_address);
+        if (d->size < sizeof(*d)) /* an ABI 1.0 plugin: no typed fields */
+                memset((char *) c + d->size, 0, sizeof(*d) - d->size);
+        else {
+                c->server = dup0(d->server);
+                c->app_id = dup0(d->app_id);
+                c->helper = dup0(d->helper);
+                c->cookie = dup0(d->cookie);
+                c->render_node = dup0(d->render_node);
+        }
         return 0;
 }
 
@@ -179,6 +191,52 @@ static void mock_describe(const struct vmsilo_host *h, const char *fmt, ...) {
                 free(s);
 }
 
+static int mock_vmm_can(const struct vmsilo_host *h, const char *cap, const char **ret_missing) {
+        struct mock_host *m = M(h);
+
+        for (const char *const *c = m->vmm_caps; c && *c; c++)
+                if (strcmp(*c, cap) == 0)
+                        return 1;
+        snprintf(m->missing, sizeof(m->missing), "the mock VMM cannot do '%s'", cap);
+        if (ret_missing)
+                *ret_missing = m->missing;
+        return 0;
+}
+
+static int mock_log_errno(const struct vmsilo_host *h, int level, int error, const char *fmt, ...) {
+        char buf[4096];
+        va_list ap;
+
+        if (error < 0)
+                error = -error;
+        errno = error;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        mock_log(h, level, "%s", buf);
+        return -error;
+}
+
+static void mock_log_at(const struct vmsilo_host *h, int level, const char *instance,
+                        const char *key, const char *fmt, ...) {
+        char buf[4096];
+        va_list ap;
+
+        (void) instance;
+        (void) key;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        mock_log(h, level, "%s", buf);
+}
+
+static int mock_check_device(const struct vmsilo_host *h, const struct vmsilo_device *d) {
+        (void) d;
+        if (M(h)->check_result < 0)
+                mock_log(h, VMSILO_LOG_ERROR, "the mock VMM cannot render this device");
+        return M(h)->check_result;
+}
+
 void mock_host_init(struct mock_host *m) {
         memset(m, 0, sizeof(*m));
         m->vm_name = "test";
@@ -208,6 +266,10 @@ void mock_host_init(struct mock_host *m) {
                 .root_path = mock_root_path,
                 .dry_run = mock_dry_run,
                 .describe = mock_describe,
+                .vmm_can = mock_vmm_can,
+                .log_errno = mock_log_errno,
+                .log_at = mock_log_at,
+                .check_device = mock_check_device,
         };
 }
 
@@ -225,6 +287,7 @@ void mock_host_done(struct mock_host *m) {
         free_all(m->undos, m->n_undos);
         free_all(m->unlinks, m->n_unlinks);
         free_all(m->steps, m->n_steps);
+        free_all(m->instances, m->n_instances);
         for (int i = 0; i < m->n_devices; i++) {
                 struct vmsilo_device *d = &m->devices[i];
 
@@ -237,6 +300,11 @@ void mock_host_done(struct mock_host *m) {
                 free((char *) d->tag);
                 free((char *) d->options);
                 free((char *) d->pci_address);
+                free((char *) d->server);
+                free((char *) d->app_id);
+                free((char *) d->helper);
+                free((char *) d->cookie);
+                free((char *) d->render_node);
         }
         for (int i = 0; i < m->n_fds; i++)
                 if (m->fds[i] >= 0)
@@ -266,4 +334,67 @@ char *mock_host_join(char *const *items, int n) {
                 strcat(s, items[i]);
         }
         return s;
+}
+
+int mock_host_start(struct mock_host *m, const struct vmsilo_plugin *p, void **ret_state) {
+        int r = p->init ? p->init(&m->host, ret_state) : 0;
+
+        if (r < 0)
+                return r;
+        return keytab_defaults(p->keys, p->key_size, *ret_state, 0);
+}
+
+static int mock_instance(struct mock_host *m, const struct vmsilo_plugin *p, void *state,
+                         const char *instance, void **ret) {
+        int r = p->instance(state, instance, ret);
+
+        if (r < 0)
+                return r;
+        for (int i = 0; i < m->n_instances; i++)
+                if (strcmp(m->instances[i], instance) == 0)
+                        return 0;
+        r = keytab_defaults(p->keys, p->key_size, *ret, 1);
+        if (r >= 0)
+                r = push(m->instances, &m->n_instances, instance);
+        return r;
+}
+
+int mock_host_configure(struct mock_host *m, const struct vmsilo_plugin *p, void *state,
+                        const char *instance, const char *key, const char *value) {
+        char bad[256], why[512];
+        struct vmsilo_key k;
+        void *base = state;
+        int r;
+
+        if (!keytab_find(p->keys, p->key_size, key, !!instance, &k))
+                return p->configure ? p->configure(state, instance, key, value) : -ENOENT;
+        if (!!(k.flags & VMSILO_KEY_INSTANCE) != !!instance || (instance && !p->instance)) {
+                if (!(k.flags & VMSILO_KEY_INSTANCE) && !p->instance)
+                        mock_log(&m->host, VMSILO_LOG_ERROR,
+                                 "section [%s] takes no name, found '%s'", p->name, instance);
+                else if (k.flags & VMSILO_KEY_INSTANCE)
+                        mock_log(&m->host, VMSILO_LOG_ERROR,
+                                 "'%s' belongs in a named section [%s NAME], not in [%s]", key,
+                                 p->name, p->name);
+                else
+                        mock_log(&m->host, VMSILO_LOG_ERROR,
+                                 "'%s' belongs in [%s] (without a name), not in [%s %s]", key,
+                                 p->name, p->name, instance);
+                return -EINVAL;
+        }
+        if (instance) {
+                r = mock_instance(m, p, state, instance, &base);
+                if (r < 0)
+                        return r;
+        }
+        r = keytab_store(&k, base, value, bad, sizeof(bad), why, sizeof(why));
+        if (r == -EINVAL)
+                mock_log(&m->host, VMSILO_LOG_ERROR, "invalid value '%s' for '%s' in [%s%s%s]: %s",
+                         bad, key, p->name, instance ? " " : "", instance ? instance : "", why);
+        return r;
+}
+
+int mock_host_configured(struct mock_host *m, const struct vmsilo_plugin *p, void *state) {
+        (void) m;
+        return p->configured ? p->configured(state) : 0;
 }

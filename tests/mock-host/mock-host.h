@@ -23,6 +23,11 @@ struct mock_host {
         int dry_run;
         const char *const *vmm_flags; /* NULL-terminated flags vmm_has() says yes to */
         int spawn_result;             /* returned by spawn_helper(); default 0 */
+        const char *const *vmm_caps;  /* NULL-terminated capabilities vmm_can() says yes to */
+        int check_result;             /* returned by check_device(); default 0 */
+        char missing[256];            /* what vmm_can() said is missing */
+        char *instances[MOCK_MAX];    /* instances whose key defaults were applied */
+        int n_instances;
 
         /* what the plugin did */
         char *logs[MOCK_MAX];
@@ -53,6 +58,16 @@ struct mock_host {
 void mock_host_init(struct mock_host *m);
 /* Frees what was recorded and closes passed fds. */
 void mock_host_done(struct mock_host *m);
+
+/*
+ * The core's part of configuration, for plugins with a key table (ABI 1.1): init() and the
+ * defaults; one key (the table, else configure(); errors are logged as the core words them,
+ * without path:line; -ENOENT for an unknown key); the configured() hook.
+ */
+int mock_host_start(struct mock_host *m, const struct vmsilo_plugin *p, void **ret_state);
+int mock_host_configure(struct mock_host *m, const struct vmsilo_plugin *p, void *state,
+                        const char *instance, const char *key, const char *value);
+int mock_host_configured(struct mock_host *m, const struct vmsilo_plugin *p, void *state);
 
 /* 1 if some log line contains `text`. */
 int mock_host_logged(const struct mock_host *m, const char *text);

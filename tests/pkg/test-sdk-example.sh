@@ -37,7 +37,7 @@ syms=$(nm -D --defined-only "$T/example/example.so" | awk '{print $3}' | tr '\n'
 [ "$syms" = "vmsilo_plugin_v1 " ] || fail "example exports: $syms"
 make -C "$T/example" check MOCK_HOST="$TOP/tests/mock-host" >"$T/unit.log" 2>&1 ||
         { cat "$T/unit.log" >&2; fail "example unit tests"; }
-grep -q 'tests  *5  *5  *5  *0' "$T/unit.log" || { cat "$T/unit.log" >&2; fail "example unit test count"; }
+grep -q 'tests  *6  *6  *6  *0' "$T/unit.log" || { cat "$T/unit.log" >&2; fail "example unit test count"; }
 make -C "$T/example" install >"$T/install.log" 2>&1 || { cat "$T/install.log" >&2; fail "example install"; }
 [ -f "$ROOT/usr/lib/vmsilo/plugins/example.so" ] || fail "example.so not installed into the root"
 [ -f "$ROOT/usr/lib/vmsilo/conf.d/50-example.conf" ] || fail "50-example.conf not installed"
@@ -48,7 +48,7 @@ expect 0 "$VMSILO" plugins --json
 [ "$(jq -r '[.[].name] | join(" ")' "$T/out")" = example ] || fail "plugins: $(cat "$T/out")"
 [ "$(jq -r '.[0].enabled_by' "$T/out")" = "$ROOT/usr/lib/vmsilo/conf.d/50-example.conf:4" ] ||
         fail "enabled_by: $(jq -r '.[0].enabled_by' "$T/out")"
-[ "$(jq -r '.[0].version + " " + (.[0].abi|tostring) + " " + (.[0].loaded|tostring)' "$T/out")" = "1.0.0 1 true" ] ||
+[ "$(jq -r '.[0].version + " " + (.[0].abi|tostring) + " " + (.[0].loaded|tostring)' "$T/out")" = "1.1.0 1 true" ] ||
         fail "plugins json: $(cat "$T/out")"
 
 use_crosvm upstream

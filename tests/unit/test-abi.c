@@ -17,7 +17,7 @@
 
 static void test_abi_version(void) {
         ASSERT_INT_EQ(VMSILO_PLUGIN_ABI_MAJOR, 1);
-        ASSERT_INT_EQ(VMSILO_PLUGIN_ABI_MINOR, 0);
+        ASSERT_INT_EQ(VMSILO_PLUGIN_ABI_MINOR, 1);
         ASSERT_STREQ(VMSILO_PLUGIN_SYMBOL, "vmsilo_plugin_v1");
         /* the smallest descriptor the core accepts is the whole ABI 1.0 descriptor */
         ASSERT_INT_EQ(VMSILO_PLUGIN_MIN_SIZE, 80);
@@ -37,16 +37,45 @@ static void test_abi_enums(void) {
         ASSERT_INT_EQ(VMSILO_DEVICE_VFIO, 4);
         ASSERT_INT_EQ(VMSILO_DEVICE_GPU, 5);
         ASSERT_INT_EQ(VMSILO_DEVICE_SOUND, 6);
+        ASSERT_INT_EQ(VMSILO_DEVICE_SHARED_DIR, 7);
+        ASSERT_INT_EQ(VMSILO_FS_POSIX_ACL, 1);
+        ASSERT_INT_EQ(VMSILO_FS_CACHE_ALWAYS, 2);
+        ASSERT_INT_EQ(VMSILO_FS_CACHE_NEVER, 4);
         ASSERT_INT_EQ(VMSILO_DEVICE_RO, 1);
         ASSERT_INT_EQ(VMSILO_DEVICE_ROOT, 2);
         ASSERT_INT_EQ(VMSILO_DEVICE_NO_DIRECT, 4);
         ASSERT_INT_EQ(VMSILO_READY_NONE, 0);
         ASSERT_INT_EQ(VMSILO_READY_SOCKET, 1);
         ASSERT_INT_EQ(VMSILO_READY_FILE, 2);
+        /* ABI 1.1 */
+        ASSERT_INT_EQ(VMSILO_GPU_WAYLAND, 1);
+        ASSERT_INT_EQ(VMSILO_GPU_OPENGL, 2);
+        ASSERT_INT_EQ(VMSILO_GPU_VULKAN, 4);
+        ASSERT_INT_EQ(VMSILO_GPU_SECURITY_CONTEXT, 8);
+        ASSERT_INT_EQ(VMSILO_GPU_NO_SECURITY_CONTEXT, 16);
+        ASSERT_INT_EQ(VMSILO_SOUND_PLAYBACK, 1);
+        ASSERT_INT_EQ(VMSILO_SOUND_CAPTURE, 2);
+        ASSERT_INT_EQ(VMSILO_IOMMU_DEFAULT, 0);
+        ASSERT_INT_EQ(VMSILO_IOMMU_OFF, 1);
+        ASSERT_INT_EQ(VMSILO_IOMMU_VIOMMU, 2);
+        ASSERT_INT_EQ(VMSILO_IOMMU_COIOMMU, 3);
+        ASSERT_INT_EQ(VMSILO_IOMMU_PKVM, 4);
+        ASSERT_INT_EQ(VMSILO_KEY_BOOL, 1);
+        ASSERT_INT_EQ(VMSILO_KEY_UINT, 2);
+        ASSERT_INT_EQ(VMSILO_KEY_STRING, 3);
+        ASSERT_INT_EQ(VMSILO_KEY_PATH, 4);
+        ASSERT_INT_EQ(VMSILO_KEY_PROGRAM, 5);
+        ASSERT_INT_EQ(VMSILO_KEY_ENUM, 6);
+        ASSERT_INT_EQ(VMSILO_KEY_SIZE, 7);
+        ASSERT_INT_EQ(VMSILO_KEY_LIST, 1);
+        ASSERT_INT_EQ(VMSILO_KEY_INSTANCE, 2);
+        ASSERT_INT_EQ(VMSILO_KEY_EMPTY, 4);
+        ASSERT_INT_EQ(VMSILO_KEY_AUTO, 8);
+        ASSERT_INT_EQ(VMSILO_KEY_SPLIT, 16);
 }
 
 static void test_abi_plugin_layout(void) {
-        ASSERT_INT_EQ(sizeof(struct vmsilo_plugin), 80);
+        ASSERT_INT_EQ(sizeof(struct vmsilo_plugin), 112);
         ASSERT_OFFSET(vmsilo_plugin, abi_major, 0);
         ASSERT_OFFSET(vmsilo_plugin, size, 4);
         ASSERT_OFFSET(vmsilo_plugin, name, 8);
@@ -58,10 +87,15 @@ static void test_abi_plugin_layout(void) {
         ASSERT_OFFSET(vmsilo_plugin, contribute, 56);
         ASSERT_OFFSET(vmsilo_plugin, undo, 64);
         ASSERT_OFFSET(vmsilo_plugin, teardown, 72);
+        /* ABI 1.1 */
+        ASSERT_OFFSET(vmsilo_plugin, keys, 80);
+        ASSERT_OFFSET(vmsilo_plugin, key_size, 88);
+        ASSERT_OFFSET(vmsilo_plugin, instance, 96);
+        ASSERT_OFFSET(vmsilo_plugin, configured, 104);
 }
 
 static void test_abi_host_layout(void) {
-        ASSERT_INT_EQ(sizeof(struct vmsilo_host), 160);
+        ASSERT_INT_EQ(sizeof(struct vmsilo_host), 192);
         ASSERT_OFFSET(vmsilo_host, size, 0);
         ASSERT_OFFSET(vmsilo_host, abi_minor, 4);
         ASSERT_OFFSET(vmsilo_host, core, 8);
@@ -83,10 +117,15 @@ static void test_abi_host_layout(void) {
         ASSERT_OFFSET(vmsilo_host, root_path, 136);
         ASSERT_OFFSET(vmsilo_host, dry_run, 144);
         ASSERT_OFFSET(vmsilo_host, describe, 152);
+        /* ABI 1.1 */
+        ASSERT_OFFSET(vmsilo_host, vmm_can, 160);
+        ASSERT_OFFSET(vmsilo_host, log_errno, 168);
+        ASSERT_OFFSET(vmsilo_host, log_at, 176);
+        ASSERT_OFFSET(vmsilo_host, check_device, 184);
 }
 
 static void test_abi_device_layout(void) {
-        ASSERT_INT_EQ(sizeof(struct vmsilo_device), 88);
+        ASSERT_INT_EQ(sizeof(struct vmsilo_device), 136);
         ASSERT_OFFSET(vmsilo_device, size, 0);
         ASSERT_OFFSET(vmsilo_device, type, 4);
         ASSERT_OFFSET(vmsilo_device, flags, 8);
@@ -100,6 +139,29 @@ static void test_abi_device_layout(void) {
         ASSERT_OFFSET(vmsilo_device, tag, 64);
         ASSERT_OFFSET(vmsilo_device, options, 72);
         ASSERT_OFFSET(vmsilo_device, pci_address, 80);
+        /* ABI 1.1 */
+        ASSERT_OFFSET(vmsilo_device, features, 88);
+        ASSERT_OFFSET(vmsilo_device, iommu, 92);
+        ASSERT_OFFSET(vmsilo_device, server, 96);
+        ASSERT_OFFSET(vmsilo_device, app_id, 104);
+        ASSERT_OFFSET(vmsilo_device, helper, 112);
+        ASSERT_OFFSET(vmsilo_device, cookie, 120);
+        ASSERT_OFFSET(vmsilo_device, render_node, 128);
+}
+
+static void test_abi_key_layout(void) {
+        ASSERT_INT_EQ(sizeof(struct vmsilo_key), 80);
+        ASSERT_OFFSET(vmsilo_key, name, 0);
+        ASSERT_OFFSET(vmsilo_key, type, 8);
+        ASSERT_OFFSET(vmsilo_key, flags, 12);
+        ASSERT_OFFSET(vmsilo_key, offset, 16);
+        ASSERT_OFFSET(vmsilo_key, def, 24);
+        ASSERT_OFFSET(vmsilo_key, values, 32);
+        ASSERT_OFFSET(vmsilo_key, min, 40);
+        ASSERT_OFFSET(vmsilo_key, max, 48);
+        ASSERT_OFFSET(vmsilo_key, validate, 56);
+        ASSERT_OFFSET(vmsilo_key, expected, 64);
+        ASSERT_OFFSET(vmsilo_key, help, 72);
 }
 
 static void test_abi_helper_layout(void) {
@@ -225,6 +287,7 @@ int main(void) {
                 TEST(test_abi_host_layout),
                 TEST(test_abi_device_layout),
                 TEST(test_abi_helper_layout),
+                TEST(test_abi_key_layout),
                 TEST(test_abi_host_has),
                 TEST(test_abi_header_compiles_as_cxx),
                 TEST(test_abi_cxx_plugin_exports_descriptor),

@@ -5,6 +5,7 @@
 #include "../sdk/vmsilo/plugin.h"
 #include "backend.h"
 #include "testutil.h"
+#include "vm.h"
 
 static void assert_kv(const char *in, const char *expected) {
         _cleanup_free_ char *q = kv_quote(in);
@@ -289,6 +290,98 @@ static void test_backend_probe_failure(void) {
         tmpdir_remove(dir);
 }
 
+/* ---- capabilities by name (plugin.h, vmm_can) and typed devices ---- */
+
+static const char crosvm_upstream_help[] =
+        "  --gpu  --gpu-render-server  --wayland-sock  --vhost-user  --shared-dir  --net\n";
+static const char crosvm_patched_help[] =
+        "  --gpu  --gpu-render-server  --wayland-sock  --wayland-security-context  --vhost-user\n"
+        "  --virtio-snd  pulse_socket_path  --net\n";
+
+static int can(struct vm *vm, const char *capability) {
+        vm->missing[0] = 0;
+        return backend_can(vm, capability);
+}
+
+static void test_backend_crosvm_capabilities(void) {
+        struct settings st = {};
+        struct vm vm = { .settings = &st, .backend = &crosvm_backend };
+
+        vm.probe_top = strdup("crosvm");
+        vm.probe_run = strdup(crosvm_upstream_help);
+        ASSERT_INT_EQ(can(&vm, "gpu wayland"), 1);
+        ASSERT_INT_EQ(can(&vm, "gpu wayland security context"), 0);
+        ASSERT_STREQ(vm.missing, "crosvm has no '--wayland-security-context'");
+        ASSERT_INT_EQ(can(&vm, "sound pulse backend"), 0);
+        ASSERT_STREQ(vm.missing, "crosvm has no PipeWire/Pulse backend for '--virtio-snd'");
+        ASSERT_INT_EQ(can(&vm, "vhost-user sound"), 1);
+        ASSERT_INT_EQ(can(&vm, "shared dir"), 1);
+        ASSERT_INT_EQ(can(&vm, "net tap name"), 1);
+        ASSERT_INT_EQ(can(&vm, "teleport"), 0);
+        ASSERT_STREQ(vm.missing, "the crosvm backend knows no capability 'teleport'");
+        free(vm.probe_run);
+        vm.probe_run = strdup(crosvm_patched_help);
+        ASSERT_INT_EQ(can(&vm, "gpu wayland security context"), 1);
+        ASSERT_INT_EQ(can(&vm, "sound pulse backend"), 1);
+        ASSERT_INT_EQ(can(&vm, "shared dir"), 0);
+        /* a typed device the backend cannot take: a ',' in the socket of --wayland-sock */
+        {
+                struct vm_device d = { .type = VMSILO_DEVICE_GPU,
+                                       .features =
+                                               VMSILO_GPU_WAYLAND | VMSILO_GPU_NO_SECURITY_CONTEXT,
+                                       .server = (char *) "/run/a,b/wayland-0" };
+
+                ASSERT_INT_EQ(backend_check_device(&vm, &d), -EOPNOTSUPP);
+                ASSERT_STREQ(
+                        vm.missing,
+                        "the Wayland socket '/run/a,b/wayland-0' contains ',', which crosvm's '--wayland-sock' cannot take; use a path without ','");
+                d.features = VMSILO_GPU_WAYLAND; /* the security context quotes it */
+                ASSERT_INT_EQ(backend_check_device(&vm, &d), 0);
+        }
+        free(vm.probe_top);
+        free(vm.probe_run);
+}
+
+static void test_backend_qemu_capabilities(void) {
+        struct settings st = {};
+        struct vm vm = { .settings = &st, .backend = &qemu_backend, .accel = "tcg" };
+        char *root = tmpdir_new();
+
+        REQUIRE(confdirs_init(&st.dirs, root, NULL) >= 0);
+        vm.probe_top = strdup("QEMU emulator version 7.2.0");
+        vm.probe_run = strdup("name \"virtio-gpu-pci\"\nname \"intel-hda\"\nname \"hda-duplex\"\n"
+                              "name \"hda-output\"\nname \"vhost-user-fs-pci\"\n");
+        ASSERT_INT_EQ(can(&vm, "gpu"), 1);
+        ASSERT_INT_EQ(can(&vm, "gpu opengl"), 0);
+        ASSERT_STREQ(vm.missing, "qemu has no device 'virtio-gpu-gl-pci'");
+        ASSERT_INT_EQ(can(&vm, "gpu wayland"), 0);
+        ASSERT_STREQ(vm.missing, "the qemu backend has no Wayland cross-domain device");
+        ASSERT_INT_EQ(can(&vm, "vhost-user fs"), 1);
+        ASSERT_INT_EQ(can(&vm, "net tap name"), 0);
+        /* a monolithic QEMU has its PulseAudio audiodev; a modular one needs audio-pa.so */
+        ASSERT_INT_EQ(can(&vm, "sound pulse backend"), 1);
+        write_file(root, "usr/lib/x86_64-linux-gnu/qemu/audio-alsa.so", "");
+        ASSERT_INT_EQ(can(&vm, "sound pulse backend"), 0);
+        ASSERT_STREQ(
+                vm.missing,
+                "qemu has audio modules but not 'audio-pa.so', which the PulseAudio audiodev needs; install it (Debian: qemu-system-gui)");
+        write_file(root, "usr/lib/x86_64-linux-gnu/qemu/audio-pa.so", "");
+        ASSERT_INT_EQ(can(&vm, "sound pulse backend"), 1);
+        /* a device QEMU cannot render is refused, with what it lacks */
+        {
+                struct vm_device d = { .type = VMSILO_DEVICE_SHARED_DIR,
+                                       .path = (char *) "/srv",
+                                       .tag = (char *) "srv" };
+
+                ASSERT_INT_EQ(backend_check_device(&vm, &d), -EOPNOTSUPP);
+                ASSERT_STREQ(vm.missing, "the qemu backend has no built-in shared directory");
+        }
+        free(vm.probe_top);
+        free(vm.probe_run);
+        confdirs_done(&st.dirs);
+        tmpdir_remove(root);
+}
+
 int main(void) {
         static const struct test_def tests[] = {
                 TEST(test_backend_kv_quote_safe_values_unchanged),
@@ -299,6 +392,8 @@ int main(void) {
                 TEST(test_backend_probe_cached),
                 TEST(test_backend_probe_failure),
                 TEST(test_backend_probe_cache_is_private),
+                TEST(test_backend_crosvm_capabilities),
+                TEST(test_backend_qemu_capabilities),
         };
 
         return RUN_SUITE("backend", tests);

@@ -155,6 +155,40 @@ static void test_confdirs_dev_null_masks_lower(void) {
         teardown();
 }
 
+/* As systemd: a relative link that ends at /dev/null masks; what is not a regular file is
+ * skipped, so the name in a lower directory still counts. */
+static void test_confdirs_masks_follow_links_and_skip_non_files(void) {
+        static const char *const expected[] = { "usr/lib/vmsilo/conf.d/20-dir.conf",
+                                                "usr/lib/vmsilo/conf.d/30-dangling.conf", NULL };
+        _cleanup_free_ char *devnull = NULL;
+        struct strv files = {};
+        char target[64];
+        size_t depth = 0;
+
+        setup();
+        /* "../../..../dev/null" from ROOT/etc/vmsilo/conf.d, out of the temp root */
+        for (const char *c = root; *c; c++)
+                depth += *c == '/';
+        devnull = strdup("");
+        for (size_t i = 0; i < depth + 3; i++) {
+                char *n = strdup_printf("%s../", devnull);
+
+                free(devnull);
+                devnull = n;
+        }
+        snprintf(target, sizeof(target), "%sdev/null", devnull);
+        write_file(root, "usr/lib/vmsilo/conf.d/10-sound.conf", "[sound]\n");
+        make_symlink(root, "etc/vmsilo/conf.d/10-sound.conf", target);
+        write_file(root, "usr/lib/vmsilo/conf.d/20-dir.conf", "[vm]\n");
+        write_file(root, "etc/vmsilo/conf.d/20-dir.conf/x", "");
+        write_file(root, "usr/lib/vmsilo/conf.d/30-dangling.conf", "[vm]\n");
+        make_symlink(root, "etc/vmsilo/conf.d/30-dangling.conf", "/nonexistent/x.conf");
+        REQUIRE(confdirs_dropins(&dirs, "conf.d", &files) == 0);
+        assert_paths(&files, expected);
+        strv_done(&files);
+        teardown();
+}
+
 static void test_confdirs_sorted_by_file_name(void) {
         static const char *const expected[] = {
                 "usr/lib/vmsilo/conf.d/05-base.conf", "run/vmsilo/conf.d/10-run.conf",
@@ -305,6 +339,7 @@ static void test_confdirs_is_masked(void) {
         make_symlink(root, "m.conf", "/dev/null");
         write_file(root, "f.conf", "");
         make_symlink(root, "o.conf", "/dev/zero");
+        make_symlink(root, "chain.conf", "m.conf"); /* a link to a mask is a mask */
         mask = rpath("m.conf");
         file = rpath("f.conf");
         other = rpath("o.conf");
@@ -313,6 +348,11 @@ static void test_confdirs_is_masked(void) {
         ASSERT_INT_EQ(conffile_is_masked(file), 0);
         ASSERT_INT_EQ(conffile_is_masked(other), 0);
         ASSERT_INT_EQ(conffile_is_masked(missing), 0);
+        {
+                _cleanup_free_ char *chain = rpath("chain.conf");
+
+                ASSERT_INT_EQ(conffile_is_masked(chain), 1);
+        }
         teardown();
 }
 
@@ -323,6 +363,7 @@ int main(void) {
                 TEST(test_confdirs_explicit_dirs),
                 TEST(test_confdirs_higher_dir_wins),
                 TEST(test_confdirs_dev_null_masks_lower),
+                TEST(test_confdirs_masks_follow_links_and_skip_non_files),
                 TEST(test_confdirs_sorted_by_file_name),
                 TEST(test_confdirs_ignores_other_files),
                 TEST(test_confdirs_missing_dirs_are_empty),
