@@ -8,9 +8,10 @@
 /* Where things are, from options, environment and defaults. */
 struct settings {
         struct confdirs dirs;
-        char *plugin_dir;   /* --plugin-dir, $VMSILO_PLUGIN_DIR, or the built-in one */
-        char *runtime_base; /* --runtime-dir, $VMSILO_RUNTIME_DIR, ROOT/run/vmsilo, ... */
-        char *cache_dir;    /* $VMSILO_CACHE_DIR, ROOT/var/cache/vmsilo, ... */
+        char *plugin_dir;          /* --plugin-dir, $VMSILO_PLUGIN_DIR, or the built-in one */
+        char *runtime_base;        /* --runtime-dir, $VMSILO_RUNTIME_DIR, ROOT/run/vmsilo, ... */
+        char *system_runtime_base; /* root's: the same, or ROOT/run/vmsilo for a user */
+        char *cache_dir;           /* $VMSILO_CACHE_DIR, ROOT/var/cache/vmsilo, ... */
         uid_t uid;
         gid_t gid;
 };

@@ -47,7 +47,9 @@ struct vm_config {
         struct strv kernel_params;
         int auto_shutdown;
         unsigned long long auto_shutdown_after;
-        char *vmm; /* "crosvm" or "qemu" */
+        char *vmm;                 /* "crosvm" or "qemu" */
+        char *user;                /* the guest user of group members' commands */
+        int allow_root_from_group; /* members may ask for -u root */
 
         struct vm_disk *disks;
         size_t n_disks;
