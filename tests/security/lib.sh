@@ -9,14 +9,16 @@ make_test_user() {
         u=$(printf '%s' "$u" | cut -c1-31)
         useradd --no-create-home --shell /bin/sh --home-dir / "$u" >/dev/null 2>&1 ||
                 fail "useradd $u failed"
-        TEST_USERS="${TEST_USERS:-} $u"
+        # callers run this in $(...): a variable would not reach the shell that removes them
+        printf '%s\n' "$u" >>"$T/test-users"
         printf '%s\n' "$u"
 }
 
 remove_test_users() {
-        for u in ${TEST_USERS:-}; do
+        [ -f "$T/test-users" ] || return 0
+        while read -r u; do
                 userdel "$u" >/dev/null 2>&1 || true
-        done
+        done <"$T/test-users"
 }
 
 security_cleanup() {
