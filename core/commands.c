@@ -393,6 +393,7 @@ int cmd_stop(const struct settings *s, int argc, char **argv) {
 int cmd_cleanup(const struct settings *s, int argc, char **argv) {
         static const int allowed[] = { 0 };
         struct cmd_opts o = {};
+        struct vm_place p;
         int r;
 
         r = parse(argc, argv,
@@ -402,7 +403,15 @@ int cmd_cleanup(const struct settings *s, int argc, char **argv) {
                   allowed, 1, &o);
         if (r >= 0)
                 return r;
-        return vm_cleanup(s, o.name);
+        r = remote_place(s, o.name, &p);
+        vm_place_done(&p);
+        if (r > 0) {
+                log_error("not allowed: VM '%s' is root's: only root cleans it up "
+                          "('sudo vmsilo-core cleanup %s')",
+                          o.name, o.name);
+                return EXIT_DENIED;
+        }
+        return r < 0 ? EXIT_RUNTIME : vm_cleanup(s, o.name);
 }
 
 struct run_opts {
