@@ -168,6 +168,12 @@ static int iface_scalar(const struct net *n, struct net_iface *it, const char *k
                 it->has_mac = !!value[0];
                 return 0;
         }
+        if (strcmp(key, "existing-tap") == 0) {
+                it->existing = 0;
+                if (value[0] && parse_bool(value, &it->existing) < 0)
+                        return invalid(n, it->name, key, value, "expected yes or no");
+                return 0;
+        }
         if (strcmp(key, "dhcp") == 0) {
                 it->dhcp = 0;
                 if (value[0] && parse_bool(value, &it->dhcp) < 0)
@@ -188,8 +194,9 @@ int net_iface_configure(struct net *n, struct net_iface *it, const char *key, co
 }
 
 int net_global_configure(struct net *n, const char *key, const char *value) {
-        static const char *const iface_keys[] = { "tap",   "mac",          "dhcp",  "address",
-                                                  "route", "host-address", "bridge" };
+        static const char *const iface_keys[] = {
+                "tap", "mac", "dhcp", "address", "route", "host-address", "bridge", "existing-tap"
+        };
 
         if (strcmp(key, "nameserver") == 0)
                 return add_nameserver(n, NULL, &n->nameservers, &n->n_nameservers, value);

@@ -35,6 +35,7 @@ struct net_iface {
         int has_mac;
         uint8_t mac[6];
         int dhcp;
+        int existing; /* `existing-tap = yes`: the tap is made (and owned) by someone else */
         char *bridge;
         struct net_ip *addresses;
         size_t n_addresses;
@@ -116,6 +117,8 @@ typedef int (*net_link_cb)(const char *name, const struct net_link *l, void *use
 int net_link_foreach(struct nl_sock *sk, net_link_cb cb, void *userdata);
 int net_tap_open(const char *tun_path, const char *name, uid_t uid, gid_t gid, int *ret_fd);
 int net_tap_persist(int fd, int on);
+/* Attaches to the existing tap `name` (no CAP_NET_ADMIN needed when it is the caller's). */
+int net_tap_attach(const char *tun_path, const char *name, int *ret_fd);
 int net_link_set_alias(struct nl_sock *sk, int ifindex, const char *alias);
 int net_link_set_master(struct nl_sock *sk, int ifindex, int master);
 int net_link_set_up(struct nl_sock *sk, int ifindex);
