@@ -167,7 +167,11 @@ static void check_tun(const struct net *n, int *failures) {
                 return;
         }
         fd = open(path, O_RDWR | O_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0 && errno == EACCES)
+                failure(n, failures,
+                        "cannot open '%s': %s; a user's taps need it readable and writable by all (udev's default mode 0666: 'chmod 0666 %s')",
+                        path, strerror(errno), path);
+        else if (fd < 0)
                 failure(n, failures,
                         "cannot open '%s': %s; taps need the tun driver and access to it", path,
                         strerror(errno));

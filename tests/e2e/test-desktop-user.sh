@@ -9,8 +9,10 @@
 vm="du$$"
 group="vmsilo-$vm"
 groupadd "$group" || fail "groupadd $group"
+tap=$(printf 'vu%s' "$$" | cut -c1-15)
 desktop_cleanup() {
         groupdel "$group" >/dev/null 2>&1 || true
+        ip tuntap del "$tap" mode tap >/dev/null 2>&1 || true
         [ -z "${own_env:-}" ] || as_member "$member" env -i $own_env "$VMSILO" stop mine >/dev/null 2>&1 || true
         security_cleanup
 }
@@ -147,5 +149,43 @@ for _ in $(seq 50); do
         sleep 0.1
 done
 ps -u "$member" -o stat= | grep -qv '^Z' && { ps -fu "$member" >&2; fail "processes of the member left"; }
+
+# a tap an administrator made (and set up) for the member: their own VM uses it, no privilege
+net="10.213.$(($$ % 250))"
+ip tuntap add "$tap" mode tap user "$member" vnet_hdr || fail "ip tuntap add"
+ip addr add "$net.1/24" dev "$tap"
+ip link set "$tap" up
+mkdir -p "$home/.config/vmsilo/conf.d" "$home/.config/vmsilo/vms/mine.conf.d"
+printf '[plugin net]\nenable = yes\npath = %s\n' "$BUILD/plugins/net.so" >"$home/.config/vmsilo/conf.d/net.conf"
+printf '[net eth0]\ntap = %s\nexisting-tap = yes\naddress = %s.2/24\n' "$tap" "$net" \
+        >"$home/.config/vmsilo/vms/mine.conf.d/net.conf"
+chown -R "$member" "$home/.config"
+# Debian's udev makes /dev/net/tun 0666; this machine's is 0600: give the member's commands a
+# 0666 node of the same device, in a mount namespace of their own
+mknod -m 0666 "$T/tun" c 10 200
+own() {
+        set +e
+        # shellcheck disable=SC2086
+        unshare -m --propagation private sh -c 'mount --bind "$1" /dev/net/tun && shift && exec "$@"' \
+                sh "$T/tun" setpriv --reuid="$member" --regid="$(id -g "$member")" --init-groups \
+                --inh-caps=-all -- env -i $own_env "$VMSILO" "$@" </dev/null >"$T/out" 2>"$T/err"
+        rc=$?
+        set -e
+}
+own check mine
+expect_rc 0 "own VM with an existing tap: check"
+own start mine
+expect_rc 0 "own VM with an existing tap: start"
+own run mine ping -c 1 -W 5 "$net.1"
+expect_rc 0 "own VM pings the host over the administrator's tap"
+own stop mine
+expect_rc 0 "own VM with an existing tap: stop"
+ip link show "$tap" >/dev/null 2>&1 || fail "the administrator's tap was removed by the user's stop"
+# another user's tap: preflight says whose it is and what to run
+ip tuntap del "$tap" mode tap
+ip tuntap add "$tap" mode tap user "$outsider" vnet_hdr
+own check mine
+expect_rc 4 "own VM with someone else's tap: check"
+grep -qF "is not owned by uid $(id -u "$member")" "$T/err" || { cat "$T/err" >&2; fail "tap owner message"; }
 own_env=
 true
