@@ -11,6 +11,7 @@
 #include "exitcode.h"
 #include "json.h"
 #include "log.h"
+#include "process.h"
 #include "state.h"
 #include "supervisor.h"
 #include "vm.h"
@@ -482,6 +483,17 @@ static int parse_run(int argc, char **argv, struct run_opts *o) {
         return -1;
 }
 
+/* A VM that another command is starting (several `run` at once: one starts it, the others
+ * find it locked): its agent address appears once the VMM is spawned. */
+static char *wait_agent_address(const char *dir, unsigned timeout_s) {
+        uint64_t deadline = now_ms() + (uint64_t) timeout_s * 1000;
+        char *addr;
+
+        while (!(addr = vm_agent_address(dir)) && state_is_running(dir) > 0 && now_ms() < deadline)
+                sleep_ms(100);
+        return addr;
+}
+
 int cmd_run(const struct settings *s, int argc, char **argv) {
         struct run_opts o = {};
         _cleanup_free_ char *dir = NULL, *addr = NULL;
@@ -531,7 +543,7 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                         return EXIT_NO_STATUS;
                 }
         }
-        addr = vm_agent_address(dir);
+        addr = wait_agent_address(dir, 90);
         if (!addr) {
                 log_error("VM '%s' has no guest agent address in '%s'", name, dir);
                 strv_done(&o.env);

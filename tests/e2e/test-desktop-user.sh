@@ -48,6 +48,21 @@ expect_rc() {
         [ "$rc" -eq "$1" ] || { cat "$T/out" "$T/err" >&2; fail "$2: exit $rc, expected $1"; }
 }
 
+# several commands at once on a stopped VM (root, no systemd): one starts it, all of them run
+pids=
+for i in 1 2 3; do
+        "$VMSILO" run "$vm" echo "hello $i" >"$T/par$i.out" 2>"$T/par$i.err" &
+        pids="$pids $!"
+done
+i=0
+for p in $pids; do
+        i=$((i + 1))
+        wait "$p" || { cat "$T/par$i.err" >&2; fail "concurrent run $i failed"; }
+        [ "$(cat "$T/par$i.out")" = "hello $i" ] || fail "concurrent run $i: '$(cat "$T/par$i.out")'"
+done
+[ "$(cat "$T"/par?.err | grep -c "VM '$vm' is up")" = 1 ] || { cat "$T"/par?.err >&2; fail "not started exactly once"; }
+expect 0 "$VMSILO" stop "$vm"
+
 expect 0 "$VMSILO" start "$vm"
 sock="$RUN/$vm.sock"
 [ -S "$sock" ] || fail "no client socket $sock"
