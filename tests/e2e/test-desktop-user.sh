@@ -76,6 +76,11 @@ expect_rc 0 "member's run"
 cli member run "$vm" sh -c 'echo "$(id -un) $HOME"; exit 7'
 expect_rc 7 "member's run with a status"
 [ "$(cat "$T/out")" = "user /home/user" ] || fail "member's command: '$(cat "$T/out")'"
+# with a pty (as shell --agent has it), through the same socket
+as_member "$member" env VMSILO_CONF_PATH="$VMSILO_CONF_PATH" VMSILO_RUNTIME_DIR="$RUN" \
+        VMSILO_CACHE_DIR="$T/cache-member" script -qec "$VMSILO run -t $vm sh -c 'tty; id -u'" \
+        /dev/null >"$T/tty" </dev/null || fail "member's run -t: $(cat "$T/tty")"
+grep -q '/dev/pts/' "$T/tty" && grep -q '^1000' "$T/tty" || fail "member's run -t: $(cat "$T/tty")"
 cli member run -u root "$vm" id -u
 expect_rc 125 "member's run -u root"
 grep -qF "allow-root-from-group" "$T/err" || { cat "$T/err" >&2; fail "refusal of -u root does not say why"; }
