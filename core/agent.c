@@ -39,8 +39,7 @@ struct run_state {
         int raw;
 };
 
-/* "unix:PATH" or "vsock:CID:PORT" */
-static int connect_address(const char *address) {
+int agent_connect(const char *address) {
         if (strncmp(address, "unix:", 5) == 0)
                 return unix_connect(address + 5, 0);
         if (strncmp(address, "vsock:", 6) == 0) {
@@ -61,7 +60,7 @@ static int connect_retrying(const char *address, unsigned timeout_s) {
         uint64_t deadline = now_ms() + (uint64_t) timeout_s * 1000;
 
         for (;;) {
-                int fd = connect_address(address);
+                int fd = agent_connect(address);
 
                 if (fd >= 0 || now_ms() >= deadline ||
                     !IN_SET(-fd, ECONNREFUSED, ENOENT, ECONNRESET, ETIMEDOUT, ENODEV, EHOSTUNREACH))
@@ -424,16 +423,23 @@ static int pump(struct run_state *s) {
 }
 
 int agent_run(const char *vm_name, const char *address, const struct agent_request *req) {
-        struct run_state s = {
-                .vm = vm_name, .stdin_open = 1, .status = -1, .session = (uint32_t) getpid()
-        };
-        int r;
+        int fd = connect_retrying(address, req->connect_timeout_s);
 
-        s.sock = connect_retrying(address, req->connect_timeout_s);
-        if (s.sock < 0)
-                return log_error_errno(s.sock, "VM '%s': cannot reach the guest agent at '%s': %m",
+        if (fd < 0)
+                return log_error_errno(fd, "VM '%s': cannot reach the guest agent at '%s': %m",
                                        vm_name, address),
                        EXIT_NO_STATUS;
+        return agent_run_fd(vm_name, fd, req);
+}
+
+int agent_run_fd(const char *vm_name, int fd, const struct agent_request *req) {
+        struct run_state s = { .vm = vm_name,
+                               .sock = fd,
+                               .stdin_open = 1,
+                               .status = -1,
+                               .session = (uint32_t) getpid() };
+        int r;
+
         s.sigfd = block_signals();
         r = s.sigfd < 0 ? s.sigfd : handshake(&s, req->connect_timeout_s);
         if (r >= 0)

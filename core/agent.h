@@ -23,3 +23,9 @@ struct agent_request {
  * logging why.
  */
 int agent_run(const char *vm_name, const char *address, const struct agent_request *req);
+
+/* The same over a connection made already (consumed), e.g. through the client socket. */
+int agent_run_fd(const char *vm_name, int fd, const struct agent_request *req);
+
+/* Connects to an agent address ("unix:PATH" or "vsock:CID:PORT"). Returns the fd. */
+int agent_connect(const char *address);

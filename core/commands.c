@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "access.h"
 #include "agent.h"
 #include "backend.h"
 #include "consoleclient.h"
@@ -10,6 +11,7 @@
 #include "exitcode.h"
 #include "json.h"
 #include "log.h"
+#include "process.h"
 #include "state.h"
 #include "supervisor.h"
 #include "vm.h"
@@ -136,6 +138,39 @@ int cmd_plugins(const struct settings *s, int argc, char **argv) {
         return failures > 0 ? EXIT_CONFIG : EXIT_OK;
 }
 
+/* 1 when `name` is root's VM and the caller a user (the member_* functions serve them), 0
+ * when the caller uses the runtime dir itself; <0 on OOM. `p` is filled in either case. */
+static int remote_place(const struct settings *s, const char *name, struct vm_place *p) {
+        int r;
+
+        if (!vm_name_valid(name)) {
+                *p = (struct vm_place){};
+                return 0; /* the direct path says what is wrong with the name */
+        }
+        r = vm_place_find(s, name, p);
+        if (r < 0)
+                return log_oom();
+        return !p->direct;
+}
+
+/* "running", "stopped", or "unknown" when the caller cannot see (never "stopped" then). */
+static const char *vm_state(const struct settings *s, const char *name) {
+        struct vm_place p;
+        const char *state;
+        int r;
+
+        if (vm_place_find(s, name, &p) < 0)
+                state = "unknown";
+        else if (!p.direct)
+                state = member_state(&p, name);
+        else {
+                r = state_is_running(p.dir);
+                state = r > 0 ? "running" : r == 0 ? "stopped" : "unknown";
+        }
+        vm_place_done(&p);
+        return state;
+}
+
 int cmd_list(const struct settings *s, int argc, char **argv) {
         static const int allowed[] = { OPT_JSON, 0 };
         struct cmd_opts o = {};
@@ -158,8 +193,7 @@ int cmd_list(const struct settings *s, int argc, char **argv) {
         else
                 printf("%-32s %s\n", "NAME", "STATE");
         for (size_t i = 0; i < names.n; i++) {
-                _cleanup_free_ char *dir = settings_runtime_dir(s, names.items[i]);
-                const char *state = dir && state_is_running(dir) > 0 ? "running" : "stopped";
+                const char *state = vm_state(s, names.items[i]);
 
                 if (o.json) {
                         printf("%s{\"name\": ", i ? ", " : "");
@@ -306,6 +340,7 @@ int cmd_start(const struct settings *s, int argc, char **argv) {
         static const int allowed[] = { OPT_FOREGROUND, OPT_TIMEOUT, 0 };
         struct cmd_opts o = { .timeout = 30 };
         struct start_options so;
+        struct vm_place p;
         int r;
 
         r = parse(argc, argv,
@@ -317,6 +352,16 @@ int cmd_start(const struct settings *s, int argc, char **argv) {
                   allowed, 1, &o);
         if (r >= 0)
                 return r;
+        r = remote_place(s, o.name, &p);
+        if (r != 0) {
+                r = r > 0 && !o.foreground ? member_start(&p, o.name) : EXIT_RUNTIME;
+                if (o.foreground)
+                        log_error("VM '%s' is root's: 'start --foreground' runs only as root",
+                                  o.name);
+                vm_place_done(&p);
+                return r;
+        }
+        vm_place_done(&p);
         so = (struct start_options){ .foreground = o.foreground,
                                      .stop_timeout_s = o.timeout,
                                      .up_timeout_s = 30 };
@@ -326,6 +371,7 @@ int cmd_start(const struct settings *s, int argc, char **argv) {
 int cmd_stop(const struct settings *s, int argc, char **argv) {
         static const int allowed[] = { OPT_TIMEOUT, 0 };
         struct cmd_opts o = { .timeout = 30 };
+        struct vm_place p;
         int r;
 
         r = parse(argc, argv,
@@ -336,12 +382,19 @@ int cmd_stop(const struct settings *s, int argc, char **argv) {
                   allowed, 1, &o);
         if (r >= 0)
                 return r;
-        return vm_stop(s, o.name, o.timeout);
+        r = remote_place(s, o.name, &p);
+        if (r > 0)
+                r = member_stop(&p, o.name, o.timeout);
+        else
+                r = r < 0 ? EXIT_RUNTIME : vm_stop(s, o.name, o.timeout);
+        vm_place_done(&p);
+        return r;
 }
 
 int cmd_cleanup(const struct settings *s, int argc, char **argv) {
         static const int allowed[] = { 0 };
         struct cmd_opts o = {};
+        struct vm_place p;
         int r;
 
         r = parse(argc, argv,
@@ -351,7 +404,15 @@ int cmd_cleanup(const struct settings *s, int argc, char **argv) {
                   allowed, 1, &o);
         if (r >= 0)
                 return r;
-        return vm_cleanup(s, o.name);
+        r = remote_place(s, o.name, &p);
+        vm_place_done(&p);
+        if (r > 0) {
+                log_error("not allowed: VM '%s' is root's: only root cleans it up "
+                          "('sudo vmsilo-core cleanup %s')",
+                          o.name, o.name);
+                return EXIT_DENIED;
+        }
+        return r < 0 ? EXIT_RUNTIME : vm_cleanup(s, o.name);
 }
 
 struct run_opts {
@@ -423,10 +484,22 @@ static int parse_run(int argc, char **argv, struct run_opts *o) {
         return -1;
 }
 
+/* A VM that another command is starting (several `run` at once: one starts it, the others
+ * find it locked): its agent address appears once the VMM is spawned. */
+static char *wait_agent_address(const char *dir, unsigned timeout_s) {
+        uint64_t deadline = now_ms() + (uint64_t) timeout_s * 1000;
+        char *addr;
+
+        while (!(addr = vm_agent_address(dir)) && state_is_running(dir) > 0 && now_ms() < deadline)
+                sleep_ms(100);
+        return addr;
+}
+
 int cmd_run(const struct settings *s, int argc, char **argv) {
         struct run_opts o = {};
         _cleanup_free_ char *dir = NULL, *addr = NULL;
         struct agent_request req;
+        struct vm_place p;
         const char *name;
         int r;
 
@@ -436,6 +509,20 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                 return r;
         }
         name = argv[optind];
+        req = (struct agent_request){ .argv = argv + optind + 1,
+                                      .env = &o.env,
+                                      .user = o.user,
+                                      .cwd = o.cwd,
+                                      .pty = o.pty,
+                                      .connect_timeout_s = 120 };
+        r = remote_place(s, name, &p);
+        if (r != 0) {
+                r = r > 0 ? member_run(&p, name, &req, o.no_start) : EXIT_NO_STATUS;
+                vm_place_done(&p);
+                strv_done(&o.env);
+                return r;
+        }
+        vm_place_done(&p);
         dir = settings_runtime_dir(s, name);
         if (!vm_name_valid(name) || !dir) {
                 log_error("invalid VM name '%s'", name);
@@ -461,18 +548,12 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                         return EXIT_NO_STATUS;
                 }
         }
-        addr = vm_agent_address(dir);
+        addr = wait_agent_address(dir, 90);
         if (!addr) {
                 log_error("VM '%s' has no guest agent address in '%s'", name, dir);
                 strv_done(&o.env);
                 return EXIT_NO_STATUS;
         }
-        req = (struct agent_request){ .argv = argv + optind + 1,
-                                      .env = &o.env,
-                                      .user = o.user,
-                                      .cwd = o.cwd,
-                                      .pty = o.pty,
-                                      .connect_timeout_s = 120 };
         r = agent_run(name, addr, &req);
         strv_done(&o.env);
         return r;
@@ -496,7 +577,7 @@ static int shell_ssh(const struct settings *s, const char *name, int root) {
                 return EXIT_RUNTIME;
         }
         snprintf(proxy, sizeof(proxy), "ProxyCommand=socat - VSOCK-CONNECT:%u:22", vm.config.id);
-        snprintf(target, sizeof(target), "%s@vmsilo-%s", root ? "root" : "user", name);
+        snprintf(target, sizeof(target), "%s@vmsilo-%s", root ? "root" : vm.config.user, name);
         vm_close(&vm);
         execlp("ssh", "ssh", "-o", proxy, "-o", "StrictHostKeyChecking=accept-new", target,
                (char *) NULL);
@@ -520,6 +601,7 @@ int cmd_shell(const struct settings *s, int argc, char **argv) {
                 "the VM's CID (for VMs that run sshd), as user 'user', or root with --root.\n";
         _cleanup_free_ char *dir = NULL, *sock = NULL;
         int c, agent = 0, ssh = 0, root = 0;
+        struct vm_place p;
         const char *name;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -555,6 +637,13 @@ int cmd_shell(const struct settings *s, int argc, char **argv) {
         }
         if (ssh)
                 return shell_ssh(s, name, root);
+        c = remote_place(s, name, &p);
+        if (c != 0) {
+                c = c > 0 ? member_console(&p, name) : EXIT_RUNTIME;
+                vm_place_done(&p);
+                return c;
+        }
+        vm_place_done(&p);
         if (vm_runtime_dir_check(dir) < 0)
                 return EXIT_RUNTIME;
         sock = strdup_printf("%s/%s", dir, VM_CONSOLE_SOCKET);

@@ -44,6 +44,19 @@ int confdirs_init(struct confdirs *c, const char *root, const struct strv *dirs)
         return 0;
 }
 
+int confdirs_init_with_first(struct confdirs *c, const char *first) {
+        struct strv dirs = {};
+        int r;
+
+        r = strv_push(&dirs, first);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(default_dirs); i++)
+                r = strv_push(&dirs, default_dirs[i]);
+        if (r >= 0)
+                r = confdirs_init(c, NULL, &dirs);
+        strv_done(&dirs);
+        return r;
+}
+
 void confdirs_done(struct confdirs *c) {
         free(c->root);
         strv_done(&c->dirs);

@@ -14,6 +14,8 @@ struct confdirs {
 
 /* `root` may be NULL or "" for "/"; `dirs` may be NULL for the default list. */
 int confdirs_init(struct confdirs *c, const char *root, const struct strv *dirs);
+/* The default list with `first` (an absolute path, e.g. ~/.config/vmsilo) above it. */
+int confdirs_init_with_first(struct confdirs *c, const char *first);
 void confdirs_done(struct confdirs *c);
 
 /* Prefixes `path` with the root. */

@@ -76,15 +76,20 @@ static int relay(int sock) {
 }
 
 int console_attach(const char *vm_name, const char *socket_path) {
-        struct termios saved, raw;
-        int sock, tty, r;
+        int sock = unix_connect(socket_path, 0);
 
-        sock = unix_connect(socket_path, 0);
         if (sock < 0) {
                 log_error_errno(sock, "VM '%s' has no console at '%s' (is it running?): %m",
                                 vm_name, socket_path);
                 return EXIT_NOT_RUNNING;
         }
+        return console_attach_fd(vm_name, sock);
+}
+
+int console_attach_fd(const char *vm_name, int sock) {
+        struct termios saved, raw;
+        int tty, r;
+
         tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
         if (tty) {
                 fprintf(stderr, "Connected to the console of '%s'. Escape character is ^]\r\n",

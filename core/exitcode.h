@@ -11,4 +11,5 @@ enum {
         EXIT_NOT_FOUND = 5,   /* no such VM */
         EXIT_RUNNING = 6,     /* the VM is already running */
         EXIT_NOT_RUNNING = 7, /* the VM is not running (commands that need it running) */
+        EXIT_DENIED = 8,      /* not allowed: the VM is root's and the caller not in its group */
 };

@@ -69,6 +69,14 @@ int kvm_usable(const char *dev, unsigned timeout_ms, char *reason, size_t reason
         int status = 0;
         pid_t pid;
 
+        if (access(dev, R_OK | W_OK) < 0 && errno == EACCES) {
+                /* a desktop user's own VM: KVM is the kvm group's */
+                snprintf(reason, reason_size,
+                         "'%s' is not usable: %s; to use KVM, an administrator adds you to its "
+                         "group ('usermod -a -G kvm USER', then log in again)",
+                         dev, strerror(errno));
+                return 0;
+        }
         if (access(dev, R_OK | W_OK) < 0) {
                 snprintf(reason, reason_size, "'%s' is not usable: %s", dev, strerror(errno));
                 return 0;

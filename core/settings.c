@@ -18,9 +18,25 @@ static char *default_runtime_base(const char *root, uid_t uid) {
 
         if (!isempty(root) && !streq(root, "/"))
                 return strdup_printf("%s/run/vmsilo", root);
-        if (uid == 0 || isempty(xdg))
+        if (uid == 0)
                 return strdup("/run/vmsilo");
+        if (isempty(xdg))
+                return strdup_printf("/run/user/%u/vmsilo", (unsigned) uid);
         return strdup_printf("%s/vmsilo", xdg);
+}
+
+/* A user's own VMs: $XDG_CONFIG_HOME/vmsilo (~/.config/vmsilo), above the system's. */
+static int user_conf_dirs(struct confdirs *dirs) {
+        const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+        _cleanup_free_ char *mine = NULL;
+
+        if (!isempty(xdg))
+                mine = strdup_printf("%s/vmsilo", xdg);
+        else if (!isempty(home))
+                mine = strdup_printf("%s/.config/vmsilo", home);
+        else
+                return confdirs_init(dirs, NULL, NULL);
+        return mine ? confdirs_init_with_first(dirs, mine) : -ENOMEM;
 }
 
 /* $HOME, or the account's home when it is unset or relative; NULL if there is none. */
@@ -90,7 +106,9 @@ int settings_init(struct settings *s, const char *root, const char *plugin_dir,
                 if (r >= 0)
                         r = confdirs_init(&s->dirs, root, &dirs);
                 strv_done(&dirs);
-        } else
+        } else if (s->uid != 0 && isempty(root))
+                r = user_conf_dirs(&s->dirs);
+        else
                 r = confdirs_init(&s->dirs, root, NULL);
         if (r < 0)
                 return r;
@@ -98,6 +116,8 @@ int settings_init(struct settings *s, const char *root, const char *plugin_dir,
         s->plugin_dir = strdup(v ? v : VMSILO_PLUGIN_DIR);
         v = first(runtime_base, getenv("VMSILO_RUNTIME_DIR"));
         s->runtime_base = v ? strdup(v) : default_runtime_base(root, s->uid);
+        /* where root's VMs run, for a user who reaches them through their client sockets */
+        s->system_runtime_base = v ? strdup(v) : default_runtime_base(root, 0);
         v = getenv("VMSILO_CACHE_DIR");
         if (!isempty(v) && !(s->cache_dir = strdup(v)))
                 oom = 1;
@@ -110,7 +130,7 @@ int settings_init(struct settings *s, const char *root, const char *plugin_dir,
         else if (isempty(v))
                 s->state_dir = default_system_dir(root, s->uid, "/var/lib/vmsilo", "XDG_STATE_HOME",
                                                   ".local/state", &oom);
-        if (!s->plugin_dir || !s->runtime_base || oom)
+        if (!s->plugin_dir || !s->runtime_base || !s->system_runtime_base || oom)
                 return -ENOMEM;
         return 0;
 }
@@ -119,6 +139,7 @@ void settings_done(struct settings *s) {
         confdirs_done(&s->dirs);
         free(s->plugin_dir);
         free(s->runtime_base);
+        free(s->system_runtime_base);
         free(s->cache_dir);
         free(s->state_dir);
 }
@@ -133,10 +154,12 @@ int settings_clone_with_vm(struct settings *dst, const struct settings *src, con
         dst->dirs.root = strdup(src->dirs.root);
         dst->plugin_dir = strdup(src->plugin_dir);
         dst->runtime_base = strdup(src->runtime_base);
+        dst->system_runtime_base = strdup(src->system_runtime_base);
         dst->cache_dir = src->cache_dir ? strdup(src->cache_dir) : NULL;
         dst->state_dir = src->state_dir ? strdup(src->state_dir) : NULL;
         if (!dst->dirs.root || !dst->plugin_dir || !dst->runtime_base ||
-            (src->cache_dir && !dst->cache_dir) || (src->state_dir && !dst->state_dir))
+            !dst->system_runtime_base || (src->cache_dir && !dst->cache_dir) ||
+            (src->state_dir && !dst->state_dir))
                 return -ENOMEM;
         dst->inline_vm = name;
         dst->inline_conf = conf;

@@ -9,8 +9,9 @@
 /* Where things are, from options, environment and defaults. */
 struct settings {
         struct confdirs dirs;
-        char *plugin_dir;      /* --plugin-dir, $VMSILO_PLUGIN_DIR, or the built-in one */
-        char *runtime_base;    /* --runtime-dir, $VMSILO_RUNTIME_DIR, ROOT/run/vmsilo, ... */
+        char *plugin_dir;          /* --plugin-dir, $VMSILO_PLUGIN_DIR, or the built-in one */
+        char *runtime_base;        /* --runtime-dir, $VMSILO_RUNTIME_DIR, ROOT/run/vmsilo, ... */
+        char *system_runtime_base; /* root's: the same, or ROOT/run/vmsilo for a user */
         char *cache_dir;       /* $VMSILO_CACHE_DIR, ROOT/var/cache/vmsilo, ...; NULL: no cache */
         char *state_dir;       /* $VMSILO_STATE_DIR, ROOT/var/lib/vmsilo, $XDG_STATE_HOME/vmsilo */
         const char *inline_vm; /* a VM described in memory (exec), or NULL */

@@ -10,6 +10,7 @@
 
 #include "agentmux.h"
 #include "backend.h"
+#include "clientsock.h"
 #include "console.h"
 #include "escape.h"
 #include "exitcode.h"
@@ -165,6 +166,7 @@ struct supervise {
         int sigfd;
         struct console *console;
         struct agent_mux *mux;
+        struct client_sock *clients; /* group members (clientsock.c) */
         unsigned stop_timeout_s;
         uint64_t hard_at, kill_at; /* 0 = not scheduled */
         int status;
@@ -219,8 +221,9 @@ static void supervise_loop(struct supervise *s) {
                 struct pollfd fds[64] = { { .fd = s->sigfd, .events = POLLIN } };
                 int nc = console_fill_pollfds(s->console, fds + 1, 20);
                 int nm = agent_mux_fill_pollfds(s->mux, fds + 1 + nc, 63 - nc);
+                int nk = client_sock_fill_pollfds(s->clients, fds + 1 + nc + nm, 63 - nc - nm);
 
-                if (poll(fds, (nfds_t) (1 + nc + nm), 200) < 0 && errno != EINTR)
+                if (poll(fds, (nfds_t) (1 + nc + nm + nk), 200) < 0 && errno != EINTR)
                         break;
                 if (on_signal(s))
                         break;
@@ -228,6 +231,7 @@ static void supervise_loop(struct supervise *s) {
                 console_try_connect(s->console);
                 agent_mux_dispatch(s->mux, fds + 1 + nc, nm);
                 agent_mux_try_connect(s->mux);
+                client_sock_dispatch(s->clients, fds + 1 + nc + nm, nk);
                 on_timer(s);
         }
 }
@@ -344,6 +348,8 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
                 return code;
         }
         log_notice("VM '%s' is up (%s pid %d)", vm->config.name, vm->backend->name, (int) s.vmm);
+        /* before READY=1: a started unit serves its group at once */
+        s.clients = client_sock_new(vm);
         {
                 char state[64];
 
@@ -367,6 +373,7 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
         log_notice("VM '%s' stopped (%s %d)", vm->config.name,
                    WIFEXITED(s.status) ? "status" : "signal",
                    WIFEXITED(s.status) ? WEXITSTATUS(s.status) : WTERMSIG(s.status));
+        client_sock_free(s.clients);
         console_free(s.console);
         agent_mux_free(s.mux);
         safe_close(s.sigfd);

@@ -61,6 +61,8 @@ static const struct key_def keys[] = {
         KE("vm", "vmm", vmm, vmm_values),
         { "vm", "console-log-size", KEY_SIZE, offsetof(struct vm_config, console_log_size), NULL,
           4096, 1ULL << 30 },
+        K("vm", "user", KEY_STRING, user),
+        K("vm", "allow-root-from-group", KEY_BOOL, allow_root_from_group),
         K("crosvm", "path", KEY_STRING, crosvm_path),
         KE("crosvm", "log-level", crosvm_log_level, log_values),
         K("crosvm", "extra-args", KEY_LIST, crosvm_extra_args),
@@ -115,7 +117,7 @@ int vm_config_init(struct vm_config *c, const char *name) {
                 .console_log_size = 1ULL << 20,
         };
         if (set_string(&c->name, name) < 0 || set_string(&c->vmm, "crosvm") < 0 ||
-            set_string(&c->crosvm_path, "crosvm") < 0 ||
+            set_string(&c->user, "user") < 0 || set_string(&c->crosvm_path, "crosvm") < 0 ||
             set_string(&c->crosvm_log_level, "info") < 0 ||
             set_string(&c->qemu_path, "qemu-system-x86_64") < 0 ||
             set_string(&c->qemu_accel, "auto") < 0 || set_string(&c->qemu_machine, "pc") < 0)
@@ -130,6 +132,7 @@ void vm_config_done(struct vm_config *c) {
         free(c->root_disk);
         strv_done(&c->kernel_params);
         free(c->vmm);
+        free(c->user);
         for (size_t i = 0; i < c->n_disks; i++) {
                 free(c->disks[i].name);
                 free(c->disks[i].path);
@@ -380,6 +383,12 @@ int vm_config_verify(struct vm_config *c) {
                         EINVAL,
                         "VM '%s': no kernel configured: set 'kernel =' in [vm] of vms/%s.conf",
                         c->name, c->name);
+        /* "" would mean root to the guest agent: members of the VM's group must never get it
+         * by leaving the key empty */
+        if (isempty(c->user) || strchr(c->user, ':') || strchr(c->user, '/'))
+                r = log_error_errno(EINVAL,
+                                    "VM '%s': [vm] user must be a user name or uid of the guest",
+                                    c->name);
         for (size_t i = 0; i < c->n_disks; i++)
                 if (!c->disks[i].path)
                         r = log_syntax(c->disks[i].file, c->disks[i].line,

@@ -49,6 +49,8 @@ struct vm_config {
         unsigned long long auto_shutdown_after;
         char *vmm;                           /* "crosvm" or "qemu" */
         unsigned long long console_log_size; /* bytes of console.log before it is rotated */
+        char *user;                          /* the guest user of group members' commands */
+        int allow_root_from_group;           /* members may ask for -u root */
 
         struct vm_disk *disks;
         size_t n_disks;

@@ -7,6 +7,7 @@
 mandir ?= $(datadir)/man
 bashcompletiondir ?= $(datadir)/bash-completion/completions
 unitdir ?= $(prefix)/lib/systemd/system
+userunitdir ?= $(prefix)/lib/systemd/user
 polkitrulesdir ?= $(datadir)/polkit-1/rules.d
 # where systemd-socket-proxyd is (the relay of vmsilo-run@.service)
 systemdutildir ?= $(or $(shell $(PKG_CONFIG) --variable=systemdutildir systemd 2>/dev/null),/usr/lib/systemd)
@@ -15,6 +16,7 @@ MAN_PAGES := vmsilo-core.1 vmsilo.conf.5 vmsilo-plugin.7
 MAN_OUT := $(MAN_PAGES:%=$(BUILD)/man/%)
 UNITS := vmsilo@.service vmsilo-run@.socket vmsilo-run@.service
 UNIT_OUT := $(UNITS:%=$(BUILD)/systemd/%)
+USER_UNIT_OUT := $(BUILD)/systemd/user/vmsilo@.service
 
 # Everything compiled with an installation path in it is rebuilt when that path changes, so
 # `make` then `make install PREFIX=/usr` does not install a binary and a vmsilo-plugin.pc that
@@ -48,9 +50,10 @@ $(BUILD)/systemd/%: systemd/%.in $(INSTALL_DIRS_STAMP)
 	@mkdir -p $(dir $@)
 	sed -e 's|@bindir@|$(bindir)|g' -e 's|@systemdutildir@|$(systemdutildir)|g' $< >$@
 
-install-systemd: $(UNIT_OUT)
-	install -d $(DESTDIR)$(unitdir)
+install-systemd: $(UNIT_OUT) $(USER_UNIT_OUT)
+	install -d $(DESTDIR)$(unitdir) $(DESTDIR)$(userunitdir)
 	install -m644 $(UNIT_OUT) $(DESTDIR)$(unitdir)/
+	install -m644 $(USER_UNIT_OUT) $(DESTDIR)$(userunitdir)/
 
 install-polkit:
 	install -Dm644 polkit/50-vmsilo.rules $(DESTDIR)$(polkitrulesdir)/50-vmsilo.rules

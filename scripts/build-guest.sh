@@ -155,8 +155,11 @@ install_busybox() {
 
 write_etc() {
         mkdir -p "$1/etc"
-        printf 'root:x:0:0:root:/root:/bin/sh\n' >"$1/etc/passwd"
-        printf 'root:x:0:\ntty:x:5:\n' >"$1/etc/group"
+        # `user` (uid 1000): what group members' commands run as ([vm] user)
+        printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' \
+                >"$1/etc/passwd"
+        printf 'root:x:0:\ntty:x:5:\nuser:x:1000:\n' >"$1/etc/group"
+        mkdir -p "$1/home/user"
         printf '127.0.0.1 localhost\n::1 localhost\n' >"$1/etc/hosts"
 }
 
@@ -164,6 +167,7 @@ write_etc() {
 initrd="$work/initrd"
 mkdir -p "$initrd/lib/modules" "$initrd/dev" "$initrd/proc" "$initrd/sys" "$initrd/run" \
         "$initrd/tmp" "$initrd/root" "$initrd/etc/vmsilo" "$initrd/sysroot"
+chmod 1777 "$initrd/tmp"
 : >"$initrd/lib/modules/order"
 for m in $modules; do
         add_module "$m"
@@ -211,8 +215,6 @@ rootdir="$work/rootfs"
 mkdir -p "$rootdir"
 install_busybox "$rootdir"
 write_etc "$rootdir"
-printf 'user:x:1000:1000:user:/home/user:/bin/sh\n' >>"$rootdir/etc/passwd"
-printf 'user:x:1000:\n' >>"$rootdir/etc/group"
 echo "vmsilo test root file system" >"$rootdir/etc/vmsilo-rootfs"
 mkdir -p "$rootdir/dev" "$rootdir/proc" "$rootdir/sys" "$rootdir/run" "$rootdir/tmp" \
         "$rootdir/mnt" "$rootdir/root" "$rootdir/home/user"

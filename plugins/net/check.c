@@ -105,6 +105,10 @@ static void check_iface(const struct net *n, const struct net_iface *it, int *fa
                                 "[net %s] has 'dhcp = yes' and the IPv4 address '%s': give one or the other",
                                 it->name, text);
                 }
+        if (it->existing && (!it->tap || it->bridge || it->n_host_addresses > 0))
+                failure(n, failures,
+                        "[net %s] has 'existing-tap = yes': it needs 'tap =' (the tap's name), and takes no 'bridge' or 'host-address' (whoever made the tap sets those up)",
+                        it->name);
         if (it->bridge && it->n_host_addresses > 0)
                 failure(n, failures,
                         "[net %s] has both 'bridge' and 'host-address': a tap in a bridge takes no address, give it to the bridge",
@@ -156,24 +160,58 @@ static int have_net_admin(void) {
 
 static void check_tun(const struct net *n, int *failures) {
         char *path = n->host->root_path(n->host, "/dev/net/tun");
-        int fd;
+        int fd, all_existing = 1;
 
         if (!path) {
                 failure(n, failures, "out of memory");
                 return;
         }
         fd = open(path, O_RDWR | O_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0 && errno == EACCES)
+                failure(n, failures,
+                        "cannot open '%s': %s; a user's taps need it readable and writable by all (udev's default mode 0666: 'chmod 0666 %s')",
+                        path, strerror(errno), path);
+        else if (fd < 0)
                 failure(n, failures,
                         "cannot open '%s': %s; taps need the tun driver and access to it", path,
                         strerror(errno));
         else
                 close(fd);
         free(path);
-        if (have_net_admin() == 0)
+        for (size_t i = 0; i < n->n_ifaces; i++)
+                all_existing = all_existing && n->ifaces[i]->existing;
+        if (!all_existing && have_net_admin() == 0)
                 failure(n, failures,
                         "creating taps needs CAP_NET_ADMIN, which vmsilo-core does not have: start VM '%s' as root",
                         n->host->vm_name(n->host));
+}
+
+/* `existing-tap = yes`: the tap exists and is the VM user's, so no privilege is needed. */
+static void check_existing_tap(const struct net *n, const struct net_iface *it, int *failures) {
+        const struct vmsilo_host *h = n->host;
+        char rel[128], *path;
+        unsigned long owner = (unsigned long) -1;
+        FILE *f;
+
+        snprintf(rel, sizeof(rel), "/sys/class/net/%s/owner", it->tap_name);
+        path = h->root_path(h, rel);
+        f = path ? fopen(path, "re") : NULL;
+        free(path);
+        if (f) {
+                if (fscanf(f, "%ld", (long *) &owner) != 1)
+                        owner = (unsigned long) -1;
+                fclose(f);
+        }
+        if (!f)
+                failure(n, failures,
+                        "tap '%s' of [net %s] does not exist: an administrator creates it for uid %u once: 'ip tuntap add %s mode tap user %u vnet_hdr' (and sets it up: addresses, bridge, up)",
+                        it->tap_name, it->name, (unsigned) h->vm_uid(h), it->tap_name,
+                        (unsigned) h->vm_uid(h));
+        else if (owner != (unsigned long) h->vm_uid(h))
+                failure(n, failures,
+                        "tap '%s' of [net %s] is not owned by uid %u (its owner: %ld): an administrator gives it: 'ip tuntap del %s mode tap; ip tuntap add %s mode tap user %u vnet_hdr'",
+                        it->tap_name, it->name, (unsigned) h->vm_uid(h), (long) owner, it->tap_name,
+                        it->tap_name, (unsigned) h->vm_uid(h));
 }
 
 /* The tap name is free, or a leftover of this VM that prepare replaces. */
@@ -264,6 +302,10 @@ int net_check_host(struct net *n) {
                 return failures;
         }
         for (size_t i = 0; i < n->n_ifaces; i++) {
+                if (n->ifaces[i]->existing) {
+                        check_existing_tap(n, n->ifaces[i], &failures);
+                        continue;
+                }
                 check_tap(n, sk, n->ifaces[i], &failures);
                 check_bridge(n, sk, n->ifaces[i], &failures);
         }

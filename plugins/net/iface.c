@@ -164,6 +164,11 @@ const struct vmsilo_key net_keys[] = {
           .flags = SCALAR_IN_IFACE,
           .offset = IFACE(dhcp),
           .help = "the guest asks for its address" },
+        { .name = "existing-tap",
+          .type = VMSILO_KEY_BOOL,
+          .flags = SCALAR_IN_IFACE,
+          .offset = IFACE(existing),
+          .help = "use the tap named by 'tap =', made and owned by someone else" },
         { .name = NULL },
 };
 

@@ -67,6 +67,10 @@ static void describe_iface(const struct net *n, const struct net_iface *it) {
         const struct vmsilo_host *h = n->host;
         char text[64];
 
+        if (it->existing) {
+                h->describe(h, "use the existing tap '%s' for [net %s]", it->tap_name, it->name);
+                return;
+        }
         h->describe(h, "create tap '%s' for [net %s] owned by uid %u gid %u", it->tap_name,
                     it->name, h->vm_uid(h), h->vm_gid(h));
         if (it->bridge)
@@ -161,6 +165,29 @@ static int configure_tap(const struct net *n, struct nl_sock *sk, const struct n
         return r < 0 ? fail_errno(n, r, "bring up tap", it->tap_name) : 0;
 }
 
+/* A tap someone else made and set up: attach only; nothing to undo. */
+static int prepare_existing(struct net *n, struct nl_sock *sk, struct net_iface *it) {
+        const struct vmsilo_host *h = n->host;
+        char *tun;
+        int fd = -1, r;
+
+        if (h->vmm(h) != VMSILO_VMM_QEMU)
+                return 0; /* crosvm opens the tap by name */
+        if (!sk) {
+                it->vmm_fd = DRY_RUN_FD_BASE + (int) it->index;
+                return 0;
+        }
+        tun = h->root_path(h, "/dev/net/tun");
+        if (!tun)
+                return -ENOMEM;
+        r = net_tap_attach(tun, it->tap_name, &fd);
+        free(tun);
+        if (r < 0)
+                return fail_errno(n, r, "attach to tap", it->tap_name);
+        it->vmm_fd = h->pass_fd(h, fd);
+        return it->vmm_fd < 0 ? fail_errno(n, it->vmm_fd, "pass the fd of tap", it->tap_name) : 0;
+}
+
 /* In a dry run (`print`) only the plan: steps, undo, placeholder fds. */
 static int prepare_iface(struct net *n, struct nl_sock *sk, struct net_iface *it) {
         const struct vmsilo_host *h = n->host;
@@ -168,6 +195,8 @@ static int prepare_iface(struct net *n, struct nl_sock *sk, struct net_iface *it
         char action[64];
 
         describe_iface(n, it);
+        if (it->existing)
+                return prepare_existing(n, sk, it);
         r = sk ? remove_stale(n, sk, it) : 0;
         if (r < 0)
                 return r;

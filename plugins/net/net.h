@@ -37,6 +37,7 @@ struct net_iface {
         char *bridge;
         char *mac_given;
         int dhcp;
+        int existing; /* `existing-tap = yes`: the tap is made (and owned) by someone else */
         char **address_given, **host_address_given, **route_given, **nameserver_given;
 
         /* parsed from the keys by net_resolve() */
@@ -125,6 +126,8 @@ typedef int (*net_link_cb)(const char *name, const struct net_link *l, void *use
 int net_link_foreach(struct nl_sock *sk, net_link_cb cb, void *userdata);
 int net_tap_open(const char *tun_path, const char *name, uid_t uid, gid_t gid, int *ret_fd);
 int net_tap_persist(int fd, int on);
+/* Attaches to the existing tap `name` (no CAP_NET_ADMIN needed when it is the caller's). */
+int net_tap_attach(const char *tun_path, const char *name, int *ret_fd);
 int net_link_set_alias(struct nl_sock *sk, int ifindex, const char *alias);
 int net_link_set_master(struct nl_sock *sk, int ifindex, int master);
 int net_link_set_up(struct nl_sock *sk, int ifindex);

@@ -138,6 +138,26 @@ int net_tap_open(const char *tun_path, const char *name, uid_t uid, gid_t gid, i
         return 0;
 }
 
+int net_tap_attach(const char *tun_path, const char *name, int *ret_fd) {
+        struct ifreq ifr = { 0 };
+        int fd, r;
+
+        if (strlen(name) >= sizeof(ifr.ifr_name))
+                return -ENAMETOOLONG;
+        fd = open(tun_path, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ifr.ifr_flags = (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+        memcpy(ifr.ifr_name, name, strlen(name));
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
 int net_tap_persist(int fd, int on) {
         return ioctl(fd, TUNSETPERSIST, (unsigned long) on) < 0 ? -errno : 0;
 }

@@ -701,6 +701,54 @@ static void test_net_qemu_fd_in_netns(void) {
         teardown();
 }
 
+/* `existing-tap = yes`: a tap an administrator made for the VM's user; attached, never
+ * created, configured or removed, and no CAP_NET_ADMIN asked for */
+static void test_net_existing_tap_in_netns(void) {
+        struct ifreq ifr = { 0 };
+
+        setup("web");
+        m.dry_run = 1;
+        CU_ASSERT_EQUAL(conf("eth0", "existing-tap", "yes"), 0);
+        CU_ASSERT_EQUAL(conf("eth0", "bridge", "br0"), 0);
+        CU_ASSERT_EQUAL(P.prepare(state), -EINVAL);
+        CU_ASSERT(last_log_is(
+                "[net eth0] has 'existing-tap = yes': it needs 'tap =' (the tap's name), and takes no 'bridge' or 'host-address' (whoever made the tap sets those up)"));
+        teardown();
+        if (skip_unless_netns())
+                return;
+        setup("web");
+        m.uid = 1001;
+        CU_ASSERT_EQUAL(conf("eth0", "tap", "mytap"), 0);
+        CU_ASSERT_EQUAL(conf("eth0", "existing-tap", "yes"), 0);
+        CU_ASSERT_EQUAL(P.preflight(state), -EINVAL);
+        CU_ASSERT(last_log_is(
+                "tap 'mytap' of [net eth0] does not exist: an administrator creates it for uid 1001 once: 'ip tuntap add mytap mode tap user 1001 vnet_hdr' (and sets it up: addresses, bridge, up)"));
+        teardown();
+        CU_ASSERT_EQUAL_FATAL(sh("ip tuntap add mytap mode tap user 1002 vnet_hdr"), 0);
+        setup("web");
+        m.uid = 1001;
+        CU_ASSERT_EQUAL(conf("eth0", "tap", "mytap"), 0);
+        CU_ASSERT_EQUAL(conf("eth0", "existing-tap", "yes"), 0);
+        CU_ASSERT_EQUAL(P.preflight(state), -EINVAL);
+        CU_ASSERT(mock_host_logged(
+                &m, "tap 'mytap' of [net eth0] is not owned by uid 1001 (its owner: 1002)"));
+        teardown();
+        setup("web");
+        m.uid = 1002;
+        m.vmm = VMSILO_VMM_QEMU;
+        CU_ASSERT_EQUAL(conf("eth0", "tap", "mytap"), 0);
+        CU_ASSERT_EQUAL(conf("eth0", "existing-tap", "yes"), 0);
+        CU_ASSERT_EQUAL(P.preflight(state), 0);
+        CU_ASSERT_EQUAL(P.prepare(state), 0);
+        CU_ASSERT_EQUAL(m.n_undos, 0);
+        CU_ASSERT_EQUAL_FATAL(m.n_fds, 1);
+        CU_ASSERT_EQUAL(ioctl(m.fds[0], TUNGETIFF, &ifr), 0);
+        CU_ASSERT_STRING_EQUAL(ifr.ifr_name, "mytap");
+        teardown();
+        CU_ASSERT(link_exists("mytap"));
+        CU_ASSERT_EQUAL(sh("ip tuntap del mytap mode tap"), 0);
+}
+
 static void test_net_preflight_in_netns(void) {
         if (skip_unless_netns())
                 return;
@@ -771,14 +819,15 @@ int main(void) {
                 void (*fn)(void);
         } tests[] = {
 #define T(x) { #x, x }
-                T(test_net_mac_generation),   T(test_net_tap_name_derivation),
-                T(test_net_parse_addresses),  T(test_net_parse_routes),
-                T(test_net_route_params),     T(test_net_parse_other_keys),
-                T(test_net_reset_values),     T(test_net_devices_sorted_crosvm),
-                T(test_net_devices_qemu),     T(test_net_nameservers),
-                T(test_net_no_interfaces),    T(test_net_checks_across_keys),
-                T(test_net_alias_owner),      T(test_net_taps_in_netns),
-                T(test_net_qemu_fd_in_netns), T(test_net_preflight_in_netns),
+                T(test_net_mac_generation),        T(test_net_tap_name_derivation),
+                T(test_net_parse_addresses),       T(test_net_parse_routes),
+                T(test_net_route_params),          T(test_net_parse_other_keys),
+                T(test_net_reset_values),          T(test_net_devices_sorted_crosvm),
+                T(test_net_devices_qemu),          T(test_net_nameservers),
+                T(test_net_no_interfaces),         T(test_net_checks_across_keys),
+                T(test_net_alias_owner),           T(test_net_taps_in_netns),
+                T(test_net_qemu_fd_in_netns),      T(test_net_preflight_in_netns),
+                T(test_net_existing_tap_in_netns),
 #undef T
         };
         unsigned failures;

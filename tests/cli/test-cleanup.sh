@@ -33,7 +33,10 @@ expect 0 "$VMSILO" cleanup web
 
 # a stale run is also cleaned by the next start
 expect 0 "$VMSILO" start web
-kill -9 "$(cut -d' ' -f1 "$RUN/web/supervisor.pid")"
+sup=$(cut -d' ' -f1 "$RUN/web/supervisor.pid")
+kill -9 "$sup"
+# SIGKILL is delivered asynchronously: the lock is free once the process is gone
+for _ in $(seq 250); do pid_alive "$sup" || break; sleep 0.02; done
 expect 0 "$VMSILO" start web
 expect 0 "$VMSILO" stop web
 [ ! -e "$T/marker" ] || fail "marker left"

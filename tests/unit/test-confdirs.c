@@ -91,6 +91,19 @@ static void test_confdirs_no_root(void) {
         }
 }
 
+/* a user's own directory (~/.config/vmsilo) above the system's, which stay as they are */
+static void test_confdirs_user_dir_first(void) {
+        struct confdirs c;
+
+        REQUIRE(confdirs_init_with_first(&c, "/home/alice/.config/vmsilo") == 0);
+        ASSERT_STREQ(c.root, "");
+        REQUIRE(c.dirs.n == 5);
+        ASSERT_STREQ(c.dirs.items[0], "/home/alice/.config/vmsilo");
+        ASSERT_STREQ(c.dirs.items[1], "/etc/vmsilo");
+        ASSERT_STREQ(c.dirs.items[4], "/usr/lib/vmsilo");
+        confdirs_done(&c);
+}
+
 static void test_confdirs_explicit_dirs(void) {
         static const char *const expected[] = { "high", "low", NULL };
         struct strv list = {};
@@ -361,6 +374,7 @@ int main(void) {
                 TEST(test_confdirs_default_dirs_under_root),
                 TEST(test_confdirs_no_root),
                 TEST(test_confdirs_explicit_dirs),
+                TEST(test_confdirs_user_dir_first),
                 TEST(test_confdirs_higher_dir_wins),
                 TEST(test_confdirs_dev_null_masks_lower),
                 TEST(test_confdirs_masks_follow_links_and_skip_non_files),

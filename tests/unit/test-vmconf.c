@@ -302,6 +302,30 @@ static void test_vmconf_strings(void) {
         teardown();
 }
 
+/* [vm] user: what group members' commands run as; never empty (that would mean root) */
+static void test_vmconf_user_and_allow_root(void) {
+        char *log;
+        int r;
+
+        setup();
+        ASSERT_STREQ(cfg.user, "user");
+        ASSERT_INT_EQ(cfg.allow_root_from_group, 0);
+        apply_ok("vm", NULL, "user", "alice");
+        ASSERT_STREQ(cfg.user, "alice");
+        apply_ok("vm", NULL, "allow-root-from-group", "yes");
+        ASSERT_INT_EQ(cfg.allow_root_from_group, 1);
+        apply_bad("vm", NULL, "user", "", "empty value for 'user' in [vm]");
+        ASSERT_STREQ(cfg.user, "alice");
+        apply_ok("vm", NULL, "kernel", "/boot/vmlinuz");
+        apply_ok("vm", NULL, "user", "a:b");
+        CAPTURE_LOG(log, r = vm_config_verify(&cfg));
+        ASSERT_INT_EQ(r, -EINVAL);
+        ASSERT_STREQ(log, "vmsilo-core: VM 'work': [vm] user must be a user name or uid of the "
+                          "guest\n");
+        free(log);
+        teardown();
+}
+
 static void assert_list(const struct strv *v, const char *const *expected, size_t n) {
         ASSERT_INT_EQ(v->n, n);
         for (size_t i = 0; i < n && i < v->n; i++)
@@ -550,6 +574,7 @@ int main(void) {
                 TEST(test_vmconf_paths),
                 TEST(test_vmconf_console_log_size),
                 TEST(test_vmconf_strings),
+                TEST(test_vmconf_user_and_allow_root),
                 TEST(test_vmconf_lists_accumulate_and_reset),
                 TEST(test_vmconf_unknown_key),
                 TEST(test_vmconf_instance_rejected),
