@@ -4,6 +4,10 @@
  * script with the host's /usr shared read-only and returns the script's exit status. The VM
  * is an ordinary VM description written to a private configuration directory, so it goes
  * through the same pipeline and plugins (virtiofs for the shares) as any other.
+ *
+ * By default the VM is not booted but restored from a template (snapshot.c): a guest booted
+ * once without shares, saved when its agent waited for a command. The shares are hot-plugged
+ * and mounted after the restore; a template that does not restore falls back to a boot.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,6 +22,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "process.h"
+#include "snapshot.h"
 #include "state.h"
 #include "supervisor.h"
 #include "vm.h"
@@ -29,6 +34,8 @@
 struct exec_opts {
         int quiet;
         int initrd_console;
+        int cold;
+        int prepare;
         const char *shared;
         const char *kernel;
         const char *initrd;
@@ -47,26 +54,40 @@ static const char guest_wrapper[] =
         "exec /usr/bin/bash -c \"$1\"";
 
 static int parse_exec(int argc, char **argv, struct exec_opts *o) {
-        enum { OPT_INITRD_CONSOLE = 256, OPT_SHARED, OPT_KERNEL, OPT_INITRD };
+        enum {
+                OPT_INITRD_CONSOLE = 256,
+                OPT_SHARED,
+                OPT_KERNEL,
+                OPT_INITRD,
+                OPT_COLD,
+                OPT_PREPARE
+        };
         static const struct option options[] = {
                 { "quiet", no_argument, NULL, 'q' },
                 { "initrd-console", no_argument, NULL, OPT_INITRD_CONSOLE },
                 { "shared", required_argument, NULL, OPT_SHARED },
                 { "kernel", required_argument, NULL, OPT_KERNEL },
                 { "initrd", required_argument, NULL, OPT_INITRD },
+                { "cold", no_argument, NULL, OPT_COLD },
+                { "prepare", no_argument, NULL, OPT_PREPARE },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         static const char usage[] =
-                "usage: vmsilo-core exec [--quiet] [--initrd-console] [--shared=DIR] [--kernel PATH]\n"
-                "                        [--initrd PATH] SCRIPT [-- VMM-ARG...]\n\n"
+                "usage: vmsilo-core exec [--quiet] [--initrd-console] [--cold] [--shared=DIR]\n"
+                "                        [--kernel PATH] [--initrd PATH] SCRIPT [-- VMM-ARG...]\n"
+                "       vmsilo-core exec --prepare [--kernel PATH] [--initrd PATH]\n\n"
                 "Boots a throw-away VM (QEMU, the guest agent as PID 1, its root in RAM), with the\n"
                 "host's /usr shared read-only and DIR read-write at /tmp/shared (the working\n"
                 "directory), runs SCRIPT there with bash (SCRIPT is the script's text, as for\n"
                 "'bash -c'; for a file in DIR: 'bash ./file'), and exits with its status (128+N for a\n"
                 "signal). 125: the VM ended without a status. VMM-ARGs go to qemu as they are.\n"
+                "The VM is restored from a template (a guest booted once, saved in the cache dir,\n"
+                "rebuilt when the kernel, initrd, memory, cpus or VMM change) unless VMM-ARGs are given.\n"
                 "  -q, --quiet        print only the script's own output\n"
                 "  --initrd-console   show the VM's console (early boot) on stderr\n"
+                "  --cold             boot the VM instead of restoring the template\n"
+                "  --prepare          only build the template (for packagers and CI)\n"
                 "Needs the virtiofs plugin (and root, for virtiofsd).\n";
         int c;
 
@@ -87,6 +108,12 @@ static int parse_exec(int argc, char **argv, struct exec_opts *o) {
                 case OPT_INITRD:
                         o->initrd = optarg;
                         break;
+                case OPT_COLD:
+                        o->cold = 1;
+                        break;
+                case OPT_PREPARE:
+                        o->prepare = 1;
+                        break;
                 case 'h':
                         printf("%s", usage);
                         return EXIT_OK;
@@ -95,7 +122,9 @@ static int parse_exec(int argc, char **argv, struct exec_opts *o) {
                         return EXIT_NO_STATUS;
                 }
         }
-        if (optind >= argc) {
+        if (o->prepare && optind == argc)
+                return -1;
+        if (optind >= argc || o->prepare) {
                 fprintf(stderr, "%s", usage);
                 return EXIT_NO_STATUS;
         }
@@ -133,8 +162,11 @@ static char *absolute(const char *path) {
         return abs;
 }
 
+/* The exec VM; with `template`, the VM its template is made of: no shares (they are
+ * hot-plugged after a restore), no VMM args, and freed pages zeroed (so that the saved RAM
+ * file is sparse). */
 static int write_vm_conf(const char *path, const struct exec_opts *o, const struct vm_config *d,
-                         const char *shared) {
+                         const char *shared, int template) {
         FILE *f = fopen(path, "we");
 
         if (!f)
@@ -144,6 +176,11 @@ static int write_vm_conf(const char *path, const struct exec_opts *o, const stru
         fprintf(f, "kernel = %s\n", o->kernel ? o->kernel : d->exec_kernel);
         fprintf(f, "initrd = %s\n", o->initrd ? o->initrd : d->exec_initrd);
         fprintf(f, "root-disk =\n");
+        if (template) {
+                fprintf(f, "kernel-params = init_on_free=1\n");
+                return fclose(f) == 0 ? 0
+                                      : log_error_errno(errno, "failed to write '%s': %m", path);
+        }
         fprintf(f, "[virtiofs usr]\npath = /usr\nread-only = yes\nmount-point = /usr\n");
         if (shared)
                 fprintf(f, "[virtiofs shared]\npath = %s\nmount-point = /tmp/shared\n", shared);
@@ -176,10 +213,13 @@ static pid_t show_console(const char *runtime_dir) {
         return pid;
 }
 
-static int run_in_vm(const struct settings *s, const char *name, const struct exec_opts *o) {
-        _cleanup_free_ char *dir = settings_runtime_dir(s, name), *addr = NULL;
+/* The script's status; -EAGAIN when the VM did not start from `snap` or its guest did not
+ * take the shares (nothing of the script ran). */
+static int run_in_vm(const struct settings *s, const char *name, const struct exec_opts *o,
+                     const struct vm_snapshot *snap, char *const *mounts) {
+        _cleanup_free_ char *dir = settings_runtime_dir(s, name), *addr = NULL, *why = NULL;
         char *argv[] = { "/bin/sh", "-c", (char *) guest_wrapper, "sh", (char *) o->script, NULL };
-        struct start_options so = { .stop_timeout_s = 10, .up_timeout_s = 60 };
+        struct start_options so = { .stop_timeout_s = 10, .up_timeout_s = 60, .snapshot = snap };
         struct agent_request req = { .argv = argv, .connect_timeout_s = 120 };
         pid_t console = 0;
         int r;
@@ -188,11 +228,15 @@ static int run_in_vm(const struct settings *s, const char *name, const struct ex
                 return EXIT_NO_STATUS;
         r = vm_start(s, name, &so);
         if (r != EXIT_OK)
-                return EXIT_NO_STATUS;
+                return snap ? -EAGAIN : EXIT_NO_STATUS;
         if (o->initrd_console)
                 console = show_console(dir);
         addr = vm_agent_address(dir);
-        r = addr ? agent_run(name, addr, &req) : EXIT_NO_STATUS;
+        if (snap && addr && snapshot_resume_guest(addr, mounts, 30, &why) < 0) {
+                log_info("%s", strempty(why));
+                r = -EAGAIN;
+        } else
+                r = addr ? agent_run(name, addr, &req) : EXIT_NO_STATUS;
         if (console > 0) {
                 (void) kill(console, SIGTERM);
                 (void) waitpid(console, NULL, 0);
@@ -201,11 +245,57 @@ static int run_in_vm(const struct settings *s, const char *name, const struct ex
         return r;
 }
 
+/* Restores the template of `template_vm` into VM `name` and runs the script there;
+ * -EAGAIN (after the one-line notice) when the caller should boot instead. */
+static int run_warm(const struct settings *s, const char *name, const char *template_vm,
+                    const struct exec_opts *o, const char *shared) {
+        _cleanup_free_ char *why = NULL, *shared_mount = NULL;
+        struct snapshot_template *t = NULL;
+        struct vm_snapshot snap = { .ram_fd = -1 };
+        char *mounts[3] = { "usr /usr ro" };
+        int r;
+
+        if (shared && !(mounts[1] = shared_mount = strdup("shared /tmp/shared rw")))
+                return log_oom(), -EAGAIN;
+        r = snapshot_template_get(s, template_vm, 1, &t, &why);
+        if (r < 0 || !t) {
+                log_notice("exec: no template (%s), booting the VM", strempty(why));
+                return -EAGAIN;
+        }
+        r = snapshot_restore_plan(t, s->runtime_base, &snap);
+        if (r >= 0)
+                r = run_in_vm(s, name, o, &snap, mounts);
+        safe_close(snap.ram_fd);
+        if (r == -EAGAIN || r < 0) {
+                log_notice("exec: the template '%s' did not restore, booting the VM",
+                           snapshot_template_dir(t));
+                snapshot_template_discard(t);
+                r = -EAGAIN;
+        }
+        snapshot_template_free(t);
+        return r;
+}
+
+static int prepare_template(const struct settings *s, const char *template_vm) {
+        _cleanup_free_ char *why = NULL;
+        struct snapshot_template *t = NULL;
+        int r = snapshot_template_get(s, template_vm, 1, &t, &why);
+
+        if (r < 0 || !t) {
+                log_error("exec: cannot make a template: %s", strempty(why));
+                return EXIT_RUNTIME;
+        }
+        printf("%s\n", snapshot_template_dir(t));
+        snapshot_template_free(t);
+        return EXIT_OK;
+}
+
 int cmd_exec(const struct settings *s, int argc, char **argv) {
         struct exec_opts o = {};
         struct vm_config d = {};
         struct settings es = {};
         _cleanup_free_ char *name = NULL, *confdir = NULL, *vmsdir = NULL, *path = NULL;
+        _cleanup_free_ char *tname = NULL, *tpath = NULL;
         _cleanup_free_ char *shared = NULL, *kernel = NULL, *initrd = NULL;
         int r, level = log_get_max_level();
 
@@ -215,10 +305,12 @@ int cmd_exec(const struct settings *s, int argc, char **argv) {
         if (o.quiet)
                 log_set_max_level(LOG_LEVEL_ERR);
         name = strdup_printf("exec-%d", (int) getpid());
-        confdir = strdup_printf("%s/.%s.conf", s->runtime_base, name);
+        tname = strdup_printf("exec-%d-template", (int) getpid());
+        confdir = strdup_printf("%s/.%s.conf", s->runtime_base, strempty(name));
         vmsdir = strdup_printf("%s/vms", strempty(confdir));
         path = strdup_printf("%s/%s.conf", strempty(vmsdir), strempty(name));
-        if (!name || !confdir || !vmsdir || !path)
+        tpath = strdup_printf("%s/%s.conf", strempty(vmsdir), strempty(tname));
+        if (!name || !tname || !confdir || !vmsdir || !path || !tpath)
                 return log_oom(), EXIT_NO_STATUS;
         r = exec_defaults(s, &d);
         if (r >= 0 && !d.exec_kernel && !o.kernel)
@@ -237,12 +329,24 @@ int cmd_exec(const struct settings *s, int argc, char **argv) {
                 r = log_error_errno(errno, "failed to create '%s': %m", s->runtime_base);
         if (r >= 0 && (mkdir(confdir, 0700) < 0 || mkdir(vmsdir, 0700) < 0))
                 r = log_error_errno(errno, "failed to create '%s': %m", confdir);
+        if (r >= 0 && !o.prepare)
+                r = write_vm_conf(path, &o, &d, shared, 0);
         if (r >= 0)
-                r = write_vm_conf(path, &o, &d, shared);
+                r = write_vm_conf(tpath, &o, &d, NULL, 1);
         if (r >= 0)
                 r = settings_clone_with_dir(&es, s, confdir);
-        r = r < 0 ? EXIT_NO_STATUS : run_in_vm(&es, name, &o);
+        if (r < 0)
+                r = EXIT_NO_STATUS;
+        else if (o.prepare)
+                r = prepare_template(&es, tname);
+        else {
+                /* VMM args may change the machine: only a boot honours them */
+                r = o.cold || o.n_vmm_args > 0 ? -EAGAIN : run_warm(&es, name, tname, &o, shared);
+                if (r == -EAGAIN)
+                        r = run_in_vm(&es, name, &o, NULL, NULL);
+        }
         (void) unlink(path);
+        (void) unlink(tpath);
         (void) rmdir(vmsdir);
         (void) rmdir(confdir);
         settings_done(&es);
