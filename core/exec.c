@@ -232,11 +232,15 @@ static int run_in_vm(const struct settings *s, const char *name, const struct ex
         if (o->initrd_console)
                 console = show_console(dir);
         addr = vm_agent_address(dir);
+        log_debug("exec: VM '%s' is up", name);
         if (snap && addr && snapshot_resume_guest(addr, mounts, 30, &why) < 0) {
                 log_info("%s", strempty(why));
                 r = -EAGAIN;
-        } else
+        } else {
+                log_debug("exec: running the script");
                 r = addr ? agent_run(name, addr, &req) : EXIT_NO_STATUS;
+                log_debug("exec: the script ended");
+        }
         if (console > 0) {
                 (void) kill(console, SIGTERM);
                 (void) waitpid(console, NULL, 0);

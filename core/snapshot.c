@@ -315,11 +315,15 @@ static int wait_agent(const char *address, unsigned timeout_s) {
 /* Mounts: "TAG MOUNTPOINT ro|rw" each; the device was just hot-plugged, so each mount is
  * retried until the guest has probed it. */
 static const char resume_script[] =
-        "vmsilo-resume \"$1\" || exit 1; shift; "
+        "vmsilo-resume \"$1\" || exit 1; shift; n=$#; i=0; "
+        /* the devices were just hot-plugged: wait (no fork, so the guest's CPUs probe
+         * them instead of starting processes) until the driver has all of them */
+        "bound() { set -- /sys/bus/virtio/drivers/virtiofs/virtio*; [ -e \"$1\" ] && [ $# -ge $n ]; }; "
+        "until bound; do i=$((i + 1)); [ $i -lt 3000000 ] || { echo 'no virtio-fs device' >&2; exit 1; }; done; "
         "for m in \"$@\"; do set -- $m; mkdir -p \"$2\"; i=0; "
-        "until mount -t virtiofs -o \"$3\" \"$1\" \"$2\" 2>/dev/null; do "
-        "i=$((i + 1)); [ $i -lt 1000 ] || { echo \"cannot mount '$1' on '$2'\" >&2; exit 1; }; "
-        "usleep 5000; done; done";
+        "until mount -t virtiofs -o \"$3\" \"$1\" \"$2\"; do "
+        "i=$((i + 1)); [ $i -lt 100 ] || { echo \"cannot mount '$1' on '$2'\" >&2; exit 1; }; "
+        "usleep 10000; done; done";
 
 int snapshot_resume_guest(const char *address, char *const *mounts, unsigned timeout_s,
                           char **ret_why) {
@@ -351,9 +355,11 @@ int snapshot_resume_guest(const char *address, char *const *mounts, unsigned tim
                 r = agent_connect(c, address);
         if (r >= 0)
                 r = agent_hello(c, deadline);
+        log_debug("restore: the guest's agent answered: %d", r);
         if (r >= 0)
                 r = agent_command(c, (const char *const *) argv.items, seed, sizeof(seed),
                                   deadline);
+        log_debug("restore: the guest's set-up ended: %d", r);
         explicit_bzero(seed, sizeof(seed));
         if (r != 0 && ret_why) {
                 c->err[strcspn(c->err, "\n")] = 0;
@@ -555,7 +561,7 @@ int snapshot_template_get(const struct settings *s, const char *template_vm, int
                 lock = template_lock(t);
                 r = lock < 0 ? lock : template_valid(t, key, s->uid);
                 if (lock >= 0 && r < 0) {
-                        log_info("building the exec template '%s'", t->dir);
+                        log_notice("building the exec template '%s'", t->dir);
                         r = template_build(s, template_vm, b, t, key, ret_why);
                         if (r >= 0)
                                 prune_stale(s->cache_dir, t, key);
