@@ -39,5 +39,5 @@ expect 0 $X -q 'cat /sys/class/dmi/id/product_serial' -- -smbios type=1,serial=v
 
 assert_no_run_state
 assert_no_processes
-pgrep -f virtiofsd >/dev/null && fail "virtiofsd left running"
+pgrep -f "virtiofsd.*$RUN/" >/dev/null && fail "virtiofsd left running"
 true
