@@ -177,7 +177,9 @@ static int write_vm_conf(const char *path, const struct exec_opts *o, const stru
         fprintf(f, "initrd = %s\n", o->initrd ? o->initrd : d->exec_initrd);
         fprintf(f, "root-disk =\n");
         if (template) {
-                fprintf(f, "kernel-params = init_on_free=1\n");
+                /* acpi=noirq: hot-plugged devices get their IRQ from the BIOS table; the
+                 * ACPI link methods take 0.4 s under TCG */
+                fprintf(f, "kernel-params = init_on_free=1 acpi=noirq\n");
                 return fclose(f) == 0 ? 0
                                       : log_error_errno(errno, "failed to write '%s': %m", path);
         }
@@ -255,7 +257,7 @@ static int run_warm(const struct settings *s, const char *name, const char *temp
                     const struct exec_opts *o, const char *shared) {
         _cleanup_free_ char *why = NULL, *shared_mount = NULL;
         struct snapshot_template *t = NULL;
-        struct vm_snapshot snap = { .ram_fd = -1 };
+        struct vm_snapshot snap = { .ram_fd = -1, .state_fd = -1 };
         char *mounts[3] = { "usr /usr ro" };
         int r;
 
@@ -270,6 +272,7 @@ static int run_warm(const struct settings *s, const char *name, const char *temp
         if (r >= 0)
                 r = run_in_vm(s, name, o, &snap, mounts);
         safe_close(snap.ram_fd);
+        safe_close(snap.state_fd);
         if (r == -EAGAIN || r < 0) {
                 log_notice("exec: the template '%s' did not restore, booting the VM",
                            snapshot_template_dir(t));

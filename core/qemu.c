@@ -490,7 +490,7 @@ static int hotplug_fs(int fd, const struct vm_device *d, size_t i) {
 static int qemu_restore(struct vm *vm) {
         static const char *const incoming[] = { "\"inmigrate\"", NULL };
         _cleanup_free_ char *sock = vm_path(vm, VM_CONTROL_SOCKET), *reply = NULL;
-        _cleanup_free_ char *uri = exec_uri("<", vm->snapshot->state_path);
+        _cleanup_free_ char *uri = strdup_printf("\"fd:%d\"", vm->snapshot->state_fd);
         _cleanup_close_ int fd = -1;
         uint64_t t0 = now_ms();
         int r;

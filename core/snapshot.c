@@ -442,7 +442,9 @@ static int template_build(const struct settings *s, const char *template_vm,
         _cleanup_free_ char *ram = strdup_printf("%s.tmp/ram", t->dir);
         _cleanup_free_ char *state = strdup_printf("%s.tmp/state", t->dir);
         _cleanup_free_ char *run = settings_runtime_dir(s, template_vm), *addr = NULL;
-        struct vm_snapshot snap = { .mode = VM_SNAPSHOT_SAVE, .ram_path = ram, .ram_fd = -1 };
+        struct vm_snapshot snap = {
+                .mode = VM_SNAPSHOT_SAVE, .ram_path = ram, .ram_fd = -1, .state_fd = -1
+        };
         struct start_options so = { .stop_timeout_s = 10, .up_timeout_s = 60, .snapshot = &snap };
         uint64_t t0 = now_ms();
         int r;
@@ -623,11 +625,12 @@ int snapshot_restore_plan(const struct snapshot_template *t, const char *tmp_dir
         const char *dir = tmp_dir && on_tmpfs(tmp_dir) ? tmp_dir : "/dev/shm";
         _cleanup_close_ int in = open(t->ram, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_close_ int out = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        _cleanup_close_ int state = open(t->state, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         uint64_t t0 = now_ms();
         struct stat st;
         int r;
 
-        if (in < 0 || out < 0 || fstat(in, &st) < 0)
+        if (in < 0 || out < 0 || state < 0 || fstat(in, &st) < 0)
                 return negative_errno();
         if ((unsigned long long) st.st_size != t->ram_size)
                 return -EBADF;
@@ -643,6 +646,7 @@ int snapshot_restore_plan(const struct snapshot_template *t, const char *tmp_dir
         *ret = (struct vm_snapshot){
                 .mode = VM_SNAPSHOT_RESTORE,
                 .ram_fd = TAKE_FD(out),
+                .state_fd = TAKE_FD(state),
                 .state_path = t->state,
         };
         return 0;

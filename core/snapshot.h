@@ -15,7 +15,8 @@ struct vm_snapshot {
         int mode;               /* enum vm_snapshot_mode */
         const char *ram_path;   /* SAVE: the RAM file the VMM creates */
         int ram_fd;             /* RESTORE: the private RAM copy (see start_options) */
-        const char *state_path; /* RESTORE: the device state to load */
+        int state_fd;           /* RESTORE: the device state to load, read by the VMM */
+        const char *state_path; /* RESTORE: where state_fd was opened, for messages */
 };
 
 /* The exec template of the VM description `template_vm` (an exec VM without shares), as
@@ -37,8 +38,9 @@ void snapshot_template_discard(struct snapshot_template *t);
 const char *snapshot_template_dir(const struct snapshot_template *t);
 
 /* A restore plan for vm_start(): a private copy of the template's RAM (an unlinked file on
- * tmpfs, so concurrent restores never share writable memory and nothing is left behind).
- * ret->ram_fd is owned by the caller (close it after vm_start). */
+ * tmpfs, so concurrent restores never share writable memory and nothing is left behind),
+ * and the device state opened. ret->ram_fd and ret->state_fd are owned by the caller (close
+ * them after vm_start). */
 int snapshot_restore_plan(const struct snapshot_template *t, const char *tmp_dir,
                           struct vm_snapshot *ret);
 

@@ -288,12 +288,15 @@ static void notify(int *fd, unsigned char code) {
 /* A start for or from a snapshot: the backend must have them; a restore's RAM goes to the
  * VMM with the other fds. */
 static int use_snapshot(struct vm *vm, const struct vm_snapshot *snap) {
+        int r;
+
         if (!vm->backend->restore || !vm->backend->save)
                 return log_error_errno(EOPNOTSUPP, "%s has no snapshots", vm->backend->name);
         vm->snapshot = snap;
         if (snap->mode != VM_SNAPSHOT_RESTORE)
                 return 0;
-        return vm_desc_add_fd(&vm->desc, snap->ram_fd);
+        r = vm_desc_add_fd(&vm->desc, snap->ram_fd);
+        return r < 0 ? r : vm_desc_add_fd(&vm->desc, snap->state_fd);
 }
 
 /* After the pipeline's checks: prepare, contribute, render, run and supervise. */
@@ -323,8 +326,11 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
         strv_done(&argv);
         if (r >= 0)
                 r = wait_up(vm, s.vmm, o->up_timeout_s);
-        if (r >= 0 && vm->snapshot && vm->snapshot->mode == VM_SNAPSHOT_RESTORE)
+        if (r >= 0 && vm->snapshot && vm->snapshot->mode == VM_SNAPSHOT_RESTORE) {
+                /* connected before the load, the guest's agent keeps its host: no reconnect */
+                agent_mux_try_connect(s.mux);
                 r = vm->backend->restore(vm);
+        }
         if (r < 0) {
                 console_free(s.console);
                 agent_mux_free(s.mux);
