@@ -257,7 +257,7 @@ static int run_warm(const struct settings *s, const char *name, const char *temp
                     const struct exec_opts *o, const char *shared) {
         _cleanup_free_ char *why = NULL, *shared_mount = NULL;
         struct snapshot_template *t = NULL;
-        struct vm_snapshot snap = { .ram_fd = -1, .state_fd = -1 };
+        struct vm_snapshot snap = { .ram_fd = -1, .state_fd = -1, .ram_ready_fd = -1 };
         char *mounts[3] = { "usr /usr ro" };
         int r;
 
@@ -271,8 +271,7 @@ static int run_warm(const struct settings *s, const char *name, const char *temp
         r = snapshot_restore_plan(t, s->runtime_base, &snap);
         if (r >= 0)
                 r = run_in_vm(s, name, o, &snap, mounts);
-        safe_close(snap.ram_fd);
-        safe_close(snap.state_fd);
+        snapshot_restore_plan_done(&snap);
         if (r == -EAGAIN || r < 0) {
                 log_notice("exec: the template '%s' did not restore, booting the VM",
                            snapshot_template_dir(t));

@@ -501,6 +501,9 @@ static int qemu_restore(struct vm *vm) {
         if (fd < 0)
                 return log_debug_errno(fd, "restore: no QMP connection: %m");
         r = qmp_call(fd, ignore_shared, 5000, NULL);
+        /* the RAM copy ran while QEMU started; device state loads read guest RAM */
+        if (r >= 0)
+                r = snapshot_ram_wait(vm->snapshot, 30000);
         if (r >= 0)
                 r = qmp_callf(fd, 5000, NULL,
                               "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": %s}}\n",

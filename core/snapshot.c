@@ -442,9 +442,11 @@ static int template_build(const struct settings *s, const char *template_vm,
         _cleanup_free_ char *ram = strdup_printf("%s.tmp/ram", t->dir);
         _cleanup_free_ char *state = strdup_printf("%s.tmp/state", t->dir);
         _cleanup_free_ char *run = settings_runtime_dir(s, template_vm), *addr = NULL;
-        struct vm_snapshot snap = {
-                .mode = VM_SNAPSHOT_SAVE, .ram_path = ram, .ram_fd = -1, .state_fd = -1
-        };
+        struct vm_snapshot snap = { .mode = VM_SNAPSHOT_SAVE,
+                                    .ram_path = ram,
+                                    .ram_fd = -1,
+                                    .state_fd = -1,
+                                    .ram_ready_fd = -1 };
         struct start_options so = { .stop_timeout_s = 10, .up_timeout_s = 60, .snapshot = &snap };
         uint64_t t0 = now_ms();
         int r;
@@ -620,15 +622,47 @@ static int copy_sparse(int in, int out, off_t size) {
         return r;
 }
 
+/* In a child, so that the copy runs while the VM starts: 1 byte on `done` when complete. */
+static pid_t start_copy(int in, int out, off_t size, int *ret_ready) {
+        int p[2];
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return negative_errno();
+        pid = fork();
+        if (pid < 0) {
+                safe_close(p[0]);
+                safe_close(p[1]);
+                return negative_errno();
+        }
+        if (pid == 0) {
+                uint64_t t0 = now_ms();
+                struct stat st;
+
+                safe_close(p[0]);
+                errno = 0;
+                if (copy_sparse(in, out, size) < 0)
+                        _exit(1);
+                if (fstat(out, &st) == 0)
+                        log_debug("restore: private RAM copy, %lld KiB allocated, %llu ms",
+                                  (long long) st.st_blocks / 2,
+                                  (unsigned long long) (now_ms() - t0));
+                _exit(write(p[1], "1", 1) == 1 ? 0 : 1);
+        }
+        safe_close(p[1]);
+        *ret_ready = p[0];
+        return pid;
+}
+
 int snapshot_restore_plan(const struct snapshot_template *t, const char *tmp_dir,
                           struct vm_snapshot *ret) {
         const char *dir = tmp_dir && on_tmpfs(tmp_dir) ? tmp_dir : "/dev/shm";
         _cleanup_close_ int in = open(t->ram, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_close_ int out = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         _cleanup_close_ int state = open(t->state, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        uint64_t t0 = now_ms();
         struct stat st;
-        int r;
+        int ready = -1;
+        pid_t pid;
 
         if (in < 0 || out < 0 || state < 0 || fstat(in, &st) < 0)
                 return negative_errno();
@@ -636,18 +670,36 @@ int snapshot_restore_plan(const struct snapshot_template *t, const char *tmp_dir
                 return -EBADF;
         if (ftruncate(out, st.st_size) < 0)
                 return negative_errno();
-        errno = 0;
-        r = copy_sparse(in, out, st.st_size);
-        if (r < 0)
-                return r;
-        if (fstat(out, &st) == 0)
-                log_debug("restore: private RAM copy in '%s', %lld KiB allocated, %llu ms", dir,
-                          (long long) st.st_blocks / 2, (unsigned long long) (now_ms() - t0));
+        pid = start_copy(in, out, st.st_size, &ready);
+        if (pid < 0)
+                return pid;
         *ret = (struct vm_snapshot){
                 .mode = VM_SNAPSHOT_RESTORE,
                 .ram_fd = TAKE_FD(out),
                 .state_fd = TAKE_FD(state),
                 .state_path = t->state,
+                .ram_ready_fd = ready,
+                .copier = pid,
         };
         return 0;
+}
+
+void snapshot_restore_plan_done(struct vm_snapshot *plan) {
+        plan->ram_fd = safe_close(plan->ram_fd);
+        plan->state_fd = safe_close(plan->state_fd);
+        plan->ram_ready_fd = safe_close(plan->ram_ready_fd);
+        if (plan->copier > 0)
+                (void) process_stop(plan->copier, 0, 1000);
+        plan->copier = 0;
+}
+
+int snapshot_ram_wait(const struct vm_snapshot *plan, unsigned timeout_ms) {
+        struct pollfd p = { .fd = plan->ram_ready_fd, .events = POLLIN };
+        char c;
+
+        if (plan->ram_ready_fd < 0)
+                return 0;
+        if (poll(&p, 1, (int) timeout_ms) <= 0)
+                return -ETIMEDOUT;
+        return read(plan->ram_ready_fd, &c, 1) == 1 ? 0 : -EIO;
 }

@@ -17,6 +17,9 @@ struct vm_snapshot {
         int ram_fd;             /* RESTORE: the private RAM copy (see start_options) */
         int state_fd;           /* RESTORE: the device state to load, read by the VMM */
         const char *state_path; /* RESTORE: where state_fd was opened, for messages */
+        int ram_ready_fd;       /* RESTORE: 1 byte once ram_fd is complete, EOF if the copy
+                                 * failed; -1: complete from the start */
+        pid_t copier;           /* RESTORE: the process that copies, 0 if none */
 };
 
 /* The exec template of the VM description `template_vm` (an exec VM without shares), as
@@ -39,10 +42,14 @@ const char *snapshot_template_dir(const struct snapshot_template *t);
 
 /* A restore plan for vm_start(): a private copy of the template's RAM (an unlinked file on
  * tmpfs, so concurrent restores never share writable memory and nothing is left behind),
- * and the device state opened. ret->ram_fd and ret->state_fd are owned by the caller (close
- * them after vm_start). */
+ * made by a child process while the VM starts, and the device state opened. Release it
+ * with snapshot_restore_plan_done() after vm_start. */
 int snapshot_restore_plan(const struct snapshot_template *t, const char *tmp_dir,
                           struct vm_snapshot *ret);
+void snapshot_restore_plan_done(struct vm_snapshot *plan);
+
+/* Waits until the plan's RAM copy is complete: 0, or -EIO if it failed. */
+int snapshot_ram_wait(const struct vm_snapshot *plan, unsigned timeout_ms);
 
 /* After a restore: connects to the agent at `address`, gives the guest fresh entropy and
  * the host's clock, and mounts each "TAG MOUNTPOINT ro|rw" of `mounts` (NULL-terminated).
