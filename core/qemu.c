@@ -534,7 +534,7 @@ static int qemu_save(const char *runtime_dir, const char *state_path) {
         _cleanup_free_ char *sock = strdup_printf("%s/%s", runtime_dir, VM_CONTROL_SOCKET);
         _cleanup_free_ char *uri = exec_uri(">", state_path), *reply = NULL;
         _cleanup_close_ int fd = -1;
-        int r, r2;
+        int r;
 
         if (!sock || !uri)
                 return -ENOMEM;
@@ -552,8 +552,7 @@ static int qemu_save(const char *runtime_dir, const char *state_path) {
         if (r >= 0 && !strstr(reply, "\"completed\""))
                 r = log_debug_errno(EIO, "save: migration did not complete: %s", reply);
         log_debug("save: %s", strempty(reply));
-        r2 = qmp_callf(fd, 5000, NULL, "{\"execute\": \"quit\"}\n");
-        log_debug("save: quit: %d", r2);
+        (void) qmp_callf(fd, 5000, NULL, "{\"execute\": \"quit\"}\n"); /* may close first */
         return r;
 }
 

@@ -31,7 +31,7 @@ struct snapshot_template;
  * rename) when there is none or it is stale: its key is the kernel, initrd, memory, cpus,
  * machine type, accelerator and VMM binary and version. `*ret` is NULL (and 0 returned)
  * when the VMM cannot snapshot; the reason is in ret_why. Negative errno on failure, with the
- * reason in ret_why (malloc()ed), nothing logged above info.
+ * reason in ret_why (malloc()ed). Logs a notice when it builds, errors only from vm_start().
  */
 int snapshot_template_get(const struct settings *s, const char *template_vm, int build,
                           struct snapshot_template **ret, char **ret_why);
