@@ -35,10 +35,11 @@ struct vm {
         const char *accel; /* qemu: "kvm" or "tcg", decided by the probe */
         int probe_failed;  /* the VMM binary could not be probed (said once) */
         int dry_run;
-        const struct vm_snapshot *snapshot; /* start from/for a snapshot (snapshot.h) */
-        int phase;                          /* enum vm_phase */
-        const struct conf_entry *entry;     /* during configure, for path:line */
-        int entry_logged;                   /* the plugin already said what is wrong with it */
+        /* NULL, or a start for or from a snapshot (snapshot.h) */
+        const struct vm_snapshot *snapshot;
+        int phase;                      /* enum vm_phase */
+        const struct conf_entry *entry; /* during configure, for path:line */
+        int entry_logged;               /* the plugin already said what is wrong with it */
 };
 
 /* Socket and file names inside the runtime dir. */
