@@ -474,7 +474,8 @@ static int template_build(const struct settings *s, const char *template_vm,
         /* the VMM quits after a save: let its supervisor undo, then make sure */
         for (uint64_t end = now_ms() + 10000; state_is_running(run) > 0 && now_ms() < end;)
                 sleep_ms(10);
-        (void) vm_stop(s, template_vm, 10);
+        if (access(run, F_OK) == 0)
+                (void) vm_stop(s, template_vm, 10);
         if (r >= 0)
                 r = punch_zero_pages(ram);
         if (r >= 0 && (chmod(ram, 0600) < 0 || chmod(state, 0600) < 0))
