@@ -500,10 +500,12 @@ static int qemu_restore(struct vm *vm) {
         fd = qmp_open(sock, 10000);
         if (fd < 0)
                 return log_debug_errno(fd, "restore: no QMP connection: %m");
+        log_debug("restore: QEMU answers after %llu ms", (unsigned long long) (now_ms() - t0));
         r = qmp_call(fd, ignore_shared, 5000, NULL);
         /* the RAM copy ran while QEMU started; device state loads read guest RAM */
         if (r >= 0)
                 r = snapshot_ram_wait(vm->snapshot, 30000);
+        log_debug("restore: RAM copy complete after %llu ms", (unsigned long long) (now_ms() - t0));
         if (r >= 0)
                 r = qmp_callf(fd, 5000, NULL,
                               "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": %s}}\n",
@@ -521,6 +523,8 @@ static int qemu_restore(struct vm *vm) {
                         r = hotplug_fs(fd, &vm->desc.devices[i], i);
         if (r < 0)
                 return log_debug_errno(r, "restore: hot-plugging virtio-fs failed: %m");
+        log_debug("restore: virtio-fs hot-plugged after %llu ms",
+                  (unsigned long long) (now_ms() - t0));
         r = qmp_callf(fd, 5000, NULL, "{\"execute\": \"cont\"}\n");
         log_debug("restore: running after %llu ms", (unsigned long long) (now_ms() - t0));
         return r < 0 ? log_debug_errno(r, "restore: 'cont' failed: %m") : 0;
