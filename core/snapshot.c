@@ -454,9 +454,11 @@ static int template_build(const struct settings *s, const char *template_vm,
         if (!tmp || !ram || !state || !run)
                 return -ENOMEM;
         (void) remove_tree(tmp);
-        if (mkdir(tmp, 0700) < 0)
-                return *ret_why = strdup_printf("cannot create '%s': %s", tmp, strerror(errno)),
-                       negative_errno();
+        if (mkdir(tmp, 0700) < 0) {
+                r = negative_errno();
+                *ret_why = strdup_printf("cannot create '%s': %s", tmp, strerror(-r));
+                return r;
+        }
         if (vm_start(s, template_vm, &so) != 0) {
                 *ret_why = strdup("the template VM did not start");
                 (void) remove_tree(tmp);
