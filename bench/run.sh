@@ -11,9 +11,11 @@
 #       stdout throughput of `run NAME` streaming 200 MB out of the guest, against the same
 #       bytes going through one pipe inside the guest (under TCG the guest's CPU, not the
 #       channel, is the limit, so the in-guest pipe is the fair baseline).
-#   (d) exec: wall time of `vmsilo-core exec true` (boot, /usr over virtiofs, bash, stop)
-#       against QEMU booting the same kernel and initramfs directly to run `true` (the
-#       baseline of (a)). Needs root (virtiofsd).
+#   (d) exec: wall time of `vmsilo-core exec true` (restored from its template, built here
+#       before the runs; /usr over virtiofs, bash, stop) against QEMU booting the same kernel
+#       and initramfs directly to run `true` (the baseline of (a)). Needs root (virtiofsd).
+#       bench/exec-warm.sh compares restored, --cold and QEMU at exec's own memory and cpus,
+#       and reports the memory of a restored VM.
 # Usage: bench/run.sh [BOOT_RUNS] [LAUNCH_RUNS] [RUN_RUNS]   (defaults 7, 41 and 51)
 set -eu
 cd "$(dirname "$0")/.."
@@ -160,6 +162,7 @@ tp_v=$(median <"$B/tp.vmsilo")
 tp_l=$(median <"$B/tp.local")
 
 # ---- (d) exec
+"$V" exec --prepare --kernel "$TOP/build/guest/vmlinuz" --initrd "$TOP/build/guest/initrd.gz" >/dev/null
 : >"$B/exec.vmsilo"
 for i in $(seq "$BOOT_RUNS"); do
         t0=$("$B/now-ns")

@@ -92,7 +92,7 @@ _vmsilo_core() {
         run) opts="-t --tty -T --no-tty -u --user -e --env -w --workdir --no-start --help"
                 with_arg="-u --user -e --env -w --workdir" ;;
         shell) opts="--agent --ssh --root --help" with_arg="" ;;
-        exec) opts="-q --quiet --initrd-console --shared= --kernel --initrd --help"
+        exec) opts="-q --quiet --initrd-console --cold --prepare --shared= --kernel --initrd --help"
                 with_arg="--kernel --initrd" ;;
         *) return ;;
         esac

@@ -31,6 +31,12 @@ struct backend {
         char *(*agent_address)(const struct vm *vm);
         /* asks a running VMM to stop: graceful (power button) or hard (quit now) */
         int (*request_stop)(const char *binary, const char *runtime_dir, int hard);
+        /* snapshots (NULL: the backend has none). restore: in the supervisor, once the VMM
+         * is up with vm->snapshot set to a restore, load the state, attach what a snapshot
+         * cannot hold, run the guest. save: stop a running VM, write its device state to
+         * state_path, end the VMM. Both log at debug only: callers fall back. */
+        int (*restore)(struct vm *vm);
+        int (*save)(const char *runtime_dir, const char *state_path);
 };
 
 extern const struct backend crosvm_backend;

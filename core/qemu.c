@@ -4,15 +4,18 @@
  * without crosvm (and for our CI, where every part of a start runs for real under TCG).
  */
 #include <glob.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "../sdk/vmsilo/plugin.h"
 #include "backend.h"
+#include "json.h"
 #include "kvmprobe.h"
 #include "log.h"
 #include "process.h"
 #include "qmp.h"
+#include "snapshot.h"
 #include "vm.h"
 
 /* QEMU's option syntax: a ',' inside a value is written ',,'. Returns a malloc()ed copy. */
@@ -413,6 +416,42 @@ static int render_chardevs(struct vm *vm, struct strv *argv) {
         return r;
 }
 
+/* Snapshots: the template's RAM is a file (saved with x-ignore-shared, so the device state
+ * is small and a restore maps a copy of the file instead of reading RAM from the stream);
+ * the restore waits paused (-S) for its state (-incoming defer); a vmgenid device tells
+ * kernels that have its driver to reseed after a restore. */
+static int render_snapshot_memory(struct vm *vm, struct strv *argv) {
+        const struct vm_snapshot *snap = vm->snapshot;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (snap->mode == VM_SNAPSHOT_RESTORE)
+                path = strdup_printf("/proc/self/fd/%d", snap->ram_fd);
+        else
+                path = qopt(snap->ram_path);
+        if (!path)
+                return -ENOMEM;
+        r = strv_pushf(argv, "memory-backend-file,id=mem,size=%lluM,share=on,mem-path=%s",
+                       vm->config.memory_mib, path);
+        if (r >= 0)
+                r = strv_push(argv, "-device");
+        if (r >= 0)
+                r = strv_push(argv, "vmgenid,guid=auto");
+        if (r >= 0 && snap->mode == VM_SNAPSHOT_RESTORE)
+                r = strv_push(argv, "-S");
+        if (r >= 0 && snap->mode == VM_SNAPSHOT_RESTORE)
+                r = strv_push(argv, "-incoming");
+        if (r >= 0 && snap->mode == VM_SNAPSHOT_RESTORE)
+                r = strv_push(argv, "defer");
+        return r;
+}
+
+/* vhost-user-fs is not migratable (QEMU 7.2): a restore hot-plugs it after loading. */
+static int snapshot_hotplugs(const struct vm *vm, const struct vm_device *d) {
+        return vm->snapshot && vm->snapshot->mode == VM_SNAPSHOT_RESTORE &&
+               d->type == VMSILO_DEVICE_VHOST_USER;
+}
+
 static int qemu_render(struct vm *vm, struct strv *argv) {
         const struct vm_config *c = &vm->config;
         int r;
@@ -448,7 +487,9 @@ static int qemu_render(struct vm *vm, struct strv *argv) {
         /* vhost-user backends need guest RAM they can map */
         if (r >= 0)
                 r = strv_push(argv, "-object");
-        if (r >= 0)
+        if (r >= 0 && vm->snapshot)
+                r = render_snapshot_memory(vm, argv);
+        else if (r >= 0)
                 r = strv_pushf(argv, "memory-backend-memfd,id=mem,size=%lluM,share=on",
                                c->memory_mib);
         if (r >= 0)
@@ -458,7 +499,8 @@ static int qemu_render(struct vm *vm, struct strv *argv) {
         if (r >= 0)
                 r = render_chardevs(vm, argv);
         for (size_t i = 0; r >= 0 && i < vm->desc.n_devices; i++)
-                r = render_device(&vm->desc.devices[i], i, argv);
+                if (!snapshot_hotplugs(vm, &vm->desc.devices[i]))
+                        r = render_device(&vm->desc.devices[i], i, argv);
         if (r >= 0)
                 r = strv_push(argv, "-kernel");
         if (r >= 0)
@@ -489,6 +531,169 @@ static int qemu_request_stop(const char *binary, const char *runtime_dir, int ha
         return r;
 }
 
+/* A QMP command built with a printf format whose %s arguments are JSON-quoted first. */
+static int qmp_callf(int fd, unsigned timeout_ms, char **ret_reply, const char *fmt, ...)
+        _printf_(4, 5);
+static int qmp_callf(int fd, unsigned timeout_ms, char **ret_reply, const char *fmt, ...) {
+        _cleanup_free_ char *json = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&json, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return qmp_call(fd, json, timeout_ms, ret_reply);
+}
+
+static char *json_quoted(const char *s) {
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+
+        if (!f)
+                return NULL;
+        json_string(f, s);
+        if (fclose(f) != 0) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
+/* "exec:cat < 'PATH'" or "exec:cat > 'PATH'", JSON-quoted; paths with a quote are refused. */
+static char *exec_uri(const char *redirect, const char *path) {
+        _cleanup_free_ char *uri = NULL;
+
+        if (strchr(path, '\''))
+                return errno = EINVAL, NULL;
+        uri = strdup_printf("exec:cat %s '%s'", redirect, path);
+        return uri ? json_quoted(uri) : NULL;
+}
+
+static const char ignore_shared[] =
+        "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
+        "[{\"capability\": \"x-ignore-shared\", \"state\": true}]}}\n";
+
+/* Polls `query` until its reply has none of the `busy` status words; the reply in ret. */
+static int qmp_wait_status(int fd, const char *query, const char *const *busy, char **ret) {
+        uint64_t deadline = now_ms() + 60000;
+
+        for (;;) {
+                _cleanup_free_ char *reply = NULL;
+                int r = qmp_callf(fd, 5000, &reply, "{\"execute\": \"%s\"}\n", query);
+                int waiting = 0;
+
+                if (r < 0)
+                        return r;
+                for (const char *const *b = busy; *b; b++)
+                        waiting = waiting || strstr(reply, *b);
+                if (!waiting) {
+                        *ret = TAKE_PTR(reply);
+                        return 0;
+                }
+                if (now_ms() >= deadline)
+                        return -ETIMEDOUT;
+                sleep_ms(5);
+        }
+}
+
+static int hotplug_fs(int fd, const struct vm_device *d, size_t i) {
+        _cleanup_free_ char *sock = json_quoted(d->socket), *tag = json_quoted(d->tag);
+        int r;
+
+        if (!sock || !tag)
+                return -ENOMEM;
+        r = qmp_callf(fd, 5000, NULL,
+                      "{\"execute\": \"chardev-add\", \"arguments\": {\"id\": \"vhu%zu\", "
+                      "\"backend\": {\"type\": \"socket\", \"data\": {\"server\": false, "
+                      "\"addr\": {\"type\": \"unix\", \"data\": {\"path\": %s}}}}}}\n",
+                      i, sock);
+        if (r >= 0)
+                r = qmp_callf(fd, 5000, NULL,
+                              "{\"execute\": \"device_add\", \"arguments\": {\"driver\": "
+                              "\"vhost-user-fs-pci\", \"id\": \"fs%zu\", \"chardev\": \"vhu%zu\", "
+                              "\"tag\": %s}}\n",
+                              i, i, tag);
+        return r;
+}
+
+/* In the supervisor, once QEMU listens: load the device state, hot-plug what a snapshot
+ * cannot hold, run the guest. Logs only at debug: the caller falls back to a cold boot. */
+static int qemu_restore(struct vm *vm) {
+        static const char *const incoming[] = { "\"inmigrate\"", NULL };
+        _cleanup_free_ char *sock = vm_path(vm, VM_CONTROL_SOCKET), *reply = NULL;
+        _cleanup_free_ char *uri = strdup_printf("\"fd:%d\"", vm->snapshot->state_fd);
+        _cleanup_close_ int fd = -1;
+        uint64_t t0 = now_ms();
+        int r;
+
+        if (!sock || !uri)
+                return -ENOMEM;
+        fd = qmp_open(sock, 10000);
+        if (fd < 0)
+                return log_debug_errno(fd, "restore: no QMP connection: %m");
+        log_debug("restore: QEMU answers after %llu ms", (unsigned long long) (now_ms() - t0));
+        r = qmp_call(fd, ignore_shared, 5000, NULL);
+        /* the RAM copy ran while QEMU started; device state loads read guest RAM */
+        if (r >= 0)
+                r = snapshot_ram_wait(vm->snapshot, 30000);
+        log_debug("restore: RAM copy complete after %llu ms", (unsigned long long) (now_ms() - t0));
+        if (r >= 0)
+                r = qmp_callf(fd, 5000, NULL,
+                              "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": %s}}\n",
+                              uri);
+        if (r >= 0)
+                r = qmp_wait_status(fd, "query-status", incoming, &reply);
+        if (r >= 0 && !strstr(reply, "\"paused\""))
+                r = log_debug_errno(EIO, "restore: QEMU is not paused after loading: %s", reply);
+        if (r < 0)
+                return log_debug_errno(r, "restore: loading '%s' failed: %m",
+                                       vm->snapshot->state_path);
+        log_debug("restore: device state loaded in %llu ms", (unsigned long long) (now_ms() - t0));
+        for (size_t i = 0; r >= 0 && i < vm->desc.n_devices; i++)
+                if (snapshot_hotplugs(vm, &vm->desc.devices[i]))
+                        r = hotplug_fs(fd, &vm->desc.devices[i], i);
+        if (r < 0)
+                return log_debug_errno(r, "restore: hot-plugging virtio-fs failed: %m");
+        log_debug("restore: virtio-fs hot-plugged after %llu ms",
+                  (unsigned long long) (now_ms() - t0));
+        r = qmp_callf(fd, 5000, NULL, "{\"execute\": \"cont\"}\n");
+        log_debug("restore: running after %llu ms", (unsigned long long) (now_ms() - t0));
+        return r < 0 ? log_debug_errno(r, "restore: 'cont' failed: %m") : 0;
+}
+
+/* From outside the supervisor: stop the guest, write its device state to `state_path`
+ * (RAM stays in the template's RAM file: x-ignore-shared), and quit. */
+static int qemu_save(const char *runtime_dir, const char *state_path) {
+        static const char *const migrating[] = { "\"active\"", "\"setup\"", "\"device\"",
+                                                 "\"pre-switchover\"", NULL };
+        _cleanup_free_ char *sock = strdup_printf("%s/%s", runtime_dir, VM_CONTROL_SOCKET);
+        _cleanup_free_ char *uri = exec_uri(">", state_path), *reply = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!sock || !uri)
+                return -ENOMEM;
+        fd = qmp_open(sock, 10000);
+        if (fd < 0)
+                return fd;
+        r = qmp_callf(fd, 5000, NULL, "{\"execute\": \"stop\"}\n");
+        if (r >= 0)
+                r = qmp_call(fd, ignore_shared, 5000, NULL);
+        if (r >= 0)
+                r = qmp_callf(fd, 5000, NULL,
+                              "{\"execute\": \"migrate\", \"arguments\": {\"uri\": %s}}\n", uri);
+        if (r >= 0)
+                r = qmp_wait_status(fd, "query-migrate", migrating, &reply);
+        if (r >= 0 && !strstr(reply, "\"completed\""))
+                r = log_debug_errno(EIO, "save: migration did not complete: %s", reply);
+        log_debug("save: %s", strempty(reply));
+        (void) qmp_callf(fd, 5000, NULL, "{\"execute\": \"quit\"}\n"); /* may close first */
+        return r;
+}
+
 static char *qemu_agent_address(const struct vm *vm) {
         return strdup_printf("unix:%s/%s", vm->runtime_dir, VM_AGENT_MUX_SOCKET);
 }
@@ -507,4 +712,6 @@ const struct backend qemu_backend = {
         .check = qemu_check,
         .agent_address = qemu_agent_address,
         .request_stop = qemu_request_stop,
+        .restore = qemu_restore,
+        .save = qemu_save,
 };

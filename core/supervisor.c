@@ -17,6 +17,7 @@
 #include "log.h"
 #include "notify.h"
 #include "process.h"
+#include "snapshot.h"
 #include "socket-util.h"
 #include "state.h"
 #include "supervisor.h"
@@ -313,6 +314,20 @@ static void notify(int *fd, unsigned char code) {
         *fd = safe_close(*fd);
 }
 
+/* A start for or from a snapshot: the backend must have them; a restore's RAM goes to the
+ * VMM with the other fds. */
+static int use_snapshot(struct vm *vm, const struct vm_snapshot *snap) {
+        int r;
+
+        if (!vm->backend->restore || !vm->backend->save)
+                return log_error_errno(EOPNOTSUPP, "%s has no snapshots", vm->backend->name);
+        vm->snapshot = snap;
+        if (snap->mode != VM_SNAPSHOT_RESTORE)
+                return 0;
+        r = vm_desc_add_fd(&vm->desc, snap->ram_fd);
+        return r < 0 ? r : vm_desc_add_fd(&vm->desc, snap->state_fd);
+}
+
 /* After the pipeline's checks: prepare, contribute, render, run and supervise. */
 static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int notify_fd) {
         struct supervise s = { .vm = vm, .stop_timeout_s = o->stop_timeout_s };
@@ -327,6 +342,8 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
         if (r >= 0)
                 r = vm_contribute(vm);
         vm->phase = PHASE_RUN;
+        if (r >= 0 && o->snapshot)
+                r = use_snapshot(vm, o->snapshot);
         if (r >= 0)
                 r = vm->backend->render(vm, &argv);
         if (r >= 0) {
@@ -338,6 +355,11 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
         strv_done(&argv);
         if (r >= 0)
                 r = wait_up(vm, s.vmm, o->up_timeout_s);
+        if (r >= 0 && vm->snapshot && vm->snapshot->mode == VM_SNAPSHOT_RESTORE) {
+                /* connected before the load, the guest's agent keeps its host: no reconnect */
+                agent_mux_try_connect(s.mux);
+                r = vm->backend->restore(vm);
+        }
         if (r < 0) {
                 console_free(s.console);
                 agent_mux_free(s.mux);

@@ -7,6 +7,11 @@ struct start_options {
         int foreground;
         unsigned stop_timeout_s; /* graceful stop window on SIGTERM */
         unsigned up_timeout_s;   /* how long the VMM may take to come up */
+        /* NULL, or boot for a snapshot / restore one (snapshot.h). A restore's ram_fd and
+         * state_fd are taken over by the supervisor: a daemonized start leaves the caller's
+         * copies open, a foreground start consumes them. Any failure of a restore fails the
+         * start. */
+        const struct vm_snapshot *snapshot;
 };
 
 /* `start`: the whole pipeline, then the VMM under a supervisor. Returns an exit code. */

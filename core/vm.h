@@ -19,6 +19,7 @@ enum vm_phase {
 };
 
 struct backend;
+struct vm_snapshot;
 
 /* Everything one command knows about one VM. */
 struct vm {
@@ -34,6 +35,8 @@ struct vm {
         const char *accel; /* qemu: "kvm" or "tcg", decided by the probe */
         int probe_failed;  /* the VMM binary could not be probed (said once) */
         int dry_run;
+        /* NULL, or a start for or from a snapshot (snapshot.h) */
+        const struct vm_snapshot *snapshot;
         int phase;                      /* enum vm_phase */
         const struct conf_entry *entry; /* during configure, for path:line */
         int entry_logged;               /* the plugin already said what is wrong with it */

@@ -19,6 +19,7 @@
 #include "agent.h"
 #include "init.h"
 #include "power.h"
+#include "resume.h"
 #include "setup.h"
 #include "util.h"
 
@@ -177,6 +178,8 @@ int main(int argc, char **argv) {
         base = base ? base + 1 : argv[0];
         if (strcmp(base, "vmsilo-agent") == 0)
                 return agent_main(argc, argv);
+        if (strcmp(base, "vmsilo-resume") == 0)
+                return resume_main(argc, argv);
         if (getpid() != 1) {
                 fprintf(stderr, "vmsilo-init: not PID 1; run as 'vmsilo-agent' for the agent\n");
                 return 2;

@@ -178,6 +178,7 @@ log "$(wc -l <"$initrd/lib/modules/order") modules from '$pkg'"
 $CC $CFLAGS -o "$initrd/init" "$repo"/guest/*.c || die "failed to compile vmsilo-init"
 install_busybox "$initrd"
 ln -s /init "$initrd/bin/vmsilo-agent"
+ln -s /init "$initrd/bin/vmsilo-resume"
 write_etc "$initrd"
 cat >"$initrd/etc/vmsilo/udhcpc.script" <<'EOF'
 #!/bin/sh
