@@ -322,7 +322,7 @@ static int core_contribute(struct vm *vm) {
                 for (char *p = host; *p; p++)
                         if (*p == '_')
                                 *p = '-';
-                r = strv_pushf(&vm->desc.kernel_params, "vmsilo.hostname=%s", host);
+                r = strv_pushf(&vm->desc.kernel_params, "systemd.hostname=%s", host);
         }
         return r;
 }
