@@ -1,5 +1,6 @@
 # The vmsilo-guest package's files (docs/guest.md): the agent (the static vmsilo-init, run as
-# vmsilo-agent), its systemd unit, the udev rule that starts it and the generator. Not part
+# vmsilo-agent), its systemd unit, the udev rule that starts it, the generator and an
+# initramfs-tools script (no network in the initramfs). Not part
 # of `make install` (that is the host): `make install-guest-agent DESTDIR=...` installs them
 # into a guest's root (debian/rules: into the vmsilo-guest package). Included by the Makefile.
 agentdir ?= $(prefix)/libexec/vmsilo
@@ -25,6 +26,8 @@ install-guest-agent: guest-agent
 	install -Dm644 $(BUILD)/agent/vmsilo-agent.service $(DESTDIR)$(guest_unitdir)/vmsilo-agent.service
 	install -Dm644 guest/systemd/60-vmsilo-agent.rules $(DESTDIR)$(udevrulesdir)/60-vmsilo-agent.rules
 	install -Dm755 guest/systemd/vmsilo-generator $(DESTDIR)$(systemdgeneratordir)/vmsilo-generator
+	install -Dm755 guest/initramfs-tools/vmsilo-guest \
+		$(DESTDIR)$(datadir)/initramfs-tools/scripts/local-bottom/vmsilo-guest
 	install -Dm644 docs/guest.md $(DESTDIR)$(datadir)/doc/vmsilo-guest/README.md
 
 .PHONY: guest-agent install-guest-agent

@@ -55,12 +55,21 @@ EOS
         expect 0 in_ns "$VMSILO" run "$vm" cat /proc/sys/kernel/hostname
         [ "$(cat "$T/out")" = "$vm" ] || fail "$suite: hostname '$(cat "$T/out")', expected '$vm'"
 
-        # the interface named by ifname=, its address and route; the host reaches it
-        expect 0 in_ns "$VMSILO" run "$vm" ip -o -4 addr show dev lan0
-        grep -q 'inet 10.99.0.2/24' "$T/out" || { cat "$T/out" >&2; console_tail "$vm"; fail "$suite: no address on lan0"; }
-        expect 0 in_ns "$VMSILO" run "$vm" ip -4 route show
-        grep -q '^10.97.0.0/16 via 10.99.0.1 dev lan0' "$T/out" || { cat "$T/out" >&2; fail "$suite: no route from rd.route="; }
+        # the interface named by ifname=, its address and route (networkd may still be
+        # configuring it when the agent answers: wait up to 60 s); the host reaches it
+        i=0
+        while :; do
+                expect 0 in_ns "$VMSILO" run "$vm" sh -c 'ip -o -4 addr show dev lan0; ip -4 route show'
+                grep -q 'inet 10.99.0.2/24' "$T/out" && grep -q '^10.97.0.0/16 via 10.99.0.1 dev lan0' "$T/out" && break
+                i=$((i + 1))
+                [ $i -lt 60 ] || { cat "$T/out" >&2; console_tail "$vm"; fail "$suite: no address 10.99.0.2/24 or route 10.97.0.0/16 on lan0"; }
+                sleep 1
+        done
+        t_net=$(now_ms)
+        echo "$suite: network configured $((t_net - t0)) ms after start"
         in_ns busybox ping -c 1 -W 5 10.99.0.2 >/dev/null || fail "$suite: the host cannot ping the guest"
+        expect 0 in_ns "$VMSILO" run "$vm" ip -4 route get 10.97.0.1
+        grep -q 'via 10.99.0.1 dev lan0' "$T/out" || fail "$suite: 10.97.0.1 not routed through the gateway: $(cat "$T/out")"
 
         # the share at its mount point, both ways
         expect 0 in_ns "$VMSILO" run "$vm" sh -c 'grep " /srv/data " /proc/mounts; cat /srv/data/host-file'
