@@ -8,7 +8,8 @@ libinih-dev libcunit1-dev libnl-3-dev libnl-route-3-dev libpipewire-0.3-dev
 qemu-system-x86 qemu-system-common qemu-utils busybox-static cpio socat iproute2
 ca-certificates binutils kmod jq e2fsprogs
 libwayland-dev weston pipewire pipewire-pulse wireplumber pulseaudio-utils dbus-daemon qemu-system-gui
-scdoc man-db bsdextrautils systemd duktape debhelper dpkg-dev lintian"
+scdoc man-db bsdextrautils systemd duktape debhelper dpkg-dev lintian
+mmdebstrap libc6-dev"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
