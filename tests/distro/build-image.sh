@@ -33,6 +33,13 @@ rm "$root/tmp/vmsilo-guest.deb"
 chroot "$root" useradd -m -u 1000 -s /bin/sh user || die "useradd"
 chroot "$root" passwd -qd root >/dev/null 2>&1 || true # a root login on the console, for debugging
 rm -f "$root/etc/hostname"                             # systemd.hostname= names the VM
+# what a first boot would do, done once here (else every test boot of a fresh copy does it,
+# slowly under TCG): a machine id, the linker and journal catalog caches, /etc and /var
+# marked as up to date for ConditionNeedsUpdate=
+chroot "$root" systemd-machine-id-setup >/dev/null 2>&1 || true
+chroot "$root" ldconfig
+chroot "$root" journalctl --update-catalog >/dev/null 2>&1 || true
+touch "$root/etc/.updated" "$root/var/.updated"
 printf '/dev/vda / ext4 rw,errors=remount-ro 0 1\n' >"$root/etc/fstab"
 
 cp "$(ls "$root"/boot/vmlinuz-* | head -n 1)" "$out/vmlinuz"
