@@ -5,6 +5,9 @@
 # also until networkd has the guest's address, and `stop` (ACPI power button to the VM's
 # end). Same VM as tests/distro: QEMU (TCG here), 1 vCPU, 1 GiB, one tap, one virtiofs share,
 # root disk read-write. Medians of RUNS boots per guest; this measures, it does not judge.
+# The stop comes right after the guest answers ping: a guest still booting (systemd-logind not
+# up yet) ignores the ACPI power button, and `stop` then ends it hard after its 120 s timeout;
+# that shows up as a stop of about 120 s (seen on Debian 13 under a loaded TCG host).
 # Needs root (tap, virtiofsd).
 # Usage: bench/distro-boot.sh [RUNS]     (default 3; DISTRO_SUITES="bookworm trixie")
 set -eu
