@@ -10,6 +10,9 @@ includedir ?= $(prefix)/include
 datadir ?= $(prefix)/share
 plugindir ?= $(libdir)/vmsilo/plugins
 confdir ?= $(prefix)/lib/vmsilo/conf.d
+# where `exec` looks for its guest and `make install-guest` puts it (like confdir, not under
+# libdir: so a packaged vmsilo-core and `make install-guest PREFIX=/usr` agree)
+guestdir ?= $(prefix)/lib/vmsilo/guest
 pkgconfigdir ?= $(libdir)/pkgconfig
 
 BUILD ?= build
@@ -25,7 +28,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP
 CORE_CFLAGS := $(BASE_CFLAGS) -DVMSILO_VERSION='"$(VERSION)"' \
-	-DVMSILO_PLUGIN_DIR='"$(plugindir)"' -DVMSILO_GUEST_DIR='"$(libdir)/vmsilo/guest"' \
+	-DVMSILO_PLUGIN_DIR='"$(plugindir)"' -DVMSILO_GUEST_DIR='"$(guestdir)"' \
 	$(shell $(PKG_CONFIG) --cflags inih)
 CORE_LIBS := $(shell $(PKG_CONFIG) --libs inih) -ldl
 PLUGIN_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Isdk
@@ -135,6 +138,7 @@ check: test-programs
 	$(foreach t,$(EXTRA_CHECK),$(MAKE) --no-print-directory $(t) &&) true
 	BUILD=$(BUILD) tests/run-e2e.sh
 	BUILD=$(BUILD) tests/run-systemd.sh
+	BUILD=$(BUILD) tests/run-distro.sh
 	BUILD=$(BUILD) tests/run-security.sh
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
@@ -166,7 +170,7 @@ install: all $(EXTRA_INSTALL)
 
 # The exec guest (Debian's cloud kernel + the vmsilo initramfs), where `exec` looks for it.
 install-guest:
-	scripts/build-guest.sh $(DESTDIR)$(libdir)/vmsilo/guest
+	scripts/build-guest.sh $(DESTDIR)$(guestdir)
 
 clean:
 	rm -rf build build-asan

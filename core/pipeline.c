@@ -177,6 +177,34 @@ static int vm_read_config(struct vm *vm, const char *name) {
         return errors > 0 ? -EINVAL : 0;
 }
 
+/* A writable root disk under the overlay plugin's throw-away layer would lose every write at
+ * stop, silently: a configuration error that names the key to set. The plugin's own default
+ * is a tmpfs overlay, so only an explicit `type = off` leaves the root disk as it is. */
+static int check_root_overlay(const struct vm *vm) {
+        const struct conf_entry *rw = NULL;
+        const char *type = "tmpfs";
+
+        if (!vm->config.root_disk || vm->config.root_read_only ||
+            !plugin_set_find(&vm->plugins, "overlay"))
+                return 0;
+        for (size_t i = 0; i < vm->conf.n; i++) {
+                const struct conf_entry *e = &vm->conf.entries[i];
+
+                if (e->instance)
+                        continue;
+                if (streq(e->section, "vm") && streq(e->key, "root-disk-read-only"))
+                        rw = e;
+                else if (streq(e->section, "overlay") && streq(e->key, "type"))
+                        type = isempty(e->value) ? "tmpfs" : e->value;
+        }
+        if (streq(type, "off") || !rw)
+                return 0;
+        return log_syntax(
+                rw->file, rw->line,
+                "'root-disk-read-only = no', but plugin 'overlay' puts a %s layer over the root disk and every write is lost at stop; set 'type = off' in [overlay] to write to the disk, or 'root-disk-read-only = yes'",
+                type);
+}
+
 int vm_open(struct vm *vm, const struct settings *s, const char *name) {
         int r, errors = 0;
 
@@ -210,6 +238,8 @@ int vm_open(struct vm *vm, const struct settings *s, const char *name) {
                 if (plugin_keys_done(vm->plugins.items[i]) < 0)
                         errors++;
         if (vm_config_verify(&vm->config) < 0)
+                errors++;
+        if (errors == 0 && check_root_overlay(vm) < 0)
                 errors++;
         vm->backend = backend_find(vm->config.vmm);
         if (errors > 0)
@@ -336,7 +366,7 @@ static int core_contribute(struct vm *vm) {
                 for (char *p = host; *p; p++)
                         if (*p == '_')
                                 *p = '-';
-                r = strv_pushf(&vm->desc.kernel_params, "vmsilo.hostname=%s", host);
+                r = strv_pushf(&vm->desc.kernel_params, "systemd.hostname=%s", host);
         }
         return r;
 }

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,7 +241,205 @@ static int p_root(struct config *cfg, char *v) {
         return copy_field(cfg->root, sizeof(cfg->root), v);
 }
 
+/* The standard spellings (systemd-network-generator, dracut.cmdline(7),
+ * systemd-fstab-generator(8)), in the subset vmsilo-core emits. */
+
+/* Splits s at ':' into at most max fields; a field in [brackets] (an IPv6 address) may
+ * contain ':' and loses its brackets. Returns the count, max + 1 if more, -EINVAL for an
+ * unclosed bracket. */
+static int split_colons(char *s, char **parts, int max) {
+        int n = 0;
+
+        for (char *p = s;;) {
+                char *end;
+
+                if (n == max)
+                        return max + 1;
+                if (*p == '[') {
+                        end = strchr(p, ']');
+                        if (!end || (end[1] != ':' && end[1] != '\0'))
+                                return -EINVAL;
+                        *end++ = '\0';
+                        parts[n++] = p + 1;
+                } else {
+                        end = strchr(p, ':');
+                        parts[n++] = p;
+                        if (!end)
+                                return n;
+                }
+                if (*end == '\0')
+                        return n;
+                *end = '\0';
+                p = end + 1;
+        }
+}
+
+/* A prefix length, or an IPv4 netmask; empty: a host address. */
+static int parse_prefix(const char *s, int fam) {
+        struct in_addr mask;
+        char *end;
+        long n;
+
+        if (s[0] == '\0')
+                return fam == 4 ? 32 : 128;
+        if (fam == 4 && strchr(s, '.')) {
+                uint32_t m;
+
+                if (inet_pton(AF_INET, s, &mask) != 1)
+                        return -EINVAL;
+                m = ntohl(mask.s_addr);
+                if (m & (~m >> 1)) /* not contiguous */
+                        return -EINVAL;
+                return __builtin_popcount(m);
+        }
+        errno = 0;
+        n = strtol(s, &end, 10);
+        if (errno || *end || end == s || n < 0 || n > (fam == 4 ? 32 : 128))
+                return -EINVAL;
+        return (int) n;
+}
+
+static int is_any_address(const char *s) {
+        return strcmp(s, "0.0.0.0") == 0 || strcmp(s, "::") == 0;
+}
+
+static int add_address(struct config *cfg, const char *ifname, const char *addr, int prefix,
+                       int fam) {
+        struct cfg_ip *it = &cfg->ips[cfg->n_ips];
+
+        if (cfg->n_ips >= CMDLINE_MAX_ITEMS || check_ifname(ifname) < 0)
+                return -EINVAL;
+        snprintf(it->addr, sizeof(it->addr), "%s/%d", addr, prefix);
+        copy_field(it->ifname, sizeof(it->ifname), ifname);
+        it->v6 = fam == 6;
+        cfg->n_ips++;
+        return 0;
+}
+
+/* dest: "default" or ADDR/PREFIX; via: "" for an on-link route; ifname may be "". */
+static int add_route(struct config *cfg, const char *ifname, const char *dest, const char *via,
+                     int fam) {
+        struct cfg_route *it = &cfg->routes[cfg->n_routes];
+
+        if (cfg->n_routes >= CMDLINE_MAX_ITEMS || (ifname[0] && check_ifname(ifname) < 0) ||
+            (!ifname[0] && !via[0]))
+                return -EINVAL;
+        memset(it, 0, sizeof(*it));
+        snprintf(it->ifname, sizeof(it->ifname), "%s", ifname);
+        if (copy_field(it->dest, sizeof(it->dest), dest) < 0)
+                return -EINVAL;
+        snprintf(it->via, sizeof(it->via), "%s", via);
+        it->v6 = fam == 6;
+        cfg->n_routes++;
+        return 0;
+}
+
+static int add_dhcp(struct config *cfg, const char *ifname) {
+        if (cfg->n_dhcp >= CMDLINE_MAX_ITEMS || check_ifname(ifname) < 0)
+                return -EINVAL;
+        return copy_field(cfg->dhcp[cfg->n_dhcp++], sizeof(cfg->dhcp[0]), ifname);
+}
+
+static int is_dhcp_kind(const char *s) {
+        return strcmp(s, "dhcp") == 0 || strcmp(s, "on") == 0 || strcmp(s, "any") == 0;
+}
+
+/* ip=ADDR:[PEER]:[GW]:[NETMASK]:[HOSTNAME]:IFACE:{none|off|dhcp|on|any}[:...] (IPv6 in
+ * brackets), or ip=IFACE:{dhcp|on|any}[:...]. */
+static int p_std_ip(struct config *cfg, char *v) {
+        char *f[10];
+        int n = split_colons(v, f, 10), fam, prefix;
+
+        if (n < 0)
+                return -EINVAL;
+        if (n < 2)
+                return -EOPNOTSUPP; /* ip=dhcp: every interface */
+        if (n < 7)
+                return is_dhcp_kind(f[1]) ? add_dhcp(cfg, f[0]) : -EOPNOTSUPP;
+        if (f[0][0] == '\0')
+                return is_dhcp_kind(f[6]) ? add_dhcp(cfg, f[5]) : -EINVAL;
+        if (strcmp(f[6], "none") != 0 && strcmp(f[6], "off") != 0)
+                return -EOPNOTSUPP;
+        fam = ip_family(f[0]);
+        if (fam < 0 || (f[2][0] && ip_family(f[2]) != fam))
+                return -EINVAL;
+        prefix = parse_prefix(f[3], fam);
+        if (prefix < 0 || add_address(cfg, f[5], f[0], prefix, fam) < 0)
+                return -EINVAL;
+        if (f[2][0] && !is_any_address(f[2]))
+                return add_route(cfg, f[5], "default", f[2], fam);
+        return 0;
+}
+
+/* rd.route=NET/PREFIX:GATEWAY[:IFACE]; IPv6 as [NET/PREFIX]:[GATEWAY]; a gateway of 0.0.0.0
+ * or :: makes an on-link route (systemd-network-generator then writes no Gateway=). */
+static int p_std_route(struct config *cfg, char *v) {
+        char *f[4], dest[64];
+        int nf = split_colons(v, f, 3), n, fam, fam_via;
+        char *slash;
+
+        if (nf < 2 || nf > 3)
+                return -EINVAL;
+        slash = strchr(f[0], '/');
+        if (slash)
+                *slash = '\0';
+        fam = ip_family(f[0]);
+        fam_via = f[1][0] ? ip_family(f[1]) : fam;
+        if (fam < 0 || fam_via != fam)
+                return -EINVAL;
+        n = parse_prefix(slash ? slash + 1 : "", fam);
+        if (n < 0 || (slash && slash[1] == '\0'))
+                return -EINVAL;
+        if (n == 0 && is_any_address(f[0]))
+                snprintf(dest, sizeof(dest), "default");
+        else
+                snprintf(dest, sizeof(dest), "%s/%d", f[0], n);
+        return add_route(cfg, nf == 3 ? f[2] : "", dest, is_any_address(f[1]) ? "" : f[1], fam);
+}
+
+/* ifname=IFNAME:MAC */
+static int p_std_ifname(struct config *cfg, char *v) {
+        char *colon = strchr(v, ':');
+
+        if (!colon)
+                return -EINVAL;
+        *colon = ',';
+        return p_ifname(cfg, v);
+}
+
+/* systemd.mount-extra=WHAT:WHERE[:FSTYPE[:OPTIONS]]: virtiofs only; "ro" among the options
+ * makes it read-only. */
+static int p_mount_extra(struct config *cfg, char *v) {
+        struct cfg_mount *it = &cfg->mounts[cfg->n_mounts];
+        char *f[5], *opt, *save = NULL;
+        int n = split_colons(v, f, 4);
+
+        if (n < 2 || n > 4 || cfg->n_mounts >= CMDLINE_MAX_ITEMS)
+                return -EINVAL;
+        if (n < 3 || strcmp(f[2], "virtiofs") != 0)
+                return -EOPNOTSUPP;
+        if (f[1][0] != '/' || strstr(f[1], "/../") || copy_field(it->tag, 37, f[0]) < 0 ||
+            copy_field(it->path, sizeof(it->path), f[1]) < 0)
+                return -EINVAL;
+        it->ro = 0;
+        for (opt = n == 4 ? strtok_r(f[3], ",", &save) : NULL; opt;
+             opt = strtok_r(NULL, ",", &save))
+                if (strcmp(opt, "ro") == 0)
+                        it->ro = 1;
+                else if (strcmp(opt, "rw") == 0)
+                        it->ro = 0;
+        cfg->n_mounts++;
+        return 0;
+}
+
 static const struct param params[] = {
+        { "systemd.hostname", p_hostname },
+        { "ifname", p_std_ifname },
+        { "ip", p_std_ip },
+        { "rd.route", p_std_route },
+        { "nameserver", p_nameserver },
+        { "systemd.mount-extra", p_mount_extra },
+        /* the private spellings, kept as aliases */
         { "vmsilo.hostname", p_hostname },
         { "vmsilo.ifname", p_ifname },
         { "vmsilo.ip", p_ip },
@@ -272,6 +471,7 @@ static int parse_flag(struct config *cfg, const char *tok) {
 static void parse_token(struct config *cfg, const char *tok) {
         const char *eq = strchr(tok, '=');
         char value[VALUE_MAX * 4];
+        int r;
 
         if (parse_flag(cfg, tok))
                 return;
@@ -280,8 +480,11 @@ static void parse_token(struct config *cfg, const char *tok) {
 
                 if (!eq || (size_t) (eq - tok) != n || strncmp(tok, params[i].name, n) != 0)
                         continue;
-                if (strlen(eq + 1) >= sizeof(value) ||
-                    params[i].parse(cfg, strcpy(value, eq + 1)) < 0)
+                r = strlen(eq + 1) >= sizeof(value) ? -EINVAL
+                                                    : params[i].parse(cfg, strcpy(value, eq + 1));
+                if (r == -EOPNOTSUPP)
+                        log_msg("ignoring unsupported '%s'", tok);
+                else if (r < 0)
                         log_msg("ignoring malformed '%s'", tok);
                 return;
         }

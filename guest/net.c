@@ -1,5 +1,6 @@
-/* Network configuration from vmsilo.ifname/ip/route/dhcp, with busybox ip and udhcpc
- * from the initramfs (PID 1 keeps the initramfs as its root, so they are always there). */
+/* Network configuration from ifname=, ip=, rd.route= (and their vmsilo.* aliases), with
+ * busybox ip and udhcpc from the initramfs (PID 1 keeps the initramfs as its root, so they
+ * are always there). */
 #define _GNU_SOURCE
 #include "setup.h"
 
@@ -118,10 +119,13 @@ static int add_routes(const struct config *cfg) {
                         argv[n++] = "via";
                         argv[n++] = (char *) it->via;
                 }
-                argv[n++] = "dev";
-                argv[n++] = (char *) it->ifname;
+                if (it->ifname[0]) {
+                        argv[n++] = "dev";
+                        argv[n++] = (char *) it->ifname;
+                }
                 argv[n] = NULL;
-                if (link_up(it->ifname) < 0 || run_ip(argv, "add a route", it->ifname) < 0)
+                if ((it->ifname[0] && link_up(it->ifname) < 0) ||
+                    run_ip(argv, "add a route", it->ifname[0] ? it->ifname : it->dest) < 0)
                         r = -EIO;
         }
         return r;

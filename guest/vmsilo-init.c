@@ -60,7 +60,7 @@ pid_t spawn_on_console(const char *root, char *const argv[]) {
                 log_msg("failed to change root to '%s': %m", root);
                 _exit(127);
         }
-        (void) chdir("/");
+        (void) !chdir("/");
         execv(argv[0], argv);
         log_msg("failed to execute '%s': %m", argv[0]);
         _exit(127);

@@ -22,7 +22,8 @@ USER_UNIT_OUT := $(BUILD)/systemd/user/vmsilo@.service
 # `make` then `make install PREFIX=/usr` does not install a binary and a vmsilo-plugin.pc that
 # still point into /usr/local. (The stamp is rewritten only when the paths differ.)
 INSTALL_DIRS_STAMP := $(BUILD)/.install-dirs
-INSTALL_DIRS = $(prefix) $(bindir) $(libdir) $(includedir) $(plugindir) $(confdir) $(VERSION)
+INSTALL_DIRS = $(prefix) $(bindir) $(libdir) $(includedir) $(plugindir) $(confdir) $(guestdir) \
+	$(VERSION)
 $(INSTALL_DIRS_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(INSTALL_DIRS)' | cmp -s - $@ 2>/dev/null || echo '$(INSTALL_DIRS)' >$@

@@ -9,7 +9,7 @@ qemu-system-x86 qemu-system-common qemu-utils busybox-static cpio socat iproute2
 ca-certificates binutils kmod jq e2fsprogs
 libwayland-dev weston pipewire pipewire-pulse wireplumber pulseaudio-utils dbus-daemon qemu-system-gui
 scdoc man-db bsdextrautils systemd duktape debhelper dpkg-dev lintian
-systemd-container mmdebstrap"
+systemd-container mmdebstrap libc6-dev"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -255,16 +255,23 @@ static int contribute_iface(const struct net *n, const struct net_iface *it) {
         char text[128];
         int r = 0;
 
+        /* ip=ADDR:PEER:GATEWAY:PREFIX:HOSTNAME:IFNAME:none, each address of the interface;
+         * DHCP last: systemd-network-generator keeps the last ip= kind of an interface */
         for (size_t i = 0; r >= 0 && i < it->n_addresses; i++) {
-                net_ip_format(&it->addresses[i], 1, text, sizeof(text));
-                r = add_param(h, "vmsilo.ip=%s,%s", it->name, text);
+                const struct net_ip *a = &it->addresses[i];
+                char addr[64], ip[128];
+
+                net_ip_format(a, 0, addr, sizeof(addr));
+                snprintf(ip, sizeof(ip), a->family == AF_INET6 ? "[%s]:::%u" : "%s:::%u", addr,
+                         a->prefix);
+                r = add_param(h, "ip=%s::%s:none", ip, it->name);
         }
         for (size_t i = 0; r >= 0 && i < it->n_routes; i++) {
                 net_route_format_guest(&it->routes[i], it->name, text, sizeof(text));
-                r = add_param(h, "vmsilo.route=%s%s", text, "");
+                r = add_param(h, "rd.route=%s%s", text, "");
         }
         if (r >= 0 && it->dhcp)
-                r = add_param(h, "vmsilo.dhcp=%s%s", it->name, "");
+                r = add_param(h, "ip=%s:dhcp%s", it->name, "");
         return r;
 }
 
@@ -287,7 +294,7 @@ static int contribute_nameservers(const struct net *n) {
                         if (k < n_seen)
                                 continue;
                         net_ip_format(&list[j], 0, text, sizeof(text));
-                        r = add_param(n->host, "vmsilo.nameserver=%s%s", text, "");
+                        r = add_param(n->host, "nameserver=%s%s", text, "");
                         if (r >= 0) {
                                 struct net_ip *m = realloc(seen, (n_seen + 1) * sizeof(*m));
 
@@ -322,7 +329,7 @@ static int net_contribute(void *state) {
                 r = h->add_device(h, &d);
         }
         for (size_t i = 0; r >= 0 && i < n->n_ifaces; i++)
-                r = add_param(h, "vmsilo.ifname=%s,%s", n->ifaces[i]->name, n->ifaces[i]->mac_text);
+                r = add_param(h, "ifname=%s:%s", n->ifaces[i]->name, n->ifaces[i]->mac_text);
         for (size_t i = 0; r >= 0 && i < n->n_ifaces; i++)
                 r = contribute_iface(n, n->ifaces[i]);
         return r < 0 ? r : contribute_nameservers(n);

@@ -186,17 +186,25 @@ void net_route_format(const struct net_route *r, char *buf, size_t size) {
         snprintf(buf, size, "%s%s%s", dest, r->has_via ? " via " : "", via);
 }
 
-/* The guest's form: IFNAME,DEST/PREFIX[,VIA] (DEST may be "default"). */
+/* The guest's form, rd.route= of systemd-network-generator and dracut: DEST/PREFIX:VIA:IFNAME,
+ * IPv6 in brackets ([fd01::/32]:[fd00::1]:eth0). A default route is 0.0.0.0/0 (::/0); an
+ * on-link route has the gateway 0.0.0.0 (::), for which the generator writes no Gateway=. */
 void net_route_format_guest(const struct net_route *r, const char *ifname, char *buf, size_t size) {
-        char dest[64] = "default", via[64] = "";
+        int v6 = r->dest.family == AF_INET6; /* set for a default route too */
+        char dest[64], via[64];
 
-        if (!r->is_default)
+        if (r->is_default)
+                snprintf(dest, sizeof(dest), "%s", v6 ? "::/0" : "0.0.0.0/0");
+        else
                 net_ip_format(&r->dest, 1, dest, sizeof(dest));
-        if (r->has_via) {
-                via[0] = ',';
-                net_ip_format(&r->via, 0, via + 1, sizeof(via) - 1);
-        }
-        snprintf(buf, size, "%s,%s%s", ifname, dest, via);
+        if (r->has_via)
+                net_ip_format(&r->via, 0, via, sizeof(via));
+        else
+                snprintf(via, sizeof(via), "%s", v6 ? "::" : "0.0.0.0");
+        if (v6)
+                snprintf(buf, size, "[%s]:[%s]:%s", dest, via, ifname);
+        else
+                snprintf(buf, size, "%s:%s:%s", dest, via, ifname);
 }
 
 int net_mac_parse(const char *s, uint8_t mac[6], char *err, size_t errsz) {

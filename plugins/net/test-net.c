@@ -183,8 +183,8 @@ static void test_net_parse_addresses(void) {
         m.dry_run = 1;
         CU_ASSERT_EQUAL(P.prepare(state), 0);
         CU_ASSERT_EQUAL(P.contribute(state), 0);
-        CU_ASSERT(params_are("vmsilo.ifname=eth0,2a:66:60:f0:04:02 vmsilo.ip=eth0,10.0.0.2/24 "
-                             "vmsilo.ip=eth0,fd00::2/64"));
+        CU_ASSERT(params_are("ifname=eth0:2a:66:60:f0:04:02 ip=10.0.0.2:::24::eth0:none "
+                             "ip=[fd00::2]:::64::eth0:none"));
         teardown();
 }
 
@@ -225,7 +225,8 @@ static void test_net_parse_routes(void) {
         teardown();
 }
 
-/* Every route form reaches the guest as vmsilo.route=IF,DEST/PREFIX[,VIA]. */
+/* Every route form reaches the guest as rd.route=DEST/PREFIX:VIA:IF (IPv6 in brackets; a
+ * default route is 0.0.0.0/0 or ::/0; an on-link one has the gateway 0.0.0.0 or ::). */
 static void test_net_route_params(void) {
         setup("web");
         m.dry_run = 1;
@@ -241,13 +242,13 @@ static void test_net_route_params(void) {
         CU_ASSERT_EQUAL(conf("eth0", "mac", "02:00:00:00:00:01"), 0);
         CU_ASSERT_EQUAL(P.prepare(state), 0);
         CU_ASSERT_EQUAL(P.contribute(state), 0);
-        CU_ASSERT(params_are("vmsilo.ifname=eth0,02:00:00:00:00:01 vmsilo.ip=eth0,10.0.0.2/24 "
-                             "vmsilo.ip=eth0,fd00::2/64 vmsilo.route=eth0,default,10.0.0.1 "
-                             "vmsilo.route=eth0,10.1.0.0/16,10.0.0.1 "
-                             "vmsilo.route=eth0,192.168.7.0/24 "
-                             "vmsilo.route=eth0,192.168.9.9/32,192.168.7.1 "
-                             "vmsilo.route=eth0,default,fe80::1 "
-                             "vmsilo.route=eth0,fd01::/32,fd00::1"));
+        CU_ASSERT(params_are("ifname=eth0:02:00:00:00:00:01 ip=10.0.0.2:::24::eth0:none "
+                             "ip=[fd00::2]:::64::eth0:none rd.route=0.0.0.0/0:10.0.0.1:eth0 "
+                             "rd.route=10.1.0.0/16:10.0.0.1:eth0 "
+                             "rd.route=192.168.7.0/24:0.0.0.0:eth0 "
+                             "rd.route=192.168.9.9/32:192.168.7.1:eth0 "
+                             "rd.route=[::/0]:[fe80::1]:eth0 "
+                             "rd.route=[fd01::/32]:[fd00::1]:eth0"));
         teardown();
 }
 
@@ -346,8 +347,8 @@ static void test_net_reset_values(void) {
         CU_ASSERT_STRING_EQUAL(m.steps[0],
                                "create tap 'web-0' for [net eth0] owned by uid 1000 gid 1000");
         CU_ASSERT_EQUAL(P.contribute(state), 0);
-        CU_ASSERT(params_are("vmsilo.ifname=eth0,2a:66:60:f0:04:02 vmsilo.ip=eth0,10.0.1.2/24 "
-                             "vmsilo.nameserver=10.0.0.54"));
+        CU_ASSERT(params_are("ifname=eth0:2a:66:60:f0:04:02 ip=10.0.1.2:::24::eth0:none "
+                             "nameserver=10.0.0.54"));
         teardown();
 }
 
@@ -395,10 +396,10 @@ static void test_net_devices_sorted_crosvm(void) {
         CU_ASSERT_STRING_EQUAL(m.devices[0].mac, "02:00:00:00:00:01");
         CU_ASSERT_STRING_EQUAL(m.devices[1].name, "web-1");
         CU_ASSERT_STRING_EQUAL(m.devices[2].name, "web-2");
-        CU_ASSERT(params_are("vmsilo.ifname=eth1,02:00:00:00:00:01 "
-                             "vmsilo.ifname=lan0,12:f1:34:31:65:35 "
-                             "vmsilo.ifname=wan0,e2:6e:a3:30:e8:d2 "
-                             "vmsilo.ip=lan0,10.99.0.2/24 vmsilo.dhcp=wan0"));
+        CU_ASSERT(params_are("ifname=eth1:02:00:00:00:00:01 "
+                             "ifname=lan0:12:f1:34:31:65:35 "
+                             "ifname=wan0:e2:6e:a3:30:e8:d2 "
+                             "ip=10.99.0.2:::24::lan0:none ip=wan0:dhcp"));
         CU_ASSERT_STRING_EQUAL(m.devices[1].mac, "12:f1:34:31:65:35");
         teardown();
 }
@@ -420,9 +421,9 @@ static void test_net_devices_qemu(void) {
         CU_ASSERT_PTR_NULL(m.devices[0].name);
         CU_ASSERT_PTR_NULL(m.devices[1].name);
         CU_ASSERT_STRING_EQUAL(m.devices[0].mac, "2a:66:60:f0:04:02");
-        CU_ASSERT(params_are("vmsilo.ifname=eth0,2a:66:60:f0:04:02 "
-                             "vmsilo.ifname=eth1,e2:75:38:b8:3d:ed vmsilo.dhcp=eth0 "
-                             "vmsilo.dhcp=eth1"));
+        CU_ASSERT(params_are("ifname=eth0:2a:66:60:f0:04:02 "
+                             "ifname=eth1:e2:75:38:b8:3d:ed ip=eth0:dhcp "
+                             "ip=eth1:dhcp"));
         teardown();
 }
 
@@ -442,9 +443,8 @@ static void test_net_nameservers(void) {
         if (m.n_kernel_params == 6) {
                 char *got = mock_host_join(m.kernel_params + 3, 3);
 
-                CU_ASSERT_STRING_EQUAL(got,
-                                       "vmsilo.nameserver=fd00::53 vmsilo.nameserver=10.0.0.53 "
-                                       "vmsilo.nameserver=192.168.1.1");
+                CU_ASSERT_STRING_EQUAL(got, "nameserver=fd00::53 nameserver=10.0.0.53 "
+                                            "nameserver=192.168.1.1");
                 free(got);
         }
         teardown();
@@ -461,7 +461,7 @@ static void test_net_no_interfaces(void) {
         CU_ASSERT_EQUAL(m.n_devices, 0);
         CU_ASSERT_EQUAL(m.n_steps, 0);
         CU_ASSERT_EQUAL(m.n_undos, 0);
-        CU_ASSERT(params_are("vmsilo.nameserver=10.0.0.53"));
+        CU_ASSERT(params_are("nameserver=10.0.0.53"));
         teardown();
 }
 

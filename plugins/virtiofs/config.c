@@ -237,7 +237,7 @@ const struct vmsilo_key virtiofs_keys[] = {
         { .name = "mount-params",
           .type = VMSILO_KEY_ENUM,
           .offset = GLOBAL(mount_params_index),
-          .def = "vmsilo",
+          .def = "systemd",
           .values = params,
           .help = "how the guest learns its mounts: vmsilo.mount=, systemd.mount-extra= or both" },
         { .name = "shared-home",

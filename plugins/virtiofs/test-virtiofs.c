@@ -143,7 +143,8 @@ static void test_virtiofs_c_argv(void) {
         CU_ASSERT_STRING_EQUAL(m.devices[0].socket, "/run/vmsilo/web/virtiofs-data.sock");
         CU_ASSERT_STRING_EQUAL(m.devices[0].tag, "data");
         CU_ASSERT_STRING_EQUAL(m.devices[1].tag, "documents");
-        assert_params("vmsilo.mount=data,/mnt/data vmsilo.mount=documents,/srv/docs,ro");
+        assert_params("systemd.mount-extra=data:/mnt/data:virtiofs "
+                      "systemd.mount-extra=documents:/srv/docs:virtiofs:ro");
         teardown();
 }
 
@@ -206,7 +207,8 @@ static void test_virtiofs_rust_argv_crosvm(void) {
         CU_ASSERT_EQUAL_FATAL(m.n_devices, 2);
         CU_ASSERT_STRING_EQUAL(m.devices[0].tag, "shared.data");
         CU_ASSERT_STRING_EQUAL(m.devices[1].socket, "/run/vmsilo/web/virtiofs-docs.sock");
-        assert_params("vmsilo.mount=shared.data,/mnt/data vmsilo.mount=docs,/mnt/docs,ro");
+        assert_params("systemd.mount-extra=shared.data:/mnt/data:virtiofs "
+                      "systemd.mount-extra=docs:/mnt/docs:virtiofs:ro");
         teardown();
 }
 
@@ -375,7 +377,8 @@ static void test_virtiofs_crosvm_backend(void) {
         CU_ASSERT_STRING_EQUAL(m.devices[1].path, src2);
         CU_ASSERT_STRING_EQUAL(m.devices[1].tag, "d");
         CU_ASSERT_EQUAL(m.devices[1].features, 0);
-        assert_params("vmsilo.mount=data,/mnt/data vmsilo.mount=d,/mnt/docs");
+        assert_params(
+                "systemd.mount-extra=data:/mnt/data:virtiofs systemd.mount-extra=d:/mnt/docs:virtiofs");
         teardown();
 
         /* a ':' cannot be carried by --shared-dir: a configuration error, in either order */
@@ -686,7 +689,7 @@ static void check_home(uint32_t uid, const char *root, const char *xdg, const ch
         CU_ASSERT_STRING_EQUAL(m.steps[0], want);
         CU_ASSERT_NOT_EQUAL(access(want_path, F_OK), 0);
         CU_ASSERT_STRING_EQUAL(m.devices[0].tag, "home");
-        assert_params("vmsilo.mount=home,/home/user");
+        assert_params("systemd.mount-extra=home:/home/user:virtiofs");
         teardown();
 }
 
@@ -725,7 +728,7 @@ static void test_virtiofs_shared_home_created(void) {
         /* kept: only the mount point of virtiofs-launch is journalled for removal */
         CU_ASSERT_EQUAL_FATAL(m.n_unlinks, 1);
         CU_ASSERT_STRING_EQUAL(m.unlinks[0], "/run/vmsilo/web/virtiofs-home.root");
-        assert_params("vmsilo.mount=home,/home/alice");
+        assert_params("systemd.mount-extra=home:/home/alice:virtiofs");
         teardown();
 
         /* an existing home is used as it is */
@@ -779,10 +782,10 @@ static void test_virtiofs_kernel_params(void) {
 
         setup();
         CU_ASSERT_EQUAL(conf(NULL, "virtiofsd", c_bin), 0);
-        CU_ASSERT_EQUAL(conf(NULL, "mount-params", "systemd"), 0);
+        CU_ASSERT_EQUAL(conf(NULL, "mount-params", "vmsilo"), 0); /* the old spelling */
         CU_ASSERT_EQUAL(conf("a", "path", src), 0);
         CU_ASSERT_EQUAL(run_all(), 0);
-        assert_params("systemd.mount-extra=a:/mnt/a:virtiofs:");
+        assert_params("vmsilo.mount=a,/mnt/a");
         teardown();
 }
 

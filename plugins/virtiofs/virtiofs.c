@@ -2,8 +2,8 @@
 /*
  * virtiofs: host directories shared with the guest over virtio-fs (vmsilo's
  * sharedDirectories and sharedHome). One virtiofsd per share, started before the VMM with its
- * socket in the VM's runtime dir, stopped after it; or crosvm's own --shared-dir. The guest
- * init mounts each share from `vmsilo.mount=TAG,PATH[,ro]`. See virtiofs.md.
+ * socket in the VM's runtime dir, stopped after it; or crosvm's own --shared-dir. The
+ * guest mounts each share from `systemd.mount-extra=TAG:PATH:virtiofs[:ro]`. See virtiofs.md.
  *
  * Sections: [virtiofs] for the plugin's keys, [virtiofs NAME] for one share (the core routes
  * a section to the plugin of the same name, so shares cannot be spelled [share NAME]).
@@ -157,8 +157,8 @@ static int add_mount_params(struct virtiofs *o, const struct share *s) {
                 free(p);
         }
         if (r >= 0 && (o->mount_params & MOUNT_SYSTEMD)) {
-                r = asprintf(&p, "systemd.mount-extra=%s:%s:virtiofs:%s", share_tag(s), where,
-                             s->read_only ? "ro" : "");
+                r = asprintf(&p, "systemd.mount-extra=%s:%s:virtiofs%s", share_tag(s), where,
+                             s->read_only ? ":ro" : "");
                 r = r < 0 ? -ENOMEM : h->add_kernel_param(h, p);
                 free(p);
         }

@@ -65,7 +65,7 @@ EOS
                         echo "--serial=type=unix-stream,hardware=virtio-console,path=$RUN/v/console-backend.sock,console,input-unix-stream"
                 fi
                 echo "--block=path=$T/img/d,ro=true,packed-queue=true,id=data"
-                echo "--params=vmsilo.hostname=v"
+                echo "--params=systemd.hostname=v"
                 echo "--params=autoShutdown.enable=1"
                 echo "--params=autoShutdown.after=300"
                 echo "--params=console=hvc0"

@@ -75,6 +75,20 @@ expect 3 "$VMSILO" start web
 err_has "$VMF:8: section [overlay] belongs to no enabled plugin"
 rm "$CONF/conf.d/50-overlay.conf"
 
+# a read-write root disk under the overlay plugin's throw-away layer: an error naming the key
+# to set; with `type = off` it starts (and `print` shows no overlay)
+check_error '[vm]
+root-disk-read-only = no' "$VMF:8: 'root-disk-read-only = no', but plugin 'overlay' puts a tmpfs layer over the root disk and every write is lost at stop; set 'type = off' in [overlay] to write to the disk, or 'root-disk-read-only = yes'"
+check_error '[vm]
+root-disk-read-only = no
+[overlay]
+type = raw' "$VMF:8: 'root-disk-read-only = no', but plugin 'overlay' puts a raw layer over the root disk"
+make_vm web
+printf '[vm]\nroot-disk-read-only = no\n[overlay]\ntype = off\n' >>"$VMF"
+expect 0 "$VMSILO" print --json web
+jq -r '.argv[]' "$T/out" | grep -q 'vmsilo.overlay' && fail "an overlay for a read-write root disk"
+make_vm web
+
 # missing VM and bad names
 expect 5 "$VMSILO" start nosuchvm
 err_has "VM 'nosuchvm' not found"

@@ -28,13 +28,13 @@ EOS
 
 # --- print: crosvm, both flavours ---
 cat >"$T/want-net" <<'EOS'
---params=vmsilo.ifname=lan0,02:00:00:00:00:01
---params=vmsilo.ifname=wan0,e2:6e:a3:30:e8:d2
---params=vmsilo.dhcp=lan0
---params=vmsilo.ip=wan0,10.99.0.2/24
---params=vmsilo.ip=wan0,fd00:99::2/64
---params=vmsilo.route=wan0,default,10.99.0.1
---params=vmsilo.nameserver=10.99.0.1
+--params=ifname=lan0:02:00:00:00:00:01
+--params=ifname=wan0:e2:6e:a3:30:e8:d2
+--params=ip=lan0:dhcp
+--params=ip=10.99.0.2:::24::wan0:none
+--params=ip=[fd00:99::2]:::64::wan0:none
+--params=rd.route=0.0.0.0/0:10.99.0.1:wan0
+--params=nameserver=10.99.0.1
 --net=tap-name=lan-tap,mac="02:00:00:00:00:01",pci-address=00:10.0
 --net=tap-name=web-1,mac="e2:6e:a3:30:e8:d2",pci-address=00:11.0
 EOS
@@ -49,7 +49,7 @@ for flavour in upstream patched; do
         net_vm
         expect 0 "$VMSILO" print --json web
         jq -r '.argv[]' "$T/out" >"$T/argv"
-        grep -E '^--net=|^--params=vmsilo\.(ifname|ip|route|dhcp|nameserver)=' "$T/argv" >"$T/got-net"
+        grep -E '^--net=|^--params=(ifname|ip|rd\.route|nameserver)=' "$T/argv" >"$T/got-net"
         diff -u "$T/want-net" "$T/got-net" || fail "$flavour: --net/--params differ"
         jq -r '.steps[]' "$T/out" | grep '^net: ' >"$T/got-steps"
         diff -u "$T/want-steps" "$T/got-steps" || fail "$flavour: plan steps differ"
@@ -83,7 +83,7 @@ tap,id=net2,fd=101,vhost=off
 virtio-net-pci,netdev=net2,mac=e2:6e:a3:30:e8:d2
 EOS
         diff -u "$T/want-qemu" "$T/got-qemu" || fail "qemu: -netdev/-device differ"
-        grep -q 'vmsilo.ifname=lan0,02:00:00:00:00:01 vmsilo.ifname=wan0,e2:6e:a3:30:e8:d2 vmsilo.dhcp=lan0 vmsilo.ip=wan0,10.99.0.2/24' "$T/argv" ||
+        grep -qF 'ifname=lan0:02:00:00:00:00:01 ifname=wan0:e2:6e:a3:30:e8:d2 ip=lan0:dhcp ip=10.99.0.2:::24::wan0:none' "$T/argv" ||
                 fail "qemu: kernel parameters"
         rm -r "$CONF/vms/web.conf.d"
 fi

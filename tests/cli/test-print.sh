@@ -40,7 +40,7 @@ for flavour in upstream patched; do
                 echo "--block=path=/var/lib/vmsilo/images/rootfs.erofs,ro=true,root=true,packed-queue=true,direct=true"
                 echo "--block=path=/var/lib/vmsilo/browser/downloads.img,packed-queue=true,direct=true"
                 echo "--block=path=/var/lib/vmsilo/browser-ephemeral.raw,packed-queue=true,direct=true,id=ephemeral"
-                echo "--params=vmsilo.hostname=browser"
+                echo "--params=systemd.hostname=browser"
                 echo "--params=vmsilo.overlay=raw,ephemeral"
                 echo "--params=quiet"
                 echo "--vsock=cid=3"

@@ -92,7 +92,7 @@ for flavour in upstream patched; do
                         echo "--serial=type=unix-stream,hardware=virtio-console,path=$RUN/gpu/console-backend.sock,console,input-unix-stream"
                 fi
                 echo "--block=path=$T/img/root.img,ro=true,root=true,packed-queue=true,direct=true"
-                echo "--params=vmsilo.hostname=gpu"
+                echo "--params=systemd.hostname=gpu"
                 echo "--vsock=cid=3"
                 # the real sysfs path, never the --root one
                 echo "--vfio=/sys/bus/pci/devices/0000:01:00.0,guest-address=00:05.0,iommu=viommu"

@@ -54,7 +54,7 @@ EOS
 
 # virtiofs's part of a crosvm argv: its devices and kernel parameters, in order
 virtiofs_lines() {
-        grep -E '^--(vhost-user|shared-dir)=|^--params=vmsilo\.mount=' "$1" || true
+        grep -E '^--(vhost-user|shared-dir)=|^--params=systemd\.mount-extra=' "$1" || true
 }
 
 # the stand-in crosvm validates the argv against crosvm-cli.md and exits at once
@@ -73,9 +73,9 @@ for flavour in upstream patched; do
         jq -r '.argv[]' "$T/out" >"$T/argv"
         virtiofs_lines "$T/argv" >"$T/got"
         cat >"$T/want" <<EOS
---params=vmsilo.mount=data,/mnt/data
---params=vmsilo.mount=documents,/srv/docs,ro
---params=vmsilo.mount=home,/home/user
+--params=systemd.mount-extra=data:/mnt/data:virtiofs
+--params=systemd.mount-extra=documents:/srv/docs:virtiofs:ro
+--params=systemd.mount-extra=home:/home/user:virtiofs
 --vhost-user=fs,socket=$RUN/web/virtiofs-data.sock
 --vhost-user=fs,socket=$RUN/web/virtiofs-docs.sock
 --vhost-user=fs,socket=$RUN/web/virtiofs-home.sock
@@ -148,7 +148,7 @@ EOS
         jq -r '.argv[]' "$T/out" >"$T/argv"
         virtiofs_lines "$T/argv" >"$T/got"
         cat >"$T/want" <<EOS
---params=vmsilo.mount=data,/mnt/data
+--params=systemd.mount-extra=data:/mnt/data:virtiofs
 --shared-dir=$T/data:data:type=fs:cache=never:posix_acl=true
 --shared-dir=$T/docs:docs:type=fs:cache=auto:posix_acl=false
 EOS

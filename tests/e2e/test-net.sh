@@ -45,11 +45,11 @@ EOS
 # the MACs the plan gives each interface (name order: backend is the first NIC, tap nt-0)
 expect 0 "$VMSILO" print --json nt
 mac_of() {
-        jq -r '.argv[]' "$T/out" | grep -o "vmsilo.ifname=$1,[0-9a-f:]*" | cut -d, -f2
+        jq -r '.argv[]' "$T/out" | grep -o "ifname=$1:[0-9a-f:]*" | cut -d: -f2-
 }
 mac_backend=$(mac_of backend)
 mac_uplink=$(mac_of uplink)
-[ -n "$mac_backend" ] && [ -n "$mac_uplink" ] || fail "no vmsilo.ifname in the plan"
+[ -n "$mac_backend" ] && [ -n "$mac_uplink" ] || fail "no ifname= in the plan"
 
 expect 0 in_ns "$VMSILO" start nt
 watch_console nt

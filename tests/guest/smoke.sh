@@ -224,11 +224,13 @@ test_d() {
         cmd='hostname >/mnt/share/hostname; cat /mnt/share/from-host;
 ip -o addr show dev lan0 >/mnt/share/addr; ip route >/mnt/share/route;
 ip -6 route >>/mnt/share/route; cp /etc/resolv.conf /mnt/share/resolv'
-        params="vmsilo.nonce=n0nce-d vmsilo.hostname=smokevm vmsilo.mount=share,/mnt/share"
-        params="$params vmsilo.ifname=lan0,52:54:00:12:34:56 vmsilo.ip=lan0,10.0.2.15/24"
-        params="$params vmsilo.ip=lan0,fd00::15/64 vmsilo.route=lan0,default,10.0.2.2"
-        params="$params vmsilo.route=lan0,fd01::/64,fd00::1 vmsilo.nameserver=10.0.2.3"
-        boot "$log" "$params vmsilo.ip=bogus vmsilo.cmd=$(pct "$cmd")" \
+        # the standard spellings (as vmsilo-core writes them, plus a netmask and an ip= gateway),
+        # and one vmsilo.* alias
+        params="vmsilo.nonce=n0nce-d systemd.hostname=smokevm systemd.mount-extra=share:/mnt/share:virtiofs"
+        params="$params ifname=lan0:52:54:00:12:34:56 ip=10.0.2.15::10.0.2.2:255.255.255.0::lan0:none"
+        params="$params ip=[fd00::15]:::64::lan0:none rd.route=[fd01::/64]:[fd00::1]:lan0"
+        params="$params rd.route=192.168.7.0/24:0.0.0.0:lan0 nameserver=10.0.2.3 vmsilo.nameserver=10.0.2.4"
+        boot "$log" "$params vmsilo.ip=bogus ip=10.0.2.16:::33::lan0:none vmsilo.cmd=$(pct "$cmd")" \
                 -object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
                 -chardev "socket,id=vfs,path=$T/vfs.sock" \
                 -device vhost-user-fs-pci,chardev=vfs,tag=share \
@@ -242,13 +244,15 @@ ip -6 route >>/mnt/share/route; cp /etc/resolv.conf /mnt/share/resolv'
         check "d: interface renamed, IPv4 and IPv6 addresses" "$log" \
                 sh -c "grep -q 'inet 10.0.2.15/24' '$T/share/addr' &&
                        grep -q 'inet6 fd00::15/64' '$T/share/addr'"
-        check "d: IPv4 default route and IPv6 route" "$log" \
+        check "d: IPv4 default route, IPv6 route, on-link route" "$log" \
                 sh -c "grep -q 'default via 10.0.2.2 dev lan0' '$T/share/route' &&
-                       grep -q 'fd01::/64 via fd00::1 dev lan0' '$T/share/route'"
+                       grep -q 'fd01::/64 via fd00::1 dev lan0' '$T/share/route' &&
+                       grep -q '192.168.7.0/24 dev lan0' '$T/share/route'"
         check "d: resolv.conf" "$log" eq "$(cat "$T/share/resolv" 2>/dev/null)" \
-                "nameserver 10.0.2.3"
-        check "d: malformed parameter reported" "$log" \
-                has "$log" "vmsilo-init: ignoring malformed 'vmsilo.ip=bogus'"
+                "$(printf 'nameserver 10.0.2.3\nnameserver 10.0.2.4')"
+        check "d: malformed parameters reported" "$log" \
+                sh -c "grep -q \"vmsilo-init: ignoring malformed 'vmsilo.ip=bogus'\" '$log' &&
+                       grep -q \"vmsilo-init: ignoring malformed 'ip=10.0.2.16:::33::lan0:none'\" '$log'"
 }
 
 # --- (e) read-only root disk + raw overlay disk -------------------------------------------

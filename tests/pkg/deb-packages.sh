@@ -1,8 +1,8 @@
 # The Debian packaging: debian/control has one package per plugins/* (it is what
 # debian/gen-control writes); `dpkg-buildpackage -us -uc -b` builds, from a copy of the tree
-# and without network, vmsilo-core, libvmsilo-plugin-dev and vmsilo-plugin-NAME for every
-# plugin, each with exactly its files; lintian finds no error; and in a scratch root (dpkg
-# --root) installing vmsilo-core and one plugin package enables exactly that plugin, and
+# and without network, vmsilo-core, libvmsilo-plugin-dev, vmsilo-plugin-NAME for every
+# plugin and vmsilo-guest, each with exactly its files; lintian finds no error; and in a
+# scratch root (dpkg --root) installing vmsilo-core and one plugin package enables exactly that plugin, and
 # removing the package disables it cleanly.
 . "$(dirname "$0")/../cli/lib.sh"
 
@@ -57,6 +57,24 @@ files libvmsilo-plugin-dev >"$T/dev.files"
 for f in usr/include/vmsilo/plugin.h "usr/lib/$triplet/pkgconfig/vmsilo-plugin.pc" usr/share/man/man7/vmsilo-plugin.7.gz; do
         grep -qx "$f" "$T/dev.files" || fail "libvmsilo-plugin-dev lacks $f"
 done
+
+# vmsilo-guest: the static agent, its unit, udev rule, generator and initramfs script, for a
+# guest's root; it needs nothing but systemd and udev, and vmsilo-core ships none of it
+[ -f "$(deb vmsilo-guest)" ] || fail "no vmsilo-guest package"
+files vmsilo-guest >"$T/guest.files"
+for f in usr/libexec/vmsilo/vmsilo-agent lib/systemd/system/vmsilo-agent.service \
+        lib/udev/rules.d/60-vmsilo-agent.rules lib/systemd/system-generators/vmsilo-generator \
+        usr/share/initramfs-tools/scripts/local-bottom/vmsilo-guest; do
+        grep -qx "$f" "$T/guest.files" || fail "vmsilo-guest lacks $f"
+        grep -qx "$f" "$T/core.files" && fail "vmsilo-core ships the guest's $f"
+done
+[ "$(dpkg-deb -f "$(deb vmsilo-guest)" Depends)" = "systemd, udev" ] ||
+        fail "vmsilo-guest depends on: $(dpkg-deb -f "$(deb vmsilo-guest)" Depends)"
+dpkg-deb --fsys-tarfile "$(deb vmsilo-guest)" | tar -xOf - ./usr/libexec/vmsilo/vmsilo-agent >"$T/agent"
+readelf -d "$T/agent" | grep -q NEEDED && fail "the packaged agent is not static"
+dpkg-deb --fsys-tarfile "$(deb vmsilo-guest)" | tar -xOf - ./lib/systemd/system/vmsilo-agent.service |
+        grep -qx 'ExecStart=/usr/libexec/vmsilo/vmsilo-agent --root / --port /dev/virtio-ports/org.vmsilo.agent --vsock' ||
+        fail "vmsilo-agent.service does not start the packaged agent"
 
 # lintian: no errors (warnings are listed in the log)
 TMPDIR="$T" lintian --fail-on error --display-info "$T/vmsilo-core_${version}_$arch.changes" >"$T/lintian.txt" 2>&1 ||
