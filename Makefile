@@ -35,8 +35,21 @@ ifeq ($(SANITIZE),1)
 PLUGIN_LDFLAGS := -shared
 endif
 
-CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c)) guest/proto.c
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+# proto/: the agent protocol (frames, framer, byte queue), built into the host and the guest
+PROTO_SRCS := $(wildcard proto/*.c)
+PROTO_OBJS := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
+CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(PROTO_OBJS)
+
+# guest/: vmsilo-init (PID 1 and the agent), a static binary. Its objects are built twice:
+# $(BUILD)/static/ for the binary (never sanitized: no ASan runtime in a static binary) and
+# $(BUILD)/guest/ (with CFLAGS, sanitized under SANITIZE=1) for its unit tests.
+GUEST_SRCS := $(wildcard guest/*.c)
+GUEST_CFLAGS := $(BASE_CFLAGS)
+GUEST_BIN_CFLAGS ?= -O2 -g
+GUEST_BIN_OBJS := $(patsubst %.c,$(BUILD)/static/%.o,$(GUEST_SRCS) $(PROTO_SRCS))
+GUEST_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out guest/vmsilo-init.c,$(GUEST_SRCS))) \
+	$(PROTO_OBJS)
 
 # In-tree plugins: plugins/NAME/*.c -> $(BUILD)/plugins/NAME.so. A plugin's libraries:
 # plugins/NAME/pkgs lists pkg-config packages, plugins/NAME/libs raw linker flags.
@@ -50,6 +63,10 @@ FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURE_SOS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%.so)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
+# Guest unit tests: tests/guest/unit/test-NAME.c, linked with the guest's objects and proto/
+GUEST_UNIT_TESTS := $(patsubst tests/guest/unit/%.c,$(BUILD)/tests/guest/%, \
+	$(wildcard tests/guest/unit/test-*.c))
+UNIT_TESTS += $(GUEST_UNIT_TESTS)
 # Plugin unit tests: plugins/NAME/test-NAME.c, linked with the plugin's sources and the mock host
 PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c),$(BUILD)/tests/test-plugin-$(p)))
 
@@ -57,7 +74,7 @@ PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c)
 # targets run by `make check`): man pages, units, completion, packaging.
 -include $(sort $(wildcard mk/*.mk))
 
-all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(BUILD)/vmsilo-plugin.pc
+all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(BUILD)/vmsilo-plugin.pc $(BUILD)/vmsilo-init
 
 $(BUILD)/vmsilo-core: $(BUILD)/core/main.o $(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
@@ -66,11 +83,25 @@ $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 
-$(BUILD)/guest/proto.o: guest/proto.c guest/proto.h
+$(BUILD)/proto/%.o: proto/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/%.o: guest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/static/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_BIN_CFLAGS) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/vmsilo-init: $(GUEST_BIN_OBJS)
+	$(CC) -static -o $@ $^
 
 $(BUILD)/libcore.a: $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libguest.a: $(GUEST_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 .SECONDEXPANSION:
@@ -87,6 +118,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CORE_CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a \
 		$(CORE_LIBS) -lcunit
+
+$(BUILD)/tests/guest/%: tests/guest/unit/%.c tests/unit/testutil.h $(BUILD)/libguest.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GUEST_CFLAGS) -Iguest $(LDFLAGS) -o $@ $< $(BUILD)/libguest.a -lcunit
 
 $(BUILD)/tests/test-plugin-%: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) \
 		tests/mock-host/mock-host.c tests/mock-host/mock-host.h sdk/vmsilo/plugin.h
@@ -124,7 +159,7 @@ FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
 # The host-side parser of guest frames under libFuzzer, for FUZZ_SECONDS (CI: a short run).
 FUZZ_SECONDS ?= 20
-$(BUILD)/fuzz-frames: tests/fuzz/fuzz-frames.c core/framer.c guest/proto.c core/framer.h guest/proto.h
+$(BUILD)/fuzz-frames: tests/fuzz/fuzz-frames.c proto/framer.c proto/proto.c proto/framer.h proto/proto.h
 	@mkdir -p $(dir $@)
 	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
 
@@ -158,4 +193,5 @@ demo:
 
 .PHONY: install-guest fuzz demo all check install clean format check-format test-programs
 
--include $(wildcard $(BUILD)/core/*.d $(BUILD)/guest/*.d)
+-include $(wildcard $(BUILD)/core/*.d $(BUILD)/proto/*.d $(BUILD)/guest/*.d \
+	$(BUILD)/static/*/*.d)

@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <termios.h>
 
-#include "../guest/proto.h"
+#include "../proto/proto.h"
 #include "agent.h"
-#include "framer.h"
+#include "../proto/framer.h"
 #include "log.h"
 #include "process.h"
 #include "socket-util.h"

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#include "../guest/proto.h"
+#include "../proto/proto.h"
 #include "agentmux.h"
-#include "framer.h"
+#include "../proto/framer.h"
 #include "log.h"
 #include "socket-util.h"
 

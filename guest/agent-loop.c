@@ -1,5 +1,4 @@
 /* The agent's poll loop: one pollfd per connection and per open command stdio fd. */
-#define _GNU_SOURCE
 #include "agent-loop.h"
 
 #include <errno.h>

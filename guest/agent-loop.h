@@ -5,8 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "proto.h"
+#include "../proto/buf.h"
+#include "../proto/framer.h"
+#include "../proto/proto.h"
 
 #define PORT_RETRY_MS 200
 /* Back-pressure: stop reading command output while this much waits for the host, and
@@ -25,10 +26,8 @@ struct conn {
         int kind;
         int up; /* a host is connected */
         int dead;
-        size_t in_len;
-        uint64_t skip; /* bytes of an oversized frame still to discard */
         struct buf out;
-        uint8_t in[VMSILO_PROTO_MAX_FRAME];
+        struct framer in;
 };
 
 struct session;

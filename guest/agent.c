@@ -1,6 +1,5 @@
 /* The guest agent: protocol 1 (docs/guest-protocol.md) over a virtio-console port, vsock
  * connections, or one inherited stream. Sessions are multiplexed by id per connection. */
-#define _GNU_SOURCE
 #include "agent.h"
 
 #include <errno.h>
@@ -165,39 +164,21 @@ static void handle_frame(struct agent *a, struct conn *c, const struct vmsilo_pr
         }
 }
 
-/* Consumes every complete frame in c->in. */
+/* Consumes every complete frame in c->in; an oversized one gets an ERROR and is skipped. */
 static void parse_frames(struct agent *a, struct conn *c) {
-        size_t off = 0;
+        struct vmsilo_proto_hdr h;
+        const uint8_t *p;
+        int r;
 
-        while (off < c->in_len) {
-                struct vmsilo_proto_hdr h;
-                size_t avail = c->in_len - off;
-                int r;
-
-                if (c->skip > 0) {
-                        size_t n = avail < c->skip ? avail : (size_t) c->skip;
-
-                        c->skip -= n;
-                        off += n;
-                        continue;
-                }
-                r = vmsilo_proto_decode_hdr(c->in + off, avail, &h);
-                if (r == 0)
-                        break;
+        while (c->up && (r = framer_next(&c->in, &h, &p)) != 0) {
                 if (r < 0) {
                         conn_send_error(c, h.session, EMSGSIZE,
                                         "frame of %u bytes exceeds the limit", h.len);
-                        c->skip = h.len;
-                        off += VMSILO_PROTO_HDR_SIZE;
+                        framer_skip(&c->in, &h);
                         continue;
                 }
-                if (avail < VMSILO_PROTO_HDR_SIZE + h.len)
-                        break;
-                handle_frame(a, c, &h, c->in + off + VMSILO_PROTO_HDR_SIZE);
-                off += VMSILO_PROTO_HDR_SIZE + h.len;
+                handle_frame(a, c, &h, p);
         }
-        memmove(c->in, c->in + off, c->in_len - off);
-        c->in_len -= off;
 }
 
 /* The host went away: its sessions are hung up; a port waits for the next host. */
@@ -211,8 +192,7 @@ void conn_down(struct agent *a, struct conn *c) {
         if (c->up)
                 log_dbg("host disconnected");
         c->up = 0;
-        c->in_len = 0;
-        c->skip = 0;
+        framer_reset(&c->in);
         buf_clear(&c->out);
         if (c->kind == CONN_PORT) {
                 a->next_port_check = now_ms() + PORT_RETRY_MS;
@@ -224,16 +204,14 @@ void conn_down(struct agent *a, struct conn *c) {
 }
 
 void conn_read(struct agent *a, struct conn *c) {
-        ssize_t n;
+        int r = framer_read(&c->in, c->fd);
 
-        n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        if (r == -EAGAIN)
                 return;
-        if (n <= 0) {
+        if (r <= 0) {
                 conn_down(a, c);
                 return;
         }
-        c->in_len += (size_t) n;
         parse_frames(a, c);
 }
 

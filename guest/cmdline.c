@@ -1,5 +1,4 @@
 /* The kernel command line contract of vmsilo-init. */
-#define _GNU_SOURCE
 #include "cmdline.h"
 
 #include <arpa/inet.h>

@@ -1,6 +1,5 @@
 /* Network configuration from vmsilo.ifname/ip/route/dhcp, with busybox ip and udhcpc
  * from the initramfs (PID 1 keeps the initramfs as its root, so they are always there). */
-#define _GNU_SOURCE
 #include "setup.h"
 
 #include <dirent.h>

@@ -1,6 +1,5 @@
 /* PID 1 without vmsilo.cmd: starts the agent and the console shell (restarting them),
  * reaps zombies, and powers off on the power button or a termination signal. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -14,7 +13,7 @@
 
 #include "init.h"
 #include "power.h"
-#include "proto.h"
+#include "../proto/proto.h"
 #include "util.h"
 
 #define RESTART_MIN_MS 1000

@@ -1,5 +1,4 @@
 /* One command started by the agent: spawning, stdio, signals, window size. */
-#define _GNU_SOURCE
 #include "session.h"
 
 #include <errno.h>

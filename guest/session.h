@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "buf.h"
-#include "proto.h"
+#include "../proto/buf.h"
+#include "../proto/proto.h"
 
 struct conn;
 

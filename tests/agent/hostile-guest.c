@@ -17,7 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../../guest/proto.h"
+#include "../../proto/proto.h"
 
 static uint8_t frame[VMSILO_PROTO_MAX_FRAME];
 

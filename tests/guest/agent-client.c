@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../guest/proto.h"
+#include "../../proto/proto.h"
 
 #define MAX_ENV 32
 #define MAX_SESSIONS 16

@@ -41,7 +41,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 gcc -Wall -Wextra -Werror -std=gnu11 -O2 -o "$T/agent-client" \
-        "$repo/tests/guest/agent-client.c" "$repo/guest/proto.c" ||
+        "$repo/tests/guest/agent-client.c" "$repo/proto/proto.c" ||
         { say "FAIL: cannot build agent-client"; exit 1; }
 
 # check NAME LOG CONDITION...: runs the condition; on failure prints the serial log.

@@ -1,6 +1,9 @@
-/* A growable byte queue: bytes [off, len) of data are pending. */
-#ifndef VMSILO_GUEST_BUF_H
-#define VMSILO_GUEST_BUF_H
+/* SPDX-License-Identifier: MIT */
+/* A growable byte queue, on the host and in the guest: bytes [off, len) of data are
+ * pending. Callers bound what they queue; buf_flush() gives large buffers back once they
+ * are drained, so a burst does not pin its memory. */
+#ifndef VMSILO_PROTO_BUF_H
+#define VMSILO_PROTO_BUF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,8 +21,8 @@ uint8_t *buf_reserve(struct buf *b, size_t n);
 void buf_commit(struct buf *b, size_t n);
 int buf_append(struct buf *b, const void *p, size_t n);
 size_t buf_pending(const struct buf *b);
-/* Writes pending bytes to a non-blocking fd: 0 when all or some went (or EAGAIN),
- * a negative errno on error. */
+/* Writes pending bytes to a non-blocking fd: the number of bytes written (0 on EAGAIN),
+ * or a negative errno on error (EPIPE: SIGPIPE must be ignored). */
 int buf_flush(struct buf *b, int fd);
 void buf_clear(struct buf *b);
 void buf_free(struct buf *b);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable byte queue. */
 #include "buf.h"
 
@@ -50,20 +51,30 @@ size_t buf_pending(const struct buf *b) {
         return b->len - b->off;
 }
 
+/* drained buffers larger than this are freed, so that a burst does not pin its memory */
+#define BUF_KEEP (256 * 1024)
+
 int buf_flush(struct buf *b, int fd) {
+        size_t written = 0;
+
         while (buf_pending(b) > 0) {
                 ssize_t n = write(fd, b->data + b->off, buf_pending(b));
 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN)
-                        return 0;
+                        break;
                 if (n < 0)
                         return -errno;
                 b->off += (size_t) n;
+                written += (size_t) n;
         }
-        b->off = b->len = 0;
-        return 0;
+        if (buf_pending(b) == 0) {
+                b->off = b->len = 0;
+                if (b->cap > BUF_KEEP)
+                        buf_free(b);
+        }
+        return written > INT32_MAX ? INT32_MAX : (int) written;
 }
 
 void buf_clear(struct buf *b) {
