@@ -239,6 +239,16 @@ static int p_root(struct config *cfg, char *v) {
         return copy_field(cfg->root, sizeof(cfg->root), v);
 }
 
+static int p_agent_version(struct config *cfg, char *v) {
+        if (strcmp(v, "1") == 0)
+                cfg->agent_version = 1;
+        else if (strcmp(v, "2") == 0)
+                cfg->agent_version = 2;
+        else
+                return -EINVAL;
+        return 0;
+}
+
 static const struct param params[] = {
         { "vmsilo.hostname", p_hostname },
         { "vmsilo.ifname", p_ifname },
@@ -251,6 +261,7 @@ static const struct param params[] = {
         { "vmsilo.cmd", p_cmd },
         { "vmsilo.nonce", p_nonce },
         { "vmsilo.exit", p_exit },
+        { "vmsilo.agent-version", p_agent_version },
         { "root", p_root },
 };
 

@@ -76,7 +76,7 @@ static int have_vsock_device(void) {
 
 static pid_t start_agent(struct service *s) {
         char dev[300];
-        char *argv[10] = { "vmsilo-agent", "--root", (char *) s->root };
+        char *argv[12] = { "vmsilo-agent", "--root", (char *) s->root };
         int n = 3, port = find_agent_port(dev, sizeof(dev)) == 0;
         int vsock = have_vsock_device();
         pid_t pid;
@@ -91,6 +91,10 @@ static pid_t start_agent(struct service *s) {
                 argv[n++] = "--vsock";
         if (s->cfg->debug)
                 argv[n++] = "--debug";
+        if (s->cfg->agent_version == 1) {
+                argv[n++] = "--max-version";
+                argv[n++] = "1";
+        }
         argv[n] = NULL;
         pid = fork();
         if (pid == 0) {
