@@ -119,7 +119,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libcore.a
 	$(CC) $(CFLAGS) $(CORE_CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a \
 		$(CORE_LIBS) -lcunit
 
-$(BUILD)/tests/guest/%: tests/guest/unit/%.c tests/unit/testutil.h $(BUILD)/libguest.a
+$(BUILD)/tests/guest/%: tests/guest/unit/%.c tests/guest/unit/guest-testutil.h $(BUILD)/libguest.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(GUEST_CFLAGS) -Iguest $(LDFLAGS) -o $@ $< $(BUILD)/libguest.a -lcunit
 
@@ -150,22 +150,38 @@ check: test-programs
 	tests/fake-crosvm/test-fake-crosvm.sh
 	BUILD=build-asan tests/run-shell.sh tests/cli/*.sh
 	BUILD=$(BUILD) tests/run-shell.sh tests/cli/*.sh
-	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(foreach t,$(EXTRA_CHECK),$(MAKE) --no-print-directory $(t) &&) true
 	BUILD=$(BUILD) tests/run-e2e.sh
 	BUILD=$(BUILD) tests/run-security.sh
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-# The host-side parser of guest frames under libFuzzer, for FUZZ_SECONDS (CI: a short run).
+# libFuzzer targets, each run for FUZZ_SECONDS (`make check`: CHECK_FUZZ_SECONDS each):
+# fuzz-frames, the host's parser of guest frames (proto/framer.c, proto/proto.c); fuzz-mux,
+# the supervisor's agent multiplexer driven from the guest and three clients at once.
 FUZZ_SECONDS ?= 20
+CHECK_FUZZ_SECONDS ?= 5
+FUZZ_TARGETS := fuzz-frames fuzz-mux
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz-frames: tests/fuzz/fuzz-frames.c proto/framer.c proto/proto.c proto/framer.h proto/proto.h
 	@mkdir -p $(dir $@)
-	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
-fuzz: $(BUILD)/fuzz-frames
-	mkdir -p $(BUILD)/fuzz-corpus
-	$(BUILD)/fuzz-frames -max_total_time=$(FUZZ_SECONDS) -max_len=200000 $(BUILD)/fuzz-corpus
+$(BUILD)/fuzz-mux: tests/fuzz/fuzz-mux.c core/agentmux.c core/log.c core/socket-util.c \
+		$(PROTO_SRCS) $(wildcard proto/*.h) core/agentmux.h core/log.h core/macro.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+fuzz-programs: $(FUZZ_TARGETS:%=$(BUILD)/%)
+
+# `make fuzz FUZZ_TARGETS=fuzz-mux FUZZ_SECONDS=300` runs one target; its corpus is kept
+fuzz: fuzz-programs
+	set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz-corpus/$$t; \
+		$(BUILD)/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=200000 \
+			$(BUILD)/fuzz-corpus/$$t; \
+	done
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -191,7 +207,7 @@ clean:
 demo:
 	scripts/demo.sh
 
-.PHONY: install-guest fuzz demo all check install clean format check-format test-programs
+.PHONY: install-guest fuzz fuzz-programs demo all check install clean format check-format test-programs
 
 -include $(wildcard $(BUILD)/core/*.d $(BUILD)/proto/*.d $(BUILD)/guest/*.d \
 	$(BUILD)/static/*/*.d)

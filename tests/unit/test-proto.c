@@ -25,8 +25,12 @@ static void test_proto_hdr_roundtrip_and_limits(void) {
 }
 
 static void test_proto_hello_v1_and_v2(void) {
-        struct vmsilo_proto_hello h = { .version = 1, .max_payload = 65536, .window = 77,
-                                        .ident = "id", .ident_len = 2 }, d;
+        struct vmsilo_proto_hello h = { .version = 1,
+                                        .max_payload = 65536,
+                                        .window = 77,
+                                        .ident = "id",
+                                        .ident_len = 2 },
+                                  d;
         uint8_t b[64];
         int n;
 
@@ -59,9 +63,16 @@ static void test_proto_negotiate_takes_the_lower(void) {
 
 static void test_proto_start_roundtrip(void) {
         const char *argv[] = { "sh", "-c", "", "x y" }, *env[] = { "A=1", "B" };
-        struct vmsilo_proto_start s = { .flags = VMSILO_START_PTY, .rows = 24, .cols = 80,
-                                        .cwd = "/tmp", .user = "", .argc = 4, .argv = argv,
-                                        .envc = 2, .env = env }, d;
+        struct vmsilo_proto_start s = { .flags = VMSILO_START_PTY,
+                                        .rows = 24,
+                                        .cols = 80,
+                                        .cwd = "/tmp",
+                                        .user = "",
+                                        .argc = 4,
+                                        .argv = argv,
+                                        .envc = 2,
+                                        .env = env },
+                                  d;
         static uint8_t b[VMSILO_PROTO_MAX_FRAME];
         const char *strv[8];
         int n = vmsilo_proto_encode_start(b, sizeof(b), 9, &s);
@@ -129,8 +140,7 @@ static void test_proto_small_payloads(void) {
         ASSERT_INT_EQ(vmsilo_proto_encode_data(b, sizeof(b), 3, VMSILO_MSG_STDIN, NULL, 0), 12);
         ASSERT_INT_EQ(vmsilo_proto_encode_data(b, sizeof(b), 3, VMSILO_MSG_STDIN, NULL, 1),
                       -EINVAL);
-        ASSERT_INT_EQ(vmsilo_proto_encode_data(b, sizeof(b), 3, VMSILO_MSG_STDIN, b, 60),
-                      -ENOBUFS);
+        ASSERT_INT_EQ(vmsilo_proto_encode_data(b, sizeof(b), 3, VMSILO_MSG_STDIN, b, 60), -ENOBUFS);
 }
 
 int main(void) {

@@ -11,16 +11,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define ASSERT_STREQ(actual, expected)                                                           \
-        do {                                                                                     \
-                const char *a_ = (actual), *e_ = (expected);                                     \
-                int ok_ = a_ && e_ ? strcmp(a_, e_) == 0 : a_ == e_;                             \
-                if (!ok_)                                                                        \
-                        fprintf(stderr, "\n%s:%d: %s\n  expected: \"%s\"\n  actual:   \"%s\"\n", \
-                                __FILE__, __LINE__, #actual, e_ ? e_ : "(null)",                 \
-                                a_ ? a_ : "(null)");                                             \
-                CU_assertImplementation(ok_, __LINE__, "ASSERT_STREQ(" #actual ")", __FILE__,    \
-                                        "", CU_FALSE);                                           \
+#define ASSERT_STREQ(actual, expected)                                                            \
+        do {                                                                                      \
+                const char *a_ = (actual), *e_ = (expected);                                      \
+                int ok_ = a_ && e_ ? strcmp(a_, e_) == 0 : a_ == e_;                              \
+                if (!ok_)                                                                         \
+                        fprintf(stderr, "\n%s:%d: %s\n  expected: \"%s\"\n  actual:   \"%s\"\n",  \
+                                __FILE__, __LINE__, #actual, e_ ? e_ : "(null)",                  \
+                                a_ ? a_ : "(null)");                                              \
+                CU_assertImplementation(ok_, __LINE__, "ASSERT_STREQ(" #actual ")", __FILE__, "", \
+                                        CU_FALSE);                                                \
         } while (0)
 
 #define ASSERT_INT_EQ(actual, expected)                                                      \
@@ -63,7 +63,8 @@ struct test_def {
         CU_TestFunc func;
 };
 
-#define TEST(f) { #f, f }
+#define TEST(f) \
+        { #f, f }
 
 static inline int run_suite(const char *name, const struct test_def *tests, size_t n) {
         unsigned failures;
