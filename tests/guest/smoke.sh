@@ -198,8 +198,8 @@ test_c() {
                 -qmp "unix:$T/qmp.sock,server=on,wait=off" &
         qpid=$!
         agent_checks "$log"
-        check "c: agent HELLO with protocol 1" "$log" \
-                grep -q "hello version=1 ident=vmsilo-agent" "$T/client.err"
+        check "c: agent HELLO offers protocol 2 (this client speaks 1)" "$log" \
+                grep -q "hello version=2 ident=vmsilo-agent" "$T/client.err"
         qmp system_powerdown
         wait_pid "$qpid" 20
         check "c: system_powerdown: qemu exits 0 within 20 s" "$log" eq "$wrc" 0
