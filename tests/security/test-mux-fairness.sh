@@ -39,15 +39,15 @@ others() {
         vm=$1
         start=$(date +%s)
         for i in 1 2; do
-                timeout 60 "$VMSILO" run "$vm" sh -c "echo out-$i; exit $((40 + i))" \
+                timeout -s KILL 60 "$VMSILO" run "$vm" sh -c "echo out-$i; exit $((40 + i))" \
                         >"$T/o$i" 2>"$T/e$i" &
                 eval "p$i=\$!"
         done
-        timeout 60 "$VMSILO" run "$vm" sh -c 'yes 0123456789abcde | head -c 2000000' \
+        timeout -s KILL 60 "$VMSILO" run "$vm" sh -c 'yes 0123456789abcde | head -c 2000000' \
                 >"$T/o3" 2>"$T/e3" &
         p3=$!
         head -c 1000000 /dev/urandom >"$T/in4"
-        timeout 60 "$VMSILO" run "$vm" cat <"$T/in4" >"$T/o4" 2>"$T/e4" &
+        timeout -s KILL 60 "$VMSILO" run "$vm" cat <"$T/in4" >"$T/o4" 2>"$T/e4" &
         p4=$!
         for i in 1 2 3 4; do
                 eval "wait \$p$i" && eval "s$i=0" || eval "s$i=\$?"
