@@ -84,27 +84,6 @@ struct agent_mux {
         struct session sessions[MUX_SESSIONS];
 };
 
-static int queue_frame(struct buf *q, uint32_t session, uint8_t type, const void *payload,
-                       size_t len) {
-        uint8_t *p = buf_reserve(q, VMSILO_PROTO_HDR_SIZE + len);
-        int n;
-
-        if (!p)
-                return -ENOMEM;
-        n = vmsilo_proto_encode_data(p, VMSILO_PROTO_HDR_SIZE + len, session, type, payload, len);
-        if (n < 0)
-                return n;
-        buf_commit(q, (size_t) n);
-        return 0;
-}
-
-static int queue_u32(struct buf *q, uint32_t session, uint8_t type, uint32_t v) {
-        uint8_t le[4] = { (uint8_t) v, (uint8_t) (v >> 8), (uint8_t) (v >> 16),
-                          (uint8_t) (v >> 24) };
-
-        return queue_frame(q, session, type, le, sizeof(le));
-}
-
 static int queue_hello(struct buf *q, uint32_t version, uint32_t window) {
         uint8_t frame[128];
         struct vmsilo_proto_hello h = { .version = version,
@@ -152,7 +131,8 @@ static void client_close(struct agent_mux *m, int c) {
                 /* not reusable until the guest's EXIT or ERROR: its output is not ours */
                 m->sessions[s].client = SESSION_DRAINING;
                 if (m->guest >= 0)
-                        (void) queue_u32(&m->to_guest, (uint32_t) s + 1, VMSILO_MSG_SIGNAL, SIGHUP);
+                        (void) buf_append_u32_frame(&m->to_guest, (uint32_t) s + 1,
+                                                    VMSILO_MSG_SIGNAL, SIGHUP);
         }
 }
 
@@ -331,7 +311,8 @@ static void from_client_frame(struct agent_mux *m, int c, const struct vmsilo_pr
         s = client_session_of(m, c, h);
         if (s < 0)
                 return;
-        if (m->guest < 0 || queue_frame(&m->to_guest, (uint32_t) s + 1, h->type, p, h->len) < 0) {
+        if (m->guest < 0 ||
+            buf_append_frame(&m->to_guest, (uint32_t) s + 1, h->type, p, h->len) < 0) {
                 client_close(m, c);
                 return;
         }
@@ -361,7 +342,7 @@ static int queue_output(struct client *cl, uint32_t session, uint8_t type, const
                 cl->merge_len += len;
                 return 0;
         }
-        r = queue_frame(&cl->out, session, type, p, len);
+        r = buf_append_frame(&cl->out, session, type, p, len);
         cl->merge = r == 0 && len > 0;
         cl->merge_session = session;
         cl->merge_type = type;
@@ -396,7 +377,7 @@ static int to_client(struct agent_mux *m, int s, const struct vmsilo_proto_hdr *
                 r = queue_output(cl, se->client_session, h->type, p, h->len);
         else {
                 cl->merge = 0;
-                r = queue_frame(&cl->out, se->client_session, h->type, p, h->len);
+                r = buf_append_frame(&cl->out, se->client_session, h->type, p, h->len);
         }
         if (r < 0 || buf_pending(&cl->out) > CLIENT_OUT_MAX)
                 client_drop(m, se->client, "more than %u bytes queued for it", CLIENT_OUT_MAX);
@@ -515,7 +496,8 @@ static void credit_guest(struct agent_mux *m) {
                 if (se->client >= 0 &&
                     buf_pending(&m->clients[se->client].out) >= CLIENT_CREDIT_LOW)
                         continue;
-                if (queue_u32(&m->to_guest, (uint32_t) s + 1, VMSILO_MSG_CREDIT, se->owed) < 0)
+                if (buf_append_u32_frame(&m->to_guest, (uint32_t) s + 1, VMSILO_MSG_CREDIT,
+                                         se->owed) < 0)
                         return;
                 se->out_credit += se->owed;
                 se->owed = 0;

@@ -59,9 +59,8 @@ static void conn_send_error(struct conn *c, uint32_t session, int error, const c
 }
 
 static void conn_send_u32(struct conn *c, uint32_t session, uint8_t type, uint32_t v) {
-        uint8_t frame[VMSILO_PROTO_HDR_SIZE + 4];
-
-        queue_frame_raw(c, frame, vmsilo_proto_encode_u32(frame, sizeof(frame), session, type, v));
+        if (c->up)
+                (void) buf_append_u32_frame(&c->out, session, type, v);
 }
 
 static struct session *session_find(struct agent *a, struct conn *c, uint32_t id) {
@@ -307,10 +306,7 @@ void session_read_output(struct agent *a, struct session *s, int is_err) {
         buf_commit(&c->out, VMSILO_PROTO_HDR_SIZE + (size_t) n);
         if (n == 0 && s->pty) {
                 /* a pty has one stream: announce EOF on stderr too */
-                h.type = VMSILO_MSG_STDERR;
-                frame = buf_reserve(&c->out, VMSILO_PROTO_HDR_SIZE);
-                if (frame && vmsilo_proto_encode_hdr(frame, VMSILO_PROTO_HDR_SIZE, &h) > 0)
-                        buf_commit(&c->out, VMSILO_PROTO_HDR_SIZE);
+                (void) buf_append_frame(&c->out, s->id, VMSILO_MSG_STDERR, NULL, 0);
         }
 }
 

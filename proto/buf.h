@@ -25,6 +25,11 @@ size_t buf_pending(const struct buf *b);
  * or a negative errno on error (EPIPE: SIGPIPE must be ignored). */
 int buf_flush(struct buf *b, int fd);
 void buf_clear(struct buf *b);
+/* Appends one whole protocol frame (proto.h): header, then len bytes of payload. */
+int buf_append_frame(struct buf *b, uint32_t session, uint8_t type, const void *payload,
+                     size_t len);
+/* Appends a frame whose payload is one u32 (CREDIT, SIGNAL, STARTED). */
+int buf_append_u32_frame(struct buf *b, uint32_t session, uint8_t type, uint32_t value);
 void buf_free(struct buf *b);
 
 #endif
