@@ -38,8 +38,21 @@ ifeq ($(SANITIZE),1)
 PLUGIN_LDFLAGS := -shared
 endif
 
-CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c)) guest/proto.c
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+# proto/: the agent protocol (frames, framer, byte queue), built into the host and the guest
+PROTO_SRCS := $(wildcard proto/*.c)
+PROTO_OBJS := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
+CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(PROTO_OBJS)
+
+# guest/: vmsilo-init (PID 1 and the agent), a static binary. Its objects are built twice:
+# $(BUILD)/static/ for the binary (never sanitized: no ASan runtime in a static binary) and
+# $(BUILD)/guest/ (with CFLAGS, sanitized under SANITIZE=1) for its unit tests.
+GUEST_SRCS := $(wildcard guest/*.c)
+GUEST_CFLAGS := $(BASE_CFLAGS)
+GUEST_BIN_CFLAGS ?= -O2 -g
+GUEST_BIN_OBJS := $(patsubst %.c,$(BUILD)/static/%.o,$(GUEST_SRCS) $(PROTO_SRCS))
+GUEST_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out guest/vmsilo-init.c,$(GUEST_SRCS))) \
+	$(PROTO_OBJS)
 
 # In-tree plugins: plugins/NAME/*.c -> $(BUILD)/plugins/NAME.so. A plugin's libraries:
 # plugins/NAME/pkgs lists pkg-config packages, plugins/NAME/libs raw linker flags.
@@ -59,6 +72,10 @@ FIXTURE_SOS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%.so)
 ABI10_SO := $(BUILD)/fixtures/abi10/example.so
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
+# Guest unit tests: tests/guest/unit/test-NAME.c, linked with the guest's objects and proto/
+GUEST_UNIT_TESTS := $(patsubst tests/guest/unit/%.c,$(BUILD)/tests/guest/%, \
+	$(wildcard tests/guest/unit/test-*.c))
+UNIT_TESTS += $(GUEST_UNIT_TESTS)
 # Plugin unit tests: plugins/NAME/test-NAME.c, linked with the plugin's sources and the mock host
 PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c),$(BUILD)/tests/test-plugin-$(p)))
 
@@ -66,7 +83,8 @@ PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c)
 # targets run by `make check`): man pages, units, completion, packaging.
 -include $(sort $(wildcard mk/*.mk))
 
-all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(PLUGIN_PROGRAMS) $(BUILD)/vmsilo-plugin.pc
+all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(PLUGIN_PROGRAMS) $(BUILD)/vmsilo-plugin.pc \
+	$(BUILD)/vmsilo-init
 
 $(BUILD)/vmsilo-core: $(BUILD)/core/main.o $(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
@@ -75,11 +93,25 @@ $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 
-$(BUILD)/guest/proto.o: guest/proto.c guest/proto.h
+$(BUILD)/proto/%.o: proto/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/%.o: guest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/static/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_BIN_CFLAGS) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/vmsilo-init: $(GUEST_BIN_OBJS)
+	$(CC) -static -o $@ $^
 
 $(BUILD)/libcore.a: $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libguest.a: $(GUEST_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 .SECONDEXPANSION:
@@ -106,6 +138,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CORE_CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a \
 		$(CORE_LIBS) -lcunit
+
+$(BUILD)/tests/guest/%: tests/guest/unit/%.c tests/guest/unit/guest-testutil.h $(BUILD)/libguest.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GUEST_CFLAGS) -Iguest $(LDFLAGS) -o $@ $< $(BUILD)/libguest.a -lcunit
 
 $(BUILD)/tests/test-plugin-%: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) \
 		tests/mock-host/mock-host.c tests/mock-host/mock-host.h sdk/vmsilo/plugin.h
@@ -134,7 +170,7 @@ check: test-programs
 	tests/fake-crosvm/test-fake-crosvm.sh
 	BUILD=build-asan tests/run-shell.sh tests/cli/*.sh
 	BUILD=$(BUILD) tests/run-shell.sh tests/cli/*.sh
-	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(foreach t,$(EXTRA_CHECK),$(MAKE) --no-print-directory $(t) &&) true
 	BUILD=$(BUILD) tests/run-e2e.sh
 	BUILD=$(BUILD) tests/run-systemd.sh
@@ -143,15 +179,31 @@ check: test-programs
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-# The host-side parser of guest frames under libFuzzer, for FUZZ_SECONDS (CI: a short run).
+# libFuzzer targets, each run for FUZZ_SECONDS (`make check`: CHECK_FUZZ_SECONDS each):
+# fuzz-frames, the host's parser of guest frames (proto/framer.c, proto/proto.c); fuzz-mux,
+# the supervisor's agent multiplexer driven from the guest and three clients at once.
 FUZZ_SECONDS ?= 20
-$(BUILD)/fuzz-frames: tests/fuzz/fuzz-frames.c core/framer.c guest/proto.c core/framer.h guest/proto.h
+CHECK_FUZZ_SECONDS ?= 5
+FUZZ_TARGETS := fuzz-frames fuzz-mux
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz-frames: tests/fuzz/fuzz-frames.c proto/framer.c proto/proto.c proto/framer.h proto/proto.h
 	@mkdir -p $(dir $@)
-	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
-fuzz: $(BUILD)/fuzz-frames
-	mkdir -p $(BUILD)/fuzz-corpus
-	$(BUILD)/fuzz-frames -max_total_time=$(FUZZ_SECONDS) -max_len=200000 $(BUILD)/fuzz-corpus
+$(BUILD)/fuzz-mux: tests/fuzz/fuzz-mux.c core/agentmux.c core/log.c core/socket-util.c \
+		$(PROTO_SRCS) $(wildcard proto/*.h) core/agentmux.h core/log.h core/macro.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+fuzz-programs: $(FUZZ_TARGETS:%=$(BUILD)/%)
+
+# `make fuzz FUZZ_TARGETS=fuzz-mux FUZZ_SECONDS=300` runs one target; its corpus is kept
+fuzz: fuzz-programs
+	set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz-corpus/$$t; \
+		$(BUILD)/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=200000 \
+			$(BUILD)/fuzz-corpus/$$t; \
+	done
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -178,6 +230,7 @@ clean:
 demo:
 	scripts/demo.sh
 
-.PHONY: install-guest fuzz demo all check install clean format check-format test-programs
+.PHONY: install-guest fuzz fuzz-programs demo all check install clean format check-format test-programs
 
--include $(wildcard $(BUILD)/core/*.d $(BUILD)/guest/*.d)
+-include $(wildcard $(BUILD)/core/*.d $(BUILD)/proto/*.d $(BUILD)/guest/*.d \
+	$(BUILD)/static/*/*.d)

@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <termios.h>
 
-#include "../guest/proto.h"
+#include "../proto/proto.h"
 #include "agent.h"
+#include "../proto/framer.h"
 #include "escape.h"
-#include "framer.h"
 #include "log.h"
 #include "process.h"
 #include "socket-util.h"
@@ -34,6 +34,9 @@ struct run_state {
         int ended_by;      /* the signal that ends this client without a status */
         int timed_out;
         int start_sent;
+        uint32_t version;      /* negotiated in the handshake */
+        uint32_t stdin_credit; /* version 2: STDIN bytes the guest accepts now */
+        uint32_t out_unacked;  /* version 2: output written here, not yet credited back */
         struct framer in;
         struct termios saved;
         int raw;
@@ -107,6 +110,7 @@ static int send_hello(struct run_state *s) {
         uint8_t frame[128];
         struct vmsilo_proto_hello h = { .version = VMSILO_PROTO_VERSION,
                                         .max_payload = VMSILO_PROTO_MAX_PAYLOAD,
+                                        .window = VMSILO_PROTO_WINDOW,
                                         .ident = "vmsilo-core",
                                         .ident_len = 11 };
         int n = vmsilo_proto_encode_hello(frame, sizeof(frame), &h);
@@ -159,20 +163,43 @@ static void log_guest_error(const struct run_state *s, const struct vmsilo_proto
         log_error("VM '%s': %s", s->vm, text ? text : "(out of memory)");
 }
 
+static int send_u32(struct run_state *s, uint8_t type, uint32_t v) {
+        uint8_t frame[32];
+        int n = vmsilo_proto_encode_u32(frame, sizeof(frame), s->session, type, v);
+
+        return n < 0 ? n : send_all(s, frame, (size_t) n);
+}
+
+/* Version 2: what we wrote out is credited back to the guest in batches. */
+static void consumed_output(struct run_state *s, uint32_t n) {
+        if (s->version < 2)
+                return;
+        s->out_unacked += n;
+        if (s->out_unacked < VMSILO_PROTO_WINDOW / 4)
+                return;
+        (void) send_u32(s, VMSILO_MSG_CREDIT, s->out_unacked);
+        s->out_unacked = 0;
+}
+
 /* One frame from the guest. Returns 1 when the command is over. */
 static int on_frame(struct run_state *s, const struct vmsilo_proto_hdr *h, const uint8_t *p) {
         struct vmsilo_proto_exit e;
         struct vmsilo_proto_error err;
         struct vmsilo_proto_hello hello;
+        uint32_t credit;
 
         if (h->type == VMSILO_MSG_HELLO) {
                 if (vmsilo_proto_decode_hello(p, h->len, &hello) < 0 ||
-                    hello.version != VMSILO_PROTO_VERSION)
+                    vmsilo_proto_negotiate(hello.version) == 0)
                         return log_error_errno(
                                        EPROTO,
                                        "VM '%s': the guest agent speaks another protocol version",
                                        s->vm),
                                1;
+                if (!s->hello) { /* later HELLOs answer our retries: nothing changes */
+                        s->version = vmsilo_proto_negotiate(hello.version);
+                        s->stdin_credit = s->version >= 2 ? hello.window : 0;
+                }
                 s->hello = 1;
                 return 0;
         }
@@ -184,9 +211,17 @@ static int on_frame(struct run_state *s, const struct vmsilo_proto_hdr *h, const
                 return 0;
         case VMSILO_MSG_STDOUT:
                 write_all(STDOUT_FILENO, p, h->len);
+                consumed_output(s, h->len);
                 return 0;
         case VMSILO_MSG_STDERR:
                 write_all(STDERR_FILENO, p, h->len);
+                consumed_output(s, h->len);
+                return 0;
+        case VMSILO_MSG_CREDIT:
+                if (vmsilo_proto_decode_u32(p, h->len, &credit) == 0 && s->version >= 2)
+                        s->stdin_credit = credit > UINT32_MAX - s->stdin_credit
+                                                  ? UINT32_MAX
+                                                  : s->stdin_credit + credit;
                 return 0;
         case VMSILO_MSG_EXIT:
                 if (vmsilo_proto_decode_exit(p, h->len, &e) < 0 || e.value > 255)
@@ -225,13 +260,17 @@ static int on_socket(struct run_state *s) {
 
 static int on_stdin(struct run_state *s) {
         static uint8_t buf[32768], frame[32768 + VMSILO_PROTO_HDR_SIZE];
-        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+        size_t max =
+                s->version >= 2 && s->stdin_credit < sizeof(buf) ? s->stdin_credit : sizeof(buf);
+        ssize_t n = read(STDIN_FILENO, buf, max);
         int k;
 
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return 0;
         if (n <= 0)
                 s->stdin_open = 0; /* an empty STDIN frame is EOF */
+        else if (s->version >= 2)
+                s->stdin_credit -= (uint32_t) n; /* never more than the guest allowed */
         k = vmsilo_proto_encode_data(frame, sizeof(frame), s->session, VMSILO_MSG_STDIN, buf,
                                      n > 0 ? (size_t) n : 0);
         return k < 0 ? k : send_all(s, frame, (size_t) k);
@@ -354,7 +393,9 @@ static int handshake(struct run_state *s, unsigned timeout_s) {
                                 return -EPROTO;
                 }
         }
-        return 0;
+        /* its HELLO may have crossed ours (a port that opened late): say it once more, so
+         * that the agent knows our version before the START */
+        return send_hello(s);
 }
 
 static void restore_terminal(struct run_state *s) {
@@ -397,7 +438,11 @@ static int pump(struct run_state *s) {
                 struct pollfd fds[3] = {
                         { .fd = s->sock, .events = POLLIN },
                         { .fd = s->sigfd, .events = POLLIN },
-                        { .fd = s->stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+                        /* version 2: stdin waits for credit rather than queueing in the guest */
+                        { .fd = s->stdin_open && (s->version < 2 || s->stdin_credit > 0)
+                                        ? STDIN_FILENO
+                                        : -1,
+                          .events = POLLIN },
                 };
                 int r;
 

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "../guest/proto.h"
+#include "../proto/proto.h"
 #include "agent.h"
 #include "clientsock.h"
-#include "framer.h"
+#include "../proto/framer.h"
 #include "log.h"
 #include "process.h"
 #include "socket-util.h"

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "backend.h"
-#include "framer.h"
+#include "../proto/framer.h"
 #include "log.h"
 #include "process.h"
 #include "snapshot.h"

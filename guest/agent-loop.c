@@ -1,5 +1,4 @@
 /* The agent's poll loop: one pollfd per connection and per open command stdio fd. */
-#define _GNU_SOURCE
 #include "agent-loop.h"
 
 #include <errno.h>
@@ -49,7 +48,7 @@ static int pollset_add(struct pollset *ps, int fd, short events, int kind, void 
 
 static int conn_stdin_full(struct agent *a, struct conn *c) {
         for (struct session *s = a->sessions; s; s = s->next)
-                if (s->conn == c && !s->dead && buf_pending(&s->inq) > IN_HIGH_WATER)
+                if (s->conn == c && !s->dead && !s->v2 && buf_pending(&s->inq) > IN_HIGH_WATER)
                         return 1;
         return 0;
 }
@@ -58,7 +57,8 @@ static int add_sessions(struct agent *a, struct pollset *ps) {
         int r = 0;
 
         for (struct session *s = a->sessions; s && r == 0; s = s->next) {
-                int room = s->conn->up && buf_pending(&s->conn->out) < OUT_HIGH_WATER;
+                int room = s->conn->up && buf_pending(&s->conn->out) < OUT_HIGH_WATER &&
+                           (!s->v2 || s->out_credit > 0);
 
                 if (s->dead)
                         continue;
@@ -154,7 +154,7 @@ static void dispatch(struct agent *a, struct pollfd *p, struct ref *ref) {
                 break;
         case REF_IN:
                 if (!s->dead)
-                        session_write_stdin(s);
+                        session_pump_stdin(s);
                 break;
         }
 }

@@ -5,12 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "proto.h"
+#include "../proto/buf.h"
+#include "../proto/framer.h"
+#include "../proto/proto.h"
 
 #define PORT_RETRY_MS 200
 /* Back-pressure: stop reading command output while this much waits for the host, and
- * stop reading the host while one session has this much stdin pending. */
+ * (protocol 1 only: version 2 bounds stdin by its credit window) stop reading the host
+ * while one session has this much stdin pending. */
 #define OUT_HIGH_WATER (1024 * 1024)
 #define IN_HIGH_WATER (1024 * 1024)
 
@@ -25,10 +27,10 @@ struct conn {
         int kind;
         int up; /* a host is connected */
         int dead;
-        size_t in_len;
-        uint64_t skip; /* bytes of an oversized frame still to discard */
+        uint32_t version;     /* 1 until the host's HELLO says more */
+        uint32_t peer_window; /* version 2: the host's initial credit per session */
         struct buf out;
-        uint8_t in[VMSILO_PROTO_MAX_FRAME];
+        struct framer in;
 };
 
 struct session;
@@ -50,6 +52,8 @@ void conn_read(struct agent *a, struct conn *c);
 void conn_flush(struct agent *a, struct conn *c);
 void conn_down(struct agent *a, struct conn *c);
 void session_read_output(struct agent *a, struct session *s, int is_err);
+/* Writes a session's pending stdin to the command and credits the host (protocol 2). */
+void session_pump_stdin(struct session *s);
 void agent_accept(struct agent *a);
 void agent_reap(struct agent *a);
 void agent_sweep(struct agent *a);

@@ -1,6 +1,6 @@
-/* The guest agent: protocol 1 (docs/guest-protocol.md) over a virtio-console port, vsock
- * connections, or one inherited stream. Sessions are multiplexed by id per connection. */
-#define _GNU_SOURCE
+/* The guest agent: protocol 1 and 2 (docs/guest-protocol.md) over a virtio-console port,
+ * vsock connections, or one inherited stream. Sessions are multiplexed by id per connection;
+ * with protocol 2 each session's streams are bounded by credit windows. */
 #include "agent.h"
 
 #include <errno.h>
@@ -29,10 +29,13 @@ static void queue_frame_raw(struct conn *c, const uint8_t *frame, int len) {
                 (void) buf_append(&c->out, frame, (size_t) len);
 }
 
+static uint32_t max_version = VMSILO_PROTO_VERSION;
+
 void conn_send_hello(struct conn *c) {
         struct vmsilo_proto_hello h = {
-                .version = VMSILO_PROTO_VERSION,
+                .version = max_version,
                 .max_payload = VMSILO_PROTO_MAX_PAYLOAD,
+                .window = VMSILO_PROTO_WINDOW,
                 .ident = AGENT_IDENT,
                 .ident_len = strlen(AGENT_IDENT),
         };
@@ -56,9 +59,8 @@ static void conn_send_error(struct conn *c, uint32_t session, int error, const c
 }
 
 static void conn_send_u32(struct conn *c, uint32_t session, uint8_t type, uint32_t v) {
-        uint8_t frame[VMSILO_PROTO_HDR_SIZE + 4];
-
-        queue_frame_raw(c, frame, vmsilo_proto_encode_u32(frame, sizeof(frame), session, type, v));
+        if (c->up)
+                (void) buf_append_u32_frame(&c->out, session, type, v);
 }
 
 static struct session *session_find(struct agent *a, struct conn *c, uint32_t id) {
@@ -98,6 +100,9 @@ static void handle_start(struct agent *a, struct conn *c, uint32_t id, const uin
         s->id = id;
         s->conn = c;
         s->in_fd = s->out_fd = s->err_fd = -1;
+        s->v2 = c->version >= 2;
+        s->out_credit = c->peer_window;
+        s->in_allowed = VMSILO_PROTO_WINDOW;
         r = session_spawn(s, &st, a->root, err, sizeof(err));
         if (r < 0) {
                 free(s);
@@ -109,27 +114,61 @@ static void handle_start(struct agent *a, struct conn *c, uint32_t id, const uin
         conn_send_u32(c, id, VMSILO_MSG_STARTED, (uint32_t) s->pid);
 }
 
+/* Stdin bytes left the session's queue: give the host that much credit back, in batches. */
+static void session_credit_stdin(struct session *s, size_t consumed) {
+        if (!s->v2 || consumed == 0)
+                return;
+        s->in_unacked += (uint32_t) consumed;
+        if (s->in_unacked < VMSILO_PROTO_WINDOW / 4)
+                return;
+        s->in_allowed += s->in_unacked;
+        conn_send_u32(s->conn, s->id, VMSILO_MSG_CREDIT, s->in_unacked);
+        s->in_unacked = 0;
+}
+
+void session_pump_stdin(struct session *s) {
+        session_credit_stdin(s, session_write_stdin(s));
+}
+
+static void handle_stdin(struct conn *c, struct session *s, const uint8_t *p, uint32_t len) {
+        if (len == 0) {
+                session_stdin_eof(s);
+                return;
+        }
+        if (s->v2) {
+                /* the window bounds what one session may hold: never stop reading the channel */
+                if (len > s->in_allowed)
+                        return conn_send_error(c, s->id, EPROTO,
+                                               "stdin beyond the credit window, dropped");
+                s->in_allowed -= len;
+        }
+        if (s->in_fd < 0 || s->in_eof) {
+                session_credit_stdin(s, len); /* nobody reads it: consumed */
+                return;
+        }
+        if (buf_append(&s->inq, p, len) < 0)
+                return conn_send_error(c, s->id, ENOMEM, "out of memory");
+        session_pump_stdin(s);
+}
+
 static void handle_session_frame(struct agent *a, struct conn *c, const struct vmsilo_proto_hdr *h,
                                  const uint8_t *p) {
         struct session *s = session_find(a, c, h->session);
         uint16_t rows, cols;
-        uint32_t signo;
+        uint32_t signo, n;
         int r = 0;
 
         if (!s)
                 return; /* the session ended: late input is not an error */
         switch (h->type) {
         case VMSILO_MSG_STDIN:
-                if (h->len == 0) {
-                        session_stdin_eof(s);
-                        return;
-                }
-                if (s->in_fd < 0 || s->in_eof)
-                        return;
-                if (buf_append(&s->inq, p, h->len) < 0)
-                        return conn_send_error(c, h->session, ENOMEM, "out of memory");
-                session_write_stdin(s);
-                return;
+                return handle_stdin(c, s, p, h->len);
+        case VMSILO_MSG_CREDIT:
+                r = vmsilo_proto_decode_u32(p, h->len, &n);
+                if (r == 0 && s->v2) /* saturates: a hostile host gains nothing from overflow */
+                        s->out_credit =
+                                n > UINT32_MAX - s->out_credit ? UINT32_MAX : s->out_credit + n;
+                break;
         case VMSILO_MSG_SIGNAL:
                 r = vmsilo_proto_decode_u32(p, h->len, &signo);
                 if (r == 0)
@@ -148,8 +187,15 @@ static void handle_session_frame(struct agent *a, struct conn *c, const struct v
 
 static void handle_frame(struct agent *a, struct conn *c, const struct vmsilo_proto_hdr *h,
                          const uint8_t *p) {
+        struct vmsilo_proto_hello hello;
+
         switch (h->type) {
         case VMSILO_MSG_HELLO:
+                /* the host's highest version: use the lower of both (sessions keep theirs) */
+                if (vmsilo_proto_decode_hello(p, h->len, &hello) == 0 && hello.version > 0) {
+                        c->version = hello.version < max_version ? hello.version : max_version;
+                        c->peer_window = c->version >= 2 ? hello.window : 0;
+                }
                 conn_send_hello(c);
                 return;
         case VMSILO_MSG_START:
@@ -158,6 +204,7 @@ static void handle_frame(struct agent *a, struct conn *c, const struct vmsilo_pr
         case VMSILO_MSG_STDIN:
         case VMSILO_MSG_SIGNAL:
         case VMSILO_MSG_RESIZE:
+        case VMSILO_MSG_CREDIT:
                 handle_session_frame(a, c, h, p);
                 return;
         default:
@@ -165,39 +212,21 @@ static void handle_frame(struct agent *a, struct conn *c, const struct vmsilo_pr
         }
 }
 
-/* Consumes every complete frame in c->in. */
+/* Consumes every complete frame in c->in; an oversized one gets an ERROR and is skipped. */
 static void parse_frames(struct agent *a, struct conn *c) {
-        size_t off = 0;
+        struct vmsilo_proto_hdr h;
+        const uint8_t *p;
+        int r;
 
-        while (off < c->in_len) {
-                struct vmsilo_proto_hdr h;
-                size_t avail = c->in_len - off;
-                int r;
-
-                if (c->skip > 0) {
-                        size_t n = avail < c->skip ? avail : (size_t) c->skip;
-
-                        c->skip -= n;
-                        off += n;
-                        continue;
-                }
-                r = vmsilo_proto_decode_hdr(c->in + off, avail, &h);
-                if (r == 0)
-                        break;
+        while (c->up && (r = framer_next(&c->in, &h, &p)) != 0) {
                 if (r < 0) {
                         conn_send_error(c, h.session, EMSGSIZE,
                                         "frame of %u bytes exceeds the limit", h.len);
-                        c->skip = h.len;
-                        off += VMSILO_PROTO_HDR_SIZE;
+                        framer_skip(&c->in, &h);
                         continue;
                 }
-                if (avail < VMSILO_PROTO_HDR_SIZE + h.len)
-                        break;
-                handle_frame(a, c, &h, c->in + off + VMSILO_PROTO_HDR_SIZE);
-                off += VMSILO_PROTO_HDR_SIZE + h.len;
+                handle_frame(a, c, &h, p);
         }
-        memmove(c->in, c->in + off, c->in_len - off);
-        c->in_len -= off;
 }
 
 /* The host went away: its sessions are hung up; a port waits for the next host. */
@@ -211,8 +240,9 @@ void conn_down(struct agent *a, struct conn *c) {
         if (c->up)
                 log_dbg("host disconnected");
         c->up = 0;
-        c->in_len = 0;
-        c->skip = 0;
+        c->version = 1;
+        c->peer_window = 0;
+        framer_reset(&c->in);
         buf_clear(&c->out);
         if (c->kind == CONN_PORT) {
                 a->next_port_check = now_ms() + PORT_RETRY_MS;
@@ -224,16 +254,14 @@ void conn_down(struct agent *a, struct conn *c) {
 }
 
 void conn_read(struct agent *a, struct conn *c) {
-        ssize_t n;
+        int r = framer_read(&c->in, c->fd);
 
-        n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        if (r == -EAGAIN)
                 return;
-        if (n <= 0) {
+        if (r <= 0) {
                 conn_down(a, c);
                 return;
         }
-        c->in_len += (size_t) n;
         parse_frames(a, c);
 }
 
@@ -248,16 +276,23 @@ void session_read_output(struct agent *a, struct session *s, int is_err) {
         uint8_t type = is_err ? VMSILO_MSG_STDERR : VMSILO_MSG_STDOUT;
         struct vmsilo_proto_hdr h = { .session = s->id, .type = type };
         struct conn *c = s->conn;
+        size_t max = VMSILO_PROTO_MAX_PAYLOAD;
         uint8_t *frame;
         ssize_t n;
 
         (void) a;
-        frame = buf_reserve(&c->out, VMSILO_PROTO_MAX_FRAME);
+        if (s->v2 && s->out_credit < max)
+                max = s->out_credit;
+        if (max == 0)
+                return; /* the host has not consumed what it got: wait for CREDIT */
+        frame = buf_reserve(&c->out, VMSILO_PROTO_HDR_SIZE + max);
         if (!frame)
                 return;
-        n = read(*fd, frame + VMSILO_PROTO_HDR_SIZE, VMSILO_PROTO_MAX_PAYLOAD);
+        n = read(*fd, frame + VMSILO_PROTO_HDR_SIZE, max);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
+        if (n > 0 && s->v2)
+                s->out_credit -= (uint32_t) n;
         if (n <= 0) {
                 /* EOF, or EIO from a pty master whose last slave fd closed */
                 close(*fd);
@@ -271,10 +306,7 @@ void session_read_output(struct agent *a, struct session *s, int is_err) {
         buf_commit(&c->out, VMSILO_PROTO_HDR_SIZE + (size_t) n);
         if (n == 0 && s->pty) {
                 /* a pty has one stream: announce EOF on stderr too */
-                h.type = VMSILO_MSG_STDERR;
-                frame = buf_reserve(&c->out, VMSILO_PROTO_HDR_SIZE);
-                if (frame && vmsilo_proto_encode_hdr(frame, VMSILO_PROTO_HDR_SIZE, &h) > 0)
-                        buf_commit(&c->out, VMSILO_PROTO_HDR_SIZE);
+                (void) buf_append_frame(&c->out, s->id, VMSILO_MSG_STDERR, NULL, 0);
         }
 }
 
@@ -352,6 +384,7 @@ struct conn *conn_add(struct agent *a, int fd, int kind, int up) {
         c->fd = fd;
         c->kind = kind;
         c->up = up;
+        c->version = 1;
         c->next = a->conns;
         a->conns = c;
         if (up)
@@ -447,7 +480,7 @@ int agent_run(const struct agent_options *o) {
 
 static void usage(void) {
         fprintf(stderr, "usage: vmsilo-agent [--root DIR] [--port DEVICE] [--vsock] [--fd N] "
-                        "[--debug]\n");
+                        "[--max-version N] [--debug]\n");
 }
 
 int agent_main(int argc, char **argv) {
@@ -467,6 +500,9 @@ int agent_main(int argc, char **argv) {
                         o.port = argv[++i];
                 } else if (val && strcmp(arg, "--fd") == 0) {
                         o.fd = atoi(argv[++i]);
+                } else if (val && strcmp(arg, "--max-version") == 0 && atoi(val) >= 1 &&
+                           atoi(val) <= (int) VMSILO_PROTO_VERSION) {
+                        max_version = (uint32_t) atoi(argv[++i]);
                 } else {
                         usage();
                         return 2;

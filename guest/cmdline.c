@@ -1,5 +1,4 @@
 /* The kernel command line contract of vmsilo-init. */
-#define _GNU_SOURCE
 #include "cmdline.h"
 
 #include <arpa/inet.h>
@@ -432,6 +431,16 @@ static int p_mount_extra(struct config *cfg, char *v) {
         return 0;
 }
 
+static int p_agent_version(struct config *cfg, char *v) {
+        if (strcmp(v, "1") == 0)
+                cfg->agent_version = 1;
+        else if (strcmp(v, "2") == 0)
+                cfg->agent_version = 2;
+        else
+                return -EINVAL;
+        return 0;
+}
+
 static const struct param params[] = {
         { "systemd.hostname", p_hostname },
         { "ifname", p_std_ifname },
@@ -451,6 +460,7 @@ static const struct param params[] = {
         { "vmsilo.cmd", p_cmd },
         { "vmsilo.nonce", p_nonce },
         { "vmsilo.exit", p_exit },
+        { "vmsilo.agent-version", p_agent_version },
         { "root", p_root },
 };
 

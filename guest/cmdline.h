@@ -56,6 +56,7 @@ struct config {
         char *cmd; /* decoded vmsilo.cmd (malloc), or NULL */
         char nonce[128];
         int exit_kind;
+        int agent_version; /* vmsilo.agent-version: highest protocol the agent offers, 0 = all */
 };
 
 /* Parses a /proc/cmdline string in place (buf is modified).

@@ -1,7 +1,6 @@
 /* Network configuration from ifname=, ip=, rd.route= (and their vmsilo.* aliases), with
  * busybox ip and udhcpc from the initramfs (PID 1 keeps the initramfs as its root, so they
  * are always there). */
-#define _GNU_SOURCE
 #include "setup.h"
 
 #include <dirent.h>

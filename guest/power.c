@@ -1,5 +1,4 @@
 /* Power button watching and the clean shutdown of PID 1. */
-#define _GNU_SOURCE
 #include "power.h"
 
 #include <dirent.h>

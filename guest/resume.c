@@ -4,7 +4,6 @@
  * mixes host-supplied entropy (stdin, up to 512 bytes) into the pool, credits it, forces a
  * reseed of the kernel's CRNG (RNDRESEEDCRNG), and sets the clock from argv[1]
  * ("SECONDS.NANOSECONDS", the host's CLOCK_REALTIME). Usage: vmsilo-resume SEC.NSEC < SEED */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/random.h>

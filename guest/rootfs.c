@@ -2,7 +2,6 @@
  * file system on the disk with the given serial as the upper one, overlayfs at SYSROOT.
  * PID 1 stays in the initramfs; commands are chrooted into SYSROOT (see
  * docs/guest-protocol.md, "Root file system"). */
-#define _GNU_SOURCE
 #include "setup.h"
 
 #include <dirent.h>

@@ -1,6 +1,5 @@
 /* PID 1 without vmsilo.cmd: starts the agent and the console shell (restarting them),
  * reaps zombies, and powers off on the power button or a termination signal. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -14,7 +13,7 @@
 
 #include "init.h"
 #include "power.h"
-#include "proto.h"
+#include "../proto/proto.h"
 #include "util.h"
 
 #define RESTART_MIN_MS 1000
@@ -77,7 +76,7 @@ static int have_vsock_device(void) {
 
 static pid_t start_agent(struct service *s) {
         char dev[300];
-        char *argv[10] = { "vmsilo-agent", "--root", (char *) s->root };
+        char *argv[12] = { "vmsilo-agent", "--root", (char *) s->root };
         int n = 3, port = find_agent_port(dev, sizeof(dev)) == 0;
         int vsock = have_vsock_device();
         pid_t pid;
@@ -92,6 +91,10 @@ static pid_t start_agent(struct service *s) {
                 argv[n++] = "--vsock";
         if (s->cfg->debug)
                 argv[n++] = "--debug";
+        if (s->cfg->agent_version == 1) {
+                argv[n++] = "--max-version";
+                argv[n++] = "1";
+        }
         argv[n] = NULL;
         pid = fork();
         if (pid == 0) {

@@ -1,5 +1,4 @@
 /* One command started by the agent: spawning, stdio, signals, window size. */
-#define _GNU_SOURCE
 #include "session.h"
 
 #include <errno.h>
@@ -255,22 +254,24 @@ int session_spawn(struct session *s, const struct vmsilo_proto_start *st, const 
         return r;
 }
 
-void session_write_stdin(struct session *s) {
+size_t session_write_stdin(struct session *s) {
+        size_t before = buf_pending(&s->inq);
         int r;
 
         if (s->in_fd < 0) {
                 buf_clear(&s->inq);
-                return;
+                return before;
         }
         r = buf_flush(&s->inq, s->in_fd);
         if (r < 0) {
                 /* the reader is gone (EPIPE) or the pty hung up: drop what is left */
                 buf_clear(&s->inq);
                 close_fd(&s->in_fd);
-                return;
+                return before;
         }
         if (buf_pending(&s->inq) == 0 && s->in_eof && !s->pty)
                 close_fd(&s->in_fd);
+        return before - buf_pending(&s->inq);
 }
 
 void session_stdin_eof(struct session *s) {
@@ -279,7 +280,7 @@ void session_stdin_eof(struct session *s) {
 
         if (!s->pty) {
                 s->in_eof = 1;
-                session_write_stdin(s);
+                (void) session_write_stdin(s);
                 return;
         }
         /* a terminal has no half-close: send its EOF character, as a typed ^D would */
@@ -287,7 +288,7 @@ void session_stdin_eof(struct session *s) {
         if (s->in_fd >= 0 && tcgetattr(s->in_fd, &t) == 0)
                 c = t.c_cc[VEOF];
         (void) buf_append(&s->inq, &c, 1);
-        session_write_stdin(s);
+        (void) session_write_stdin(s);
 }
 
 int session_signal(struct session *s, uint32_t signo) {

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "buf.h"
-#include "proto.h"
+#include "../proto/buf.h"
+#include "../proto/proto.h"
 
 struct conn;
 
@@ -24,14 +24,20 @@ struct session {
         int wstatus;
         int dead; /* to be freed at the end of the loop iteration */
         struct buf inq;
+        /* protocol 2 (credit windows; see docs/guest-protocol.md) */
+        int v2;
+        uint32_t out_credit; /* STDOUT/STDERR bytes the host still accepts */
+        uint32_t in_allowed; /* STDIN bytes the host may still send */
+        uint32_t in_unacked; /* STDIN bytes consumed but not yet credited back */
 };
 
 /* Starts the command described by st, chrooted into root unless root is "/". On failure
  * returns a negative errno and writes a message to err. */
 int session_spawn(struct session *s, const struct vmsilo_proto_start *st, const char *root,
                   char *err, size_t err_size);
-/* Writes pending stdin; closes in_fd when done after EOF or when the reader is gone. */
-void session_write_stdin(struct session *s);
+/* Writes pending stdin; closes in_fd when done after EOF or when the reader is gone.
+ * Returns how many queued bytes left the queue (written, or dropped with the reader). */
+size_t session_write_stdin(struct session *s);
 int session_signal(struct session *s, uint32_t signo);
 int session_resize(struct session *s, uint16_t rows, uint16_t cols);
 /* Queues stdin EOF: closes the pipe, or sends the pty's EOF character. */

@@ -1,5 +1,4 @@
 /* Boot-time setup: API file systems, console, kernel modules, hostname, resolv.conf. */
-#define _GNU_SOURCE
 #include "setup.h"
 
 #include <errno.h>

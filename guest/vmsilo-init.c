@@ -1,6 +1,5 @@
 /* vmsilo-init: PID 1 of the vmsilo test and exec guests, and (as "vmsilo-agent") the
  * guest agent. Kernel command line contract and protocol: docs/guest-protocol.md. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>

@@ -26,7 +26,7 @@ virtio_console virtio_blk failover net_failover virtio_net fuse virtiofs overlay
 button evdev vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport loop"
 busybox=/bin/busybox
 CC=${CC:-gcc}
-CFLAGS="-static -Wall -Wextra -Werror -std=gnu11 -O2 -s"
+MAKE=${MAKE:-make}
 
 log() {
         echo "build-guest: $*" >&2
@@ -58,9 +58,9 @@ inputs_hash() {
         {
                 echo "kernel=$pkg busybox=$bbver cc=$($CC -dumpfullversion 2>/dev/null)"
                 echo "modules=$modules"
-                cat "$repo/scripts/build-guest.sh"
-                for f in "$repo"/guest/*.c "$repo"/guest/*.h; do
-                        echo "== $(basename "$f")"
+                cat "$repo/scripts/build-guest.sh" "$repo/Makefile"
+                for f in "$repo"/guest/*.c "$repo"/guest/*.h "$repo"/proto/*.c "$repo"/proto/*.h; do
+                        echo "== $f"
                         cat "$f"
                 done
         } | sha256sum | cut -d' ' -f1
@@ -174,8 +174,10 @@ for m in $modules; do
 done
 log "$(wc -l <"$initrd/lib/modules/order") modules from '$pkg'"
 
-# shellcheck disable=SC2086
-$CC $CFLAGS -o "$initrd/init" "$repo"/guest/*.c || die "failed to compile vmsilo-init"
+# vmsilo-init is built by the Makefile (the same warnings as the host, -Werror), then stripped
+$MAKE -C "$repo" --no-print-directory -s CC="$CC" BUILD="$work/make" "$work/make/vmsilo-init" >&2 ||
+        die "failed to compile vmsilo-init"
+strip -o "$initrd/init" "$work/make/vmsilo-init" || die "failed to strip vmsilo-init"
 install_busybox "$initrd"
 ln -s /init "$initrd/bin/vmsilo-agent"
 ln -s /init "$initrd/bin/vmsilo-resume"

@@ -17,7 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../../guest/proto.h"
+#include "../../proto/proto.h"
 
 static uint8_t frame[VMSILO_PROTO_MAX_FRAME];
 
@@ -27,7 +27,9 @@ static void put(int fd, const void *p, size_t n) {
 }
 
 static void hello(int fd, uint32_t version) {
-        struct vmsilo_proto_hello h = { .version = version, .max_payload = 65536 };
+        struct vmsilo_proto_hello h = { .version = version,
+                                        .max_payload = 65536,
+                                        .window = VMSILO_PROTO_WINDOW };
         int n = vmsilo_proto_encode_hello(frame, sizeof(frame), &h);
 
         put(fd, frame, (size_t) n);
@@ -62,7 +64,7 @@ static void attack(int fd, const char *mode) {
         int n;
 
         if (strcmp(mode, "badhello") == 0) {
-                hello(fd, 99);
+                hello(fd, 0); /* no version at all */
                 sleep(5);
                 return;
         }

@@ -2,7 +2,7 @@
 # ends within seconds with exit 125 and a message; a maximal but valid stream works.
 . "$(dirname "$0")/lib.sh"
 
-cc -O1 -g -std=gnu11 -Wall -Wextra -Werror -o "$T/hostile" "$TOP/tests/agent/hostile-guest.c" "$TOP/guest/proto.c"
+cc -O1 -g -std=gnu11 -Wall -Wextra -Werror -o "$T/hostile" "$TOP/tests/agent/hostile-guest.c" "$TOP/proto/proto.c"
 
 attack() {
         mode=$1

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the host side's parser of what a guest sends (core/framer.c splitting a
- * byte stream into frames, guest/proto.c decoding each payload). The guest is untrusted:
+ * libFuzzer target: the host side's parser of what a guest sends (proto/framer.c splitting a
+ * byte stream into frames, proto/proto.c decoding each payload). The guest is untrusted:
  * no input may crash, overrun or loop.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../../core/framer.h"
+#include "../../proto/framer.h"
 
 static void decode(const struct vmsilo_proto_hdr *h, const uint8_t *p) {
         const char *strv[64];

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../guest/proto.h"
+#include "../../proto/proto.h"
 
 #define MAX_ENV 32
 #define MAX_SESSIONS 16
@@ -111,8 +111,9 @@ static int connect_socket(const char *path) {
         }
 }
 
+/* A version 1 host (no credit windows): the smoke test covers a version 2 guest's fallback. */
 static void handshake(int fd) {
-        struct vmsilo_proto_hello h = { .version = VMSILO_PROTO_VERSION,
+        struct vmsilo_proto_hello h = { .version = 1,
                                         .max_payload = VMSILO_PROTO_MAX_PAYLOAD,
                                         .ident = "agent-client",
                                         .ident_len = 12 };

@@ -41,7 +41,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 gcc -Wall -Wextra -Werror -std=gnu11 -O2 -o "$T/agent-client" \
-        "$repo/tests/guest/agent-client.c" "$repo/guest/proto.c" ||
+        "$repo/tests/guest/agent-client.c" "$repo/proto/proto.c" ||
         { say "FAIL: cannot build agent-client"; exit 1; }
 
 # check NAME LOG CONDITION...: runs the condition; on failure prints the serial log.
@@ -198,8 +198,8 @@ test_c() {
                 -qmp "unix:$T/qmp.sock,server=on,wait=off" &
         qpid=$!
         agent_checks "$log"
-        check "c: agent HELLO with protocol 1" "$log" \
-                grep -q "hello version=1 ident=vmsilo-agent" "$T/client.err"
+        check "c: agent HELLO offers protocol 2 (this client speaks 1)" "$log" \
+                grep -q "hello version=2 ident=vmsilo-agent" "$T/client.err"
         qmp system_powerdown
         wait_pid "$qpid" 20
         check "c: system_powerdown: qemu exits 0 within 20 s" "$log" eq "$wrc" 0

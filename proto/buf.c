@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable byte queue. */
 #include "buf.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -50,20 +52,30 @@ size_t buf_pending(const struct buf *b) {
         return b->len - b->off;
 }
 
+/* drained buffers larger than this are freed, so that a burst does not pin its memory */
+#define BUF_KEEP (256 * 1024)
+
 int buf_flush(struct buf *b, int fd) {
+        size_t written = 0;
+
         while (buf_pending(b) > 0) {
                 ssize_t n = write(fd, b->data + b->off, buf_pending(b));
 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN)
-                        return 0;
+                        break;
                 if (n < 0)
                         return -errno;
                 b->off += (size_t) n;
+                written += (size_t) n;
         }
-        b->off = b->len = 0;
-        return 0;
+        if (buf_pending(b) == 0) {
+                b->off = b->len = 0;
+                if (b->cap > BUF_KEEP)
+                        buf_free(b);
+        }
+        return written > INT32_MAX ? INT32_MAX : (int) written;
 }
 
 void buf_clear(struct buf *b) {
@@ -74,4 +86,28 @@ void buf_free(struct buf *b) {
         free(b->data);
         b->data = NULL;
         b->off = b->len = b->cap = 0;
+}
+
+int buf_append_frame(struct buf *b, uint32_t session, uint8_t type, const void *payload,
+                     size_t len) {
+        uint8_t *dst;
+        int n;
+
+        if (len > VMSILO_PROTO_MAX_PAYLOAD)
+                return -EMSGSIZE;
+        dst = buf_reserve(b, VMSILO_PROTO_HDR_SIZE + len);
+        if (!dst)
+                return -ENOMEM;
+        n = vmsilo_proto_encode_data(dst, VMSILO_PROTO_HDR_SIZE + len, session, type, payload, len);
+        if (n < 0)
+                return n;
+        buf_commit(b, (size_t) n);
+        return 0;
+}
+
+int buf_append_u32_frame(struct buf *b, uint32_t session, uint8_t type, uint32_t value) {
+        uint8_t frame[VMSILO_PROTO_HDR_SIZE + 4];
+        int n = vmsilo_proto_encode_u32(frame, sizeof(frame), session, type, value);
+
+        return n < 0 ? n : buf_append(b, frame, (size_t) n);
 }

@@ -1,4 +1,5 @@
-/* vmsilo guest agent protocol 1: pure encoders and decoders (no I/O, no allocation). */
+/* SPDX-License-Identifier: MIT */
+/* vmsilo guest agent protocol: pure encoders and decoders (no I/O, no allocation). */
 #include "proto.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 
 #define START_FIXED 16u
 #define HELLO_FIXED 12u
+#define HELLO2_FIXED 16u /* version 2 adds the window */
 
 static void put_u16(uint8_t *p, uint16_t v) {
         p[0] = (uint8_t) v;
@@ -26,6 +28,10 @@ static uint16_t get_u16(const uint8_t *p) {
 static uint32_t get_u32(const uint8_t *p) {
         return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
                (uint32_t) p[3] << 24;
+}
+
+uint32_t vmsilo_proto_negotiate(uint32_t peer_version) {
+        return peer_version < VMSILO_PROTO_VERSION ? peer_version : VMSILO_PROTO_VERSION;
 }
 
 int vmsilo_proto_encode_hdr(uint8_t *buf, size_t size, const struct vmsilo_proto_hdr *hdr) {
@@ -82,23 +88,27 @@ int vmsilo_proto_encode_data(uint8_t *buf, size_t size, uint32_t session, uint8_
 }
 
 int vmsilo_proto_encode_hello(uint8_t *buf, size_t size, const struct vmsilo_proto_hello *h) {
+        size_t fixed;
         uint8_t *p;
         int r;
 
         if (!h || (h->ident_len > 0 && !h->ident))
                 return -EINVAL;
-        if (h->ident_len > VMSILO_PROTO_MAX_PAYLOAD - HELLO_FIXED)
+        fixed = h->version >= 2 ? HELLO2_FIXED : HELLO_FIXED;
+        if (h->ident_len > VMSILO_PROTO_MAX_PAYLOAD - fixed)
                 return -EMSGSIZE;
-        r = frame_begin(buf, size, 0, VMSILO_MSG_HELLO, HELLO_FIXED + h->ident_len);
+        r = frame_begin(buf, size, 0, VMSILO_MSG_HELLO, fixed + h->ident_len);
         if (r < 0)
                 return r;
         p = buf + VMSILO_PROTO_HDR_SIZE;
         put_u32(p, h->version);
         put_u32(p + 4, h->max_payload);
         put_u32(p + 8, h->flags);
+        if (h->version >= 2)
+                put_u32(p + 12, h->window);
         if (h->ident_len > 0)
-                memcpy(p + HELLO_FIXED, h->ident, h->ident_len);
-        return (int) (VMSILO_PROTO_HDR_SIZE + HELLO_FIXED + h->ident_len);
+                memcpy(p + fixed, h->ident, h->ident_len);
+        return (int) (VMSILO_PROTO_HDR_SIZE + fixed + h->ident_len);
 }
 
 /* strnlen() without POSIX, so that this file builds as strict C99. */
@@ -230,8 +240,16 @@ int vmsilo_proto_decode_hello(const uint8_t *p, size_t len, struct vmsilo_proto_
         h->version = get_u32(p);
         h->max_payload = get_u32(p + 4);
         h->flags = get_u32(p + 8);
+        h->window = 0;
         h->ident = (const char *) p + HELLO_FIXED;
         h->ident_len = len - HELLO_FIXED;
+        if (h->version >= 2) {
+                if (len < HELLO2_FIXED)
+                        return -EMSGSIZE;
+                h->window = get_u32(p + 12);
+                h->ident = (const char *) p + HELLO2_FIXED;
+                h->ident_len = len - HELLO2_FIXED;
+        }
         return 0;
 }
 

@@ -1,4 +1,5 @@
-/* vmsilo guest agent protocol, version 1: frame layout and payload codecs.
+/* SPDX-License-Identifier: MIT */
+/* vmsilo guest agent protocol, versions 1 and 2: frame layout and payload codecs.
  *
  * Self-contained C99, no I/O, no allocation: shared by the guest agent and the host.
  * See docs/guest-protocol.md for the semantics of each frame.
@@ -11,8 +12,8 @@
  * Buffers are borrowed: nothing is kept after a call returns, except that decoded strings
  * point into the payload the caller passed in.
  */
-#ifndef VMSILO_GUEST_PROTO_H
-#define VMSILO_GUEST_PROTO_H
+#ifndef VMSILO_PROTO_PROTO_H
+#define VMSILO_PROTO_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +22,10 @@
 extern "C" {
 #endif
 
-#define VMSILO_PROTO_VERSION 1u
+/* The highest version this code speaks; a connection uses the lower of both sides' */
+#define VMSILO_PROTO_VERSION 2u
+/* Version 2: the initial credit window of each session and direction, in payload bytes */
+#define VMSILO_PROTO_WINDOW (256u * 1024u)
 #define VMSILO_PROTO_HDR_SIZE 12u
 #define VMSILO_PROTO_MAX_PAYLOAD 65536u
 #define VMSILO_PROTO_MAX_FRAME (VMSILO_PROTO_HDR_SIZE + VMSILO_PROTO_MAX_PAYLOAD)
@@ -29,8 +33,9 @@ extern "C" {
 #define VMSILO_PROTO_VSOCK_PORT 5000u
 
 enum vmsilo_proto_type {
-        /* both directions, session 0 */
-        VMSILO_MSG_HELLO = 0x01,
+        /* both directions */
+        VMSILO_MSG_HELLO = 0x01,  /* session 0 */
+        VMSILO_MSG_CREDIT = 0x02, /* version 2: u32 more payload bytes the peer may send */
         /* host to guest */
         VMSILO_MSG_START = 0x10,
         VMSILO_MSG_STDIN = 0x11,
@@ -52,9 +57,10 @@ struct vmsilo_proto_hdr {
 };
 
 struct vmsilo_proto_hello {
-        uint32_t version;
+        uint32_t version; /* the highest version the sender speaks */
         uint32_t max_payload;
-        uint32_t flags;    /* none defined in version 1: send 0, ignore on receipt */
+        uint32_t flags;    /* none defined: send 0, ignore on receipt */
+        uint32_t window;   /* version >= 2: the sender's initial credit per session, else 0 */
         const char *ident; /* free text, not NUL-terminated on the wire */
         size_t ident_len;
 };
@@ -88,6 +94,10 @@ struct vmsilo_proto_error {
         const char *msg; /* free text, not NUL-terminated on the wire */
         size_t msg_len;
 };
+
+/* The version a connection uses once the peer's HELLO said peer_version: the lower of
+ * both, or 0 when the peer's is unusable (0). */
+uint32_t vmsilo_proto_negotiate(uint32_t peer_version);
 
 /* Header. decode_hdr returns VMSILO_PROTO_HDR_SIZE, or 0 when fewer bytes are available,
  * or -EMSGSIZE when the announced length exceeds the limit (hdr is filled in all the same,
