@@ -31,10 +31,3 @@ install-guest-agent: guest-agent
 	install -Dm644 docs/guest.md $(DESTDIR)$(datadir)/doc/vmsilo-guest/README.md
 
 .PHONY: guest-agent install-guest-agent
-
-# The guest's kernel command line parser under CUnit, in `make check` with the unit tests
-UNIT_TESTS += $(BUILD)/tests/test-guest-cmdline
-$(BUILD)/tests/test-guest-cmdline: tests/guest/test-cmdline.c guest/cmdline.c guest/util.c \
-		guest/cmdline.h guest/util.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iguest $(LDFLAGS) -o $@ $(filter %.c,$^) -lcunit
