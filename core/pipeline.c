@@ -374,11 +374,23 @@ int vm_contribute(struct vm *vm) {
         return check_cmdline_length(vm);
 }
 
+/* unlink(), or rmdir() for a directory; the error said is the one of the call that fits */
+static int remove_path(const char *path) {
+        if (unlink(path) == 0 || errno == ENOENT)
+                return 0;
+        if (errno != EISDIR && errno != EPERM)
+                return negative_errno();
+        if (rmdir(path) == 0 || errno == ENOENT)
+                return 0;
+        return errno == ENOTDIR ? -EPERM : negative_errno();
+}
+
 static int undo_record(struct vm *vm, const struct journal_record *rec) {
         if (streq(rec->kind, "unlink")) {
-                if (rec->a && unlink(rec->a) < 0 && errno != ENOENT && rmdir(rec->a) < 0 &&
-                    errno != ENOENT)
-                        return log_warning_errno(errno, "failed to remove '%s': %m", rec->a);
+                int r = rec->a ? remove_path(rec->a) : 0;
+
+                if (r < 0)
+                        return log_warning_errno(r, "failed to remove '%s': %m", rec->a);
                 return 0;
         }
         if (streq(rec->kind, "kill")) {
