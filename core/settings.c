@@ -34,6 +34,18 @@ static char *default_cache_dir(const char *root, uid_t uid) {
         return strdup_printf("%s/.cache/vmsilo", isempty(home) ? "/tmp" : home);
 }
 
+static char *default_state_dir(const char *root, uid_t uid) {
+        const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+        if (!isempty(root) && !streq(root, "/"))
+                return strdup_printf("%s/var/lib/vmsilo", root);
+        if (uid == 0)
+                return strdup("/var/lib/vmsilo");
+        if (!isempty(xdg))
+                return strdup_printf("%s/vmsilo", xdg);
+        return strdup_printf("%s/.local/state/vmsilo", isempty(home) ? "/tmp" : home);
+}
+
 int settings_init(struct settings *s, const char *root, const char *plugin_dir,
                   const char *runtime_base) {
         const char *v;
@@ -65,7 +77,9 @@ int settings_init(struct settings *s, const char *root, const char *plugin_dir,
         s->runtime_base = v ? strdup(v) : default_runtime_base(root, s->uid);
         v = getenv("VMSILO_CACHE_DIR");
         s->cache_dir = !isempty(v) ? strdup(v) : default_cache_dir(root, s->uid);
-        if (!s->plugin_dir || !s->runtime_base || !s->cache_dir)
+        v = getenv("VMSILO_STATE_DIR");
+        s->state_dir = !isempty(v) ? strdup(v) : default_state_dir(root, s->uid);
+        if (!s->plugin_dir || !s->runtime_base || !s->cache_dir || !s->state_dir)
                 return -ENOMEM;
         return 0;
 }
@@ -75,6 +89,11 @@ void settings_done(struct settings *s) {
         free(s->plugin_dir);
         free(s->runtime_base);
         free(s->cache_dir);
+        free(s->state_dir);
+}
+
+char *settings_state_dir(const struct settings *s, const char *name) {
+        return strdup_printf("%s/%s", s->state_dir, name);
 }
 
 char *settings_runtime_dir(const struct settings *s, const char *name) {
@@ -89,7 +108,9 @@ int settings_clone_with_dir(struct settings *dst, const struct settings *src, co
         dst->plugin_dir = strdup(src->plugin_dir);
         dst->runtime_base = strdup(src->runtime_base);
         dst->cache_dir = strdup(src->cache_dir);
-        if (!dst->dirs.root || !dst->plugin_dir || !dst->runtime_base || !dst->cache_dir)
+        dst->state_dir = strdup(src->state_dir);
+        if (!dst->dirs.root || !dst->plugin_dir || !dst->runtime_base || !dst->cache_dir ||
+            !dst->state_dir)
                 return -ENOMEM;
         r = strv_push(&dst->dirs.dirs, dir);
         if (r >= 0)

@@ -15,6 +15,7 @@ mkdir -p "$CONF/conf.d" "$CONF/vms" "$RUN" "$T/state" "$T/img"
 export VMSILO_CONF_PATH="$CONF:$TOP"
 export VMSILO_RUNTIME_DIR="$RUN"
 export VMSILO_CACHE_DIR="$T/cache"
+export VMSILO_STATE_DIR="$T/vstate"
 export VMSILO_PLUGIN_DIR="$BUILD/plugins"
 export FAKE_CROSVM_RECORD="$T/record.jsonl"
 unset VMSILO_ROOT
