@@ -25,6 +25,11 @@ struct backend {
         char *(*agent_address)(const struct vm *vm);
         /* asks a running VMM to stop: graceful (power button) or hard (quit now) */
         int (*request_stop)(const char *binary, const char *runtime_dir, int hard);
+        /* 1 once the VMM has built the machine and runs its vCPUs, 0 not yet (or no answer) */
+        int (*is_up)(const char *runtime_dir, unsigned timeout_ms);
+        /* continues a paused VM; NULL when the VMM cannot pause */
+        int (*resume)(const char *binary, const char *runtime_dir);
+        int events; /* 1: the VMM reports events on VM_EVENTS_SOCKET (QMP) */
 };
 
 extern const struct backend crosvm_backend;

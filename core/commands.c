@@ -10,6 +10,7 @@
 #include "exitcode.h"
 #include "json.h"
 #include "log.h"
+#include "runstate.h"
 #include "state.h"
 #include "supervisor.h"
 #include "vm.h"
@@ -136,6 +137,24 @@ int cmd_plugins(const struct settings *s, int argc, char **argv) {
         return failures > 0 ? EXIT_CONFIG : EXIT_OK;
 }
 
+/* The short form of a VM's state, for list: "running", "paused: ...", "needs cleanup". */
+static char *state_text(const char *dir, const char *name, int *ret_state, char **ret_reason) {
+        char *reason = NULL;
+        int state = dir ? vm_run_state(dir, &reason) : VM_STOPPED;
+
+        if (state == VM_NEEDS_CLEANUP && !reason)
+                reason = strdup_printf("run 'vmsilo-core cleanup %s'", name);
+        *ret_state = state;
+        *ret_reason = reason;
+        if (!reason)
+                return strdup(vm_run_state_name(state));
+        return strdup_printf("%s%s %s", vm_run_state_name(state),
+                             state == VM_PAUSED    ? ":"
+                             : state == VM_RUNNING ? ","
+                                                   : ":",
+                             reason);
+}
+
 int cmd_list(const struct settings *s, int argc, char **argv) {
         static const int allowed[] = { OPT_JSON, 0 };
         struct cmd_opts o = {};
@@ -144,7 +163,9 @@ int cmd_list(const struct settings *s, int argc, char **argv) {
 
         r = parse(
                 argc, argv,
-                "usage: vmsilo-core list [--json]\n\nLists the configured VMs and whether each is running.\n",
+                "usage: vmsilo-core list [--json]\n\n"
+                "Lists the configured VMs and the state of each: running, paused (with the\n"
+                "reason), starting, stopped, or needs cleanup (a crashed run left host changes).\n",
                 allowed, 0, &o);
         if (r >= 0)
                 return r;
@@ -159,14 +180,18 @@ int cmd_list(const struct settings *s, int argc, char **argv) {
                 printf("%-32s %s\n", "NAME", "STATE");
         for (size_t i = 0; i < names.n; i++) {
                 _cleanup_free_ char *dir = settings_runtime_dir(s, names.items[i]);
-                const char *state = dir && state_is_running(dir) > 0 ? "running" : "stopped";
+                _cleanup_free_ char *reason = NULL, *text = NULL;
+                int state;
 
+                text = state_text(dir, names.items[i], &state, &reason);
                 if (o.json) {
                         printf("%s{\"name\": ", i ? ", " : "");
                         json_string(stdout, names.items[i]);
-                        printf(", \"state\": \"%s\"}", state);
+                        printf(", \"state\": \"%s\", \"reason\": ", vm_run_state_name(state));
+                        json_string(stdout, reason);
+                        printf("}");
                 } else
-                        printf("%-32s %s\n", names.items[i], state);
+                        printf("%-32s %s\n", names.items[i], strempty(text));
         }
         if (o.json)
                 printf("]\n");
@@ -354,6 +379,25 @@ int cmd_cleanup(const struct settings *s, int argc, char **argv) {
         return vm_cleanup(s, o.name);
 }
 
+int cmd_resume(const struct settings *s, int argc, char **argv) {
+        static const int allowed[] = { 0 };
+        struct cmd_opts o = {};
+        int r;
+
+        r = parse(argc, argv,
+                  "usage: vmsilo-core resume NAME\n\n"
+                  "Continues VM NAME after its VMM paused it on an I/O error (a full disk): free\n"
+                  "the space first. Fails if the same error pauses it again at once.\n",
+                  allowed, 1, &o);
+        if (r >= 0)
+                return r;
+        if (!vm_name_valid(o.name)) {
+                log_error("invalid VM name '%s'", o.name);
+                return EXIT_USAGE;
+        }
+        return vm_resume(s, o.name);
+}
+
 struct run_opts {
         int pty;
         int no_start;
@@ -455,6 +499,11 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                         strv_done(&o.env);
                         return EXIT_NO_STATUS;
                 }
+        }
+        /* another command may be starting it: wait for that, then run */
+        if (vm_wait_up(dir, name, 90) < 0) {
+                strv_done(&o.env);
+                return EXIT_NO_STATUS;
         }
         addr = vm_agent_address(dir);
         if (!addr) {

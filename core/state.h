@@ -28,6 +28,8 @@ struct journal_record {
 
 /* Reads all records, oldest first. */
 int journal_read(const char *dir, struct journal_record **ret, size_t *ret_n);
+/* Replaces the journal with `recs` (what could not be undone), atomically. */
+int journal_keep(const char *dir, const struct journal_record *recs, size_t n);
 void journal_records_free(struct journal_record *r, size_t n);
 
 /* Removes the runtime dir's files, then the dir. With `keep_lock`, the lock file (which the

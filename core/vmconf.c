@@ -28,6 +28,7 @@ struct key_def {
 static const char *const vmm_values[] = { "crosvm", "qemu", NULL };
 static const char *const sched_values[] = { "full", "vm", "off", NULL };
 static const char *const accel_values[] = { "auto", "kvm", "tcg", NULL };
+static const char *const helper_failure_values[] = { "poweroff", "kill", "keep", NULL };
 static const char *const log_values[] = { "off", "error", "warn", "info", "debug", "trace", NULL };
 
 #define K(s, k, t, f) \
@@ -57,6 +58,7 @@ static const struct key_def keys[] = {
         K("vm", "auto-shutdown", KEY_BOOL, auto_shutdown),
         KU("vm", "auto-shutdown-after", auto_shutdown_after, 1, 1ULL << 32),
         KE("vm", "vmm", vmm, vmm_values),
+        KE("vm", "on-helper-failure", on_helper_failure, helper_failure_values),
         K("crosvm", "path", KEY_STRING, crosvm_path),
         KE("crosvm", "log-level", crosvm_log_level, log_values),
         K("crosvm", "extra-args", KEY_LIST, crosvm_extra_args),
@@ -113,7 +115,8 @@ int vm_config_init(struct vm_config *c, const char *name) {
             set_string(&c->crosvm_path, "crosvm") < 0 ||
             set_string(&c->crosvm_log_level, "info") < 0 ||
             set_string(&c->qemu_path, "qemu-system-x86_64") < 0 ||
-            set_string(&c->qemu_accel, "auto") < 0 || set_string(&c->qemu_machine, "pc") < 0)
+            set_string(&c->qemu_accel, "auto") < 0 || set_string(&c->qemu_machine, "pc") < 0 ||
+            set_string(&c->on_helper_failure, "poweroff") < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -125,6 +128,7 @@ void vm_config_done(struct vm_config *c) {
         free(c->root_disk);
         strv_done(&c->kernel_params);
         free(c->vmm);
+        free(c->on_helper_failure);
         for (size_t i = 0; i < c->n_disks; i++) {
                 free(c->disks[i].name);
                 free(c->disks[i].path);

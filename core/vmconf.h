@@ -47,7 +47,8 @@ struct vm_config {
         struct strv kernel_params;
         int auto_shutdown;
         unsigned long long auto_shutdown_after;
-        char *vmm; /* "crosvm" or "qemu" */
+        char *vmm;               /* "crosvm" or "qemu" */
+        char *on_helper_failure; /* "poweroff" (default), "kill", "keep" */
 
         struct vm_disk *disks;
         size_t n_disks;
