@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../../guest/proto.h"
