@@ -8,6 +8,18 @@ fi
 . "$(dirname "$0")/../e2e/lib.sh"
 ip link set lo up
 
+# the test's own mounts (small file systems, bind mounts) go before its temp tree
+fault_cleanup() {
+        for d in "$RUN"/*/; do
+                [ -d "$d" ] || continue
+                "$VMSILO" stop --timeout 2 "$(basename "$d")" >/dev/null 2>&1 || true
+        done
+        awk -v t="$T/" 'index($2, t) == 1 {print $2}' /proc/self/mounts | sort -r |
+                while read -r m; do umount -l "$m" 2>/dev/null || true; done
+        cleanup_test
+}
+trap fault_cleanup EXIT
+
 C_VIRTIOFSD=/usr/lib/qemu/virtiofsd
 [ -x "$C_VIRTIOFSD" ] || fail "no C virtiofsd at $C_VIRTIOFSD (qemu-system-common)"
 OV="$T/state/ov"
