@@ -13,10 +13,16 @@
 #include "supervisor.h"
 #include "vm.h"
 
+/* The supervisor this stop is about: once it is gone, so is its run, even if another
+ * command has started the VM again since (whose lock we must not wait for). */
+static pid_t stop_sup;
+static unsigned long long stop_sup_start;
+
 static int wait_stopped(const char *dir, unsigned timeout_ms) {
         uint64_t deadline = now_ms() + timeout_ms;
 
-        while (state_is_running(dir) > 0) {
+        while (state_is_running(dir) > 0 &&
+               (stop_sup <= 0 || process_alive(stop_sup, stop_sup_start))) {
                 if (now_ms() >= deadline)
                         return -ETIMEDOUT;
                 sleep_ms(20);
@@ -83,6 +89,7 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
         pid_t sup;
 
         (void) runstate_write(dir, RS_STOPPING, "");
+        stop_sup = read_pid_file(dir, "supervisor.pid", &stop_sup_start);
         continue_if_stopped(dir, "supervisor.pid", "supervisor", name);
         continue_if_stopped(dir, "vmm.pid", "VMM", name);
         b = recorded_backend(dir, &binary);
@@ -131,9 +138,11 @@ int vm_stop(const struct settings *s, const char *name, unsigned timeout_s) {
                 return EXIT_RUNTIME;
         /* the supervisor removes the run dir last; if it is still there, the supervisor died
          * before it finished its undo, which is ours now */
-        for (int i = 0; i < 10 && stat(dir, &st) == 0; i++)
+        for (int i = 0; i < 10 && stat(dir, &st) == 0 && state_is_running(dir) <= 0; i++)
                 sleep_ms(20);
-        if (stat(dir, &st) == 0) {
+        if (state_is_running(dir) > 0)
+                log_info("VM '%s' was started again by another command", name);
+        else if (stat(dir, &st) == 0) {
                 if (r != -EAGAIN)
                         log_warning(
                                 "the supervisor of VM '%s' ended before it undid everything; finishing its undo",
