@@ -118,6 +118,7 @@ check: test-programs
 	$(MAKE) --no-print-directory fuzz
 	$(foreach t,$(EXTRA_CHECK),$(MAKE) --no-print-directory $(t) &&) true
 	BUILD=$(BUILD) tests/run-e2e.sh
+	BUILD=$(BUILD) tests/run-faults.sh
 	BUILD=$(BUILD) tests/run-security.sh
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

@@ -17,6 +17,7 @@ for i in 1 2 3; do
         eval "wait \$p$i" || { cat "$T/start$i.err" >&2; fail "concurrent start $i failed"; }
 done
 [ "$(qemus)" = 1 ] || fail "$(qemus) VMMs for concurrent starts"
+expect 0 "$VMSILO" run c1 true # booted: it hears the power button
 expect 0 "$VMSILO" stop --timeout 20 c1
 assert_clean c1
 

@@ -7,6 +7,7 @@ make_fault_vm s1
 
 # the supervisor
 expect 0 "$VMSILO" start s1
+expect 0 "$VMSILO" run s1 true # booted: it hears the power button
 sup=$(pid_of s1 supervisor.pid)
 kill -STOP "$sup"
 t0=$(date +%s)
@@ -17,6 +18,7 @@ assert_clean s1
 
 # the VMM
 expect 0 "$VMSILO" start s1
+expect 0 "$VMSILO" run s1 true
 vmm=$(pid_of s1 vmm.pid)
 kill -STOP "$vmm"
 expect 0 "$VMSILO" status s1
