@@ -551,8 +551,16 @@ static int wait_other(const char *dir, const char *name, unsigned timeout_s) {
         uint64_t deadline = now_ms() + (uint64_t) (timeout_s + 60) * 1000;
         int state = vm_run_state(dir, NULL), stopping = runstate_exists(dir, RS_STOPPING);
 
-        if (state != VM_STARTING && !stopping)
-                return EXIT_RUNNING;
+        if (state != VM_STARTING && !stopping) {
+                unsigned long long start = 0;
+                pid_t sup = read_pid_file(dir, "supervisor.pid", &start);
+
+                /* a supervisor that was just killed may still hold the lock for a moment */
+                if (sup > 0 && process_alive(sup, start))
+                        return EXIT_RUNNING;
+                sleep_ms(100);
+                return -EAGAIN;
+        }
         log_info("VM '%s' is being %s by another command, waiting", name,
                  stopping ? "stopped" : "started");
         while (now_ms() < deadline) {
@@ -590,8 +598,12 @@ static int lock_for_start(struct vm *vm, const struct start_options *o, int *ret
                         log_notice("VM '%s' is up (started by another command)", name);
                         return EXIT_OK;
                 }
-                if (r != -EAGAIN || attempt >= 3)
+                if (r != -EAGAIN)
                         return EXIT_RUNTIME;
+                if (attempt >= 3) {
+                        log_error("VM '%s' is busy: another command keeps its lock", name);
+                        return EXIT_RUNTIME;
+                }
         }
 }
 
