@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The CLI commands: option parsing and output; the work is in pipeline.c and supervisor.c. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "agent.h"
 #include "backend.h"
@@ -10,6 +13,7 @@
 #include "exitcode.h"
 #include "json.h"
 #include "log.h"
+#include "process.h"
 #include "runstate.h"
 #include "state.h"
 #include "supervisor.h"
@@ -466,11 +470,35 @@ static int parse_run(int argc, char **argv, struct run_opts *o) {
         return -1;
 }
 
+/* A command in flight cannot tell that its VM was paused under it (the guest just stops
+ * answering): a small watcher process says so on stderr, once per pause, while `run` keeps
+ * waiting, so that `resume` lets the command finish. */
+static pid_t watch_pause(const char *dir, const char *name) {
+        pid_t parent = getpid(), pid = fork();
+        int said = 0;
+
+        if (pid != 0)
+                return pid;
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        while (getppid() == parent) {
+                _cleanup_free_ char *why = runstate_read(dir, RS_PAUSED);
+
+                if (why && !said)
+                        fprintf(stderr,
+                                "\r\nvmsilo-core: VM '%s' is paused: %s; run 'vmsilo-core resume %s' or stop it\r\n",
+                                name, why, name);
+                said = why != NULL;
+                sleep_ms(500);
+        }
+        _exit(0);
+}
+
 int cmd_run(const struct settings *s, int argc, char **argv) {
         struct run_opts o = {};
         _cleanup_free_ char *dir = NULL, *addr = NULL;
         struct agent_request req;
         const char *name;
+        pid_t watcher;
         int r;
 
         r = parse_run(argc, argv, &o);
@@ -517,7 +545,12 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                                       .cwd = o.cwd,
                                       .pty = o.pty,
                                       .connect_timeout_s = 120 };
+        watcher = watch_pause(dir, name);
         r = agent_run(name, addr, &req);
+        if (watcher > 0) {
+                (void) kill(watcher, SIGKILL);
+                (void) waitpid(watcher, NULL, 0);
+        }
         strv_done(&o.env);
         return r;
 }

@@ -1,5 +1,6 @@
 # Cell: the overlay's file system fills up. QEMU pauses the VM on the write error; list and
-# status say `paused: I/O error on disk 'ephemeral' (no space)`, `run` fails at once with it,
+# status say `paused: I/O error on disk 'ephemeral' (no space)`, a new `run` fails at once
+# with it (one in flight is told and waits),
 # `resume` continues once there is space again (and fails while there is none), and `stop`
 # ends a paused VM without waiting for it. Nothing is left; the next start works.
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +25,12 @@ expect 0 "$VMSILO" status --json d1
 [ "$(jq -r '[.state, .reason] | join(": ")' "$T/out")" = "paused: I/O error on disk 'ephemeral' (no space)" ] ||
         fail "status --json: $(cat "$T/out")"
 
-# run fails at once, with the reason
+# the command in flight is told, and waits (resume lets it finish)
+wait_for 3 grep -q "VM 'd1' is paused: I/O error on disk 'ephemeral' (no space)" "$T/fill.err" ||
+        fail "the run in flight was not told: $(cat "$T/fill.err")"
+kill -0 "$fill" 2>/dev/null || fail "the run in flight ended while the VM was paused"
+
+# a new run fails at once, with the reason
 t0=$(date +%s)
 expect 125 "$VMSILO" run d1 true
 [ $(($(date +%s) - t0)) -lt 5 ] || fail "run on a paused VM took $(($(date +%s) - t0)) s"
