@@ -17,6 +17,24 @@ export VMSILO_STATE_DIR="$B/state" VMSILO_PLUGIN_DIR="$TOP/build/plugins"
 V="$TOP/build/vmsilo-core"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}'; }
+# all CMD [OPTS]: `CMD OPTS NAME` (run: `run NAME true`) for every VM at once; prints how
+# many failed
+all() {
+        cmd=$1
+        shift
+        pids=""
+        for i in $(seq "$N"); do
+                if [ "$cmd" = run ]; then
+                        "$V" -q run "s$i" true >"$B/$cmd-$i.log" 2>&1 &
+                else
+                        "$V" -q "$cmd" "$@" "s$i" >"$B/$cmd-$i.log" 2>&1 &
+                fi
+                pids="$pids $!"
+        done
+        failed=0
+        for p in $pids; do wait "$p" || failed=$((failed + 1)); done
+        echo "$failed"
+}
 
 for i in $(seq "$N"); do
         cat >"$B/etc/vms/s$i.conf" <<EOS
@@ -32,21 +50,15 @@ EOS
 done
 
 t0=$(now)
-for i in $(seq "$N"); do "$V" -q start --timeout 60 "s$i" >"$B/start-$i.log" 2>&1 & done
-fails=0
-for j in $(jobs -p); do wait "$j" || fails=$((fails + 1)); done
+fails=$(all start --timeout 60)
 t_start=$(since "$t0")
 
 t0=$(now)
-for i in $(seq "$N"); do "$V" -q run "s$i" true >"$B/run-$i.log" 2>&1 & done
-rfails=0
-for j in $(jobs -p); do wait "$j" || rfails=$((rfails + 1)); done
+rfails=$(all run)
 t_run=$(since "$t0")
 
 t0=$(now)
-for i in $(seq "$N"); do "$V" -q stop --timeout 60 "s$i" >"$B/stop-$i.log" 2>&1 & done
-sfails=0
-for j in $(jobs -p); do wait "$j" || sfails=$((sfails + 1)); done
+sfails=$(all stop --timeout 60)
 t_stop=$(since "$t0")
 
 left=$(ls -A "$B/run" | wc -l)
