@@ -173,6 +173,7 @@ check: test-programs
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(foreach t,$(EXTRA_CHECK),$(MAKE) --no-print-directory $(t) &&) true
 	BUILD=$(BUILD) tests/run-e2e.sh
+	BUILD=$(BUILD) tests/run-faults.sh
 	BUILD=$(BUILD) tests/run-systemd.sh
 	BUILD=$(BUILD) tests/run-distro.sh
 	BUILD=$(BUILD) tests/run-security.sh

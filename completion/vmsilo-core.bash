@@ -3,7 +3,8 @@
 # options already on the line), else from vms/*.conf in the configuration directories.
 
 _vmsilo_core_vms() {
-        # $1: all, running or stopped; the global options of the line are in _vmsilo_core_global
+        # $1: all, running (also paused or starting), paused or stopped (also needing
+        # cleanup); the global options of the line are in _vmsilo_core_global
         local want=$1 json dir d names=""
         json=$("${_vmsilo_core_cmd}" "${_vmsilo_core_global[@]}" list --json 2>/dev/null)
         if [[ $json == \[* ]]; then
@@ -13,8 +14,9 @@ _vmsilo_core_vms() {
                         name=${BASH_REMATCH[1]}
                         [[ $obj =~ \"state\":\ *\"([^\"]*)\" ]] && state=${BASH_REMATCH[1]} || state=
                         case $want in
-                        running) [[ $state == running ]] || continue ;;
-                        stopped) [[ $state == running ]] && continue ;;
+                        running) [[ $state == running || $state == paused || $state == starting ]] || continue ;;
+                        paused) [[ $state == paused ]] || continue ;;
+                        stopped) [[ $state == stopped || $state == "needs cleanup" ]] || continue ;;
                         esac
                         names+="$name "
                 done < <(printf '%s\n' "$json" | sed 's/}, *{/}\n{/g')
@@ -36,7 +38,7 @@ _vmsilo_core_vms() {
 
 _vmsilo_core() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-        local commands="plugins list check print start stop cleanup run shell exec"
+        local commands="plugins list status check print start stop resume cleanup run shell exec"
         local global_opts="--root --plugin-dir --runtime-dir -v --verbose -q --quiet -h --help --version"
         local i word cmd="" cmd_at=0 nargs=0
         _vmsilo_core_cmd=${COMP_WORDS[0]}
@@ -85,10 +87,11 @@ _vmsilo_core() {
         local opts with_arg vms=all
         case $cmd in
         plugins | list) opts="--json --help" with_arg="" ;;
-        check | print) opts="--json --help" with_arg="" ;;
+        check | print | status) opts="--json --help" with_arg="" ;;
         start) opts="--foreground --timeout --help" with_arg="--timeout" vms=stopped ;;
         stop) opts="--timeout --help" with_arg="--timeout" vms=running ;;
         cleanup) opts="--help" with_arg="" ;;
+        resume) opts="--help" with_arg="" vms=paused ;;
         run) opts="-t --tty -T --no-tty -u --user -e --env -w --workdir --no-start --help"
                 with_arg="-u --user -e --env -w --workdir" ;;
         shell) opts="--agent --ssh --root --help" with_arg="" ;;

@@ -7,6 +7,8 @@ struct vm;
 struct vm_device;
 
 /* A VMM backend: renders the VM description into an argv and knows how to stop the VMM. */
+#define VMM_UP_INCOMING 2
+
 struct backend {
         const char *name;
         int vmm;                 /* enum vmsilo_vmm */
@@ -37,6 +39,12 @@ struct backend {
          * state_path, end the VMM. Both log at debug only: callers fall back. */
         int (*restore)(struct vm *vm);
         int (*save)(const char *runtime_dir, const char *state_path);
+        /* 1 once the VMM has built the machine and runs its vCPUs, 0 not yet (or no answer),
+         * VMM_UP_INCOMING when it answers, paused, waiting for a snapshot's state */
+        int (*is_up)(const char *runtime_dir, unsigned timeout_ms);
+        /* continues a paused VM; NULL when the VMM cannot pause */
+        int (*resume)(const char *binary, const char *runtime_dir);
+        int events; /* 1: the VMM reports events on VM_EVENTS_SOCKET (QMP) */
 };
 
 extern const struct backend crosvm_backend;

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The CLI commands: option parsing and output; the work is in pipeline.c and supervisor.c. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "access.h"
 #include "agent.h"
@@ -12,6 +15,7 @@
 #include "json.h"
 #include "log.h"
 #include "process.h"
+#include "runstate.h"
 #include "state.h"
 #include "supervisor.h"
 #include "vm.h"
@@ -153,22 +157,36 @@ static int remote_place(const struct settings *s, const char *name, struct vm_pl
         return !p->direct;
 }
 
-/* "running", "stopped", or "unknown" when the caller cannot see (never "stopped" then). */
-static const char *vm_state(const struct settings *s, const char *name) {
-        struct vm_place p;
-        const char *state;
-        int r;
+/* Root's VM seen by a user: "running", "stopped", or "unknown" when the caller cannot see
+ * (never "stopped" then); NULL when the caller uses the runtime dir itself. */
+static char *remote_state(const struct settings *s, const char *name) {
+        struct vm_place p = {};
+        char *state = NULL;
 
         if (vm_place_find(s, name, &p) < 0)
-                state = "unknown";
+                state = strdup("unknown");
         else if (!p.direct)
-                state = member_state(&p, name);
-        else {
-                r = state_is_running(p.dir);
-                state = r > 0 ? "running" : r == 0 ? "stopped" : "unknown";
-        }
+                state = strdup(member_state(&p, name));
         vm_place_done(&p);
         return state;
+}
+
+/* The short form of a VM's state, for list: "running", "paused: ...", "needs cleanup". */
+static char *state_text(const char *dir, const char *name, int *ret_state, char **ret_reason) {
+        char *reason = NULL;
+        int state = dir ? vm_run_state(dir, &reason) : VM_STOPPED;
+
+        if (state == VM_NEEDS_CLEANUP && !reason)
+                reason = strdup_printf("run 'vmsilo-core cleanup %s'", name);
+        *ret_state = state;
+        *ret_reason = reason;
+        if (!reason)
+                return strdup(vm_run_state_name(state));
+        return strdup_printf("%s%s %s", vm_run_state_name(state),
+                             state == VM_PAUSED    ? ":"
+                             : state == VM_RUNNING ? ","
+                                                   : ":",
+                             reason);
 }
 
 int cmd_list(const struct settings *s, int argc, char **argv) {
@@ -179,7 +197,9 @@ int cmd_list(const struct settings *s, int argc, char **argv) {
 
         r = parse(
                 argc, argv,
-                "usage: vmsilo-core list [--json]\n\nLists the configured VMs and whether each is running.\n",
+                "usage: vmsilo-core list [--json]\n\n"
+                "Lists the configured VMs and the state of each: running, paused (with the\n"
+                "reason), starting, stopped, or needs cleanup (a crashed run left host changes).\n",
                 allowed, 0, &o);
         if (r >= 0)
                 return r;
@@ -193,14 +213,21 @@ int cmd_list(const struct settings *s, int argc, char **argv) {
         else
                 printf("%-32s %s\n", "NAME", "STATE");
         for (size_t i = 0; i < names.n; i++) {
-                const char *state = vm_state(s, names.items[i]);
+                _cleanup_free_ char *dir = settings_runtime_dir(s, names.items[i]);
+                _cleanup_free_ char *reason = NULL, *text = remote_state(s, names.items[i]);
+                int state = -1;
 
+                if (!text)
+                        text = state_text(dir, names.items[i], &state, &reason);
                 if (o.json) {
                         printf("%s{\"name\": ", i ? ", " : "");
                         json_string(stdout, names.items[i]);
-                        printf(", \"state\": \"%s\"}", state);
+                        printf(", \"state\": \"%s\", \"reason\": ",
+                               state < 0 ? strempty(text) : vm_run_state_name(state));
+                        json_string(stdout, reason);
+                        printf("}");
                 } else
-                        printf("%-32s %s\n", names.items[i], state);
+                        printf("%-32s %s\n", names.items[i], strempty(text));
         }
         if (o.json)
                 printf("]\n");
@@ -415,6 +442,25 @@ int cmd_cleanup(const struct settings *s, int argc, char **argv) {
         return r < 0 ? EXIT_RUNTIME : vm_cleanup(s, o.name);
 }
 
+int cmd_resume(const struct settings *s, int argc, char **argv) {
+        static const int allowed[] = { 0 };
+        struct cmd_opts o = {};
+        int r;
+
+        r = parse(argc, argv,
+                  "usage: vmsilo-core resume NAME\n\n"
+                  "Continues VM NAME after its VMM paused it on an I/O error (a full disk): free\n"
+                  "the space first. Fails if the same error pauses it again at once.\n",
+                  allowed, 1, &o);
+        if (r >= 0)
+                return r;
+        if (!vm_name_valid(o.name)) {
+                log_error("invalid VM name '%s'", o.name);
+                return EXIT_USAGE;
+        }
+        return vm_resume(s, o.name);
+}
+
 struct run_opts {
         int pty;
         int no_start;
@@ -484,15 +530,27 @@ static int parse_run(int argc, char **argv, struct run_opts *o) {
         return -1;
 }
 
-/* A VM that another command is starting (several `run` at once: one starts it, the others
- * find it locked): its agent address appears once the VMM is spawned. */
-static char *wait_agent_address(const char *dir, unsigned timeout_s) {
-        uint64_t deadline = now_ms() + (uint64_t) timeout_s * 1000;
-        char *addr;
+/* A command in flight cannot tell that its VM was paused under it (the guest just stops
+ * answering): a small watcher process says so on stderr, once per pause, while `run` keeps
+ * waiting, so that `resume` lets the command finish. */
+static pid_t watch_pause(const char *dir, const char *name) {
+        pid_t parent = getpid(), pid = fork();
+        int said = 0;
 
-        while (!(addr = vm_agent_address(dir)) && state_is_running(dir) > 0 && now_ms() < deadline)
-                sleep_ms(100);
-        return addr;
+        if (pid != 0)
+                return pid;
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        while (getppid() == parent) {
+                _cleanup_free_ char *why = runstate_read(dir, RS_PAUSED);
+
+                if (why && !said)
+                        fprintf(stderr,
+                                "\r\nvmsilo-core: VM '%s' is paused: %s; run 'vmsilo-core resume %s' or stop it\r\n",
+                                name, why, name);
+                said = why != NULL;
+                sleep_ms(500);
+        }
+        _exit(0);
 }
 
 int cmd_run(const struct settings *s, int argc, char **argv) {
@@ -501,6 +559,7 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
         struct agent_request req;
         struct vm_place p;
         const char *name;
+        pid_t watcher;
         int r;
 
         r = parse_run(argc, argv, &o);
@@ -548,13 +607,23 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                         return EXIT_NO_STATUS;
                 }
         }
-        addr = wait_agent_address(dir, 90);
+        /* another command may be starting it: wait for that, then run */
+        if (vm_wait_up(dir, name, 90) < 0) {
+                strv_done(&o.env);
+                return EXIT_NO_STATUS;
+        }
+        addr = vm_agent_address(dir);
         if (!addr) {
                 log_error("VM '%s' has no guest agent address in '%s'", name, dir);
                 strv_done(&o.env);
                 return EXIT_NO_STATUS;
         }
+        watcher = watch_pause(dir, name);
         r = agent_run(name, addr, &req);
+        if (watcher > 0) {
+                (void) kill(watcher, SIGKILL);
+                (void) waitpid(watcher, NULL, 0);
+        }
         strv_done(&o.env);
         return r;
 }

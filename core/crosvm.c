@@ -5,6 +5,7 @@
  * is argh plus serde_keyvalue (src/crosvm/cmdline.rs upstream); tests/fake-crosvm enforces it.
  */
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "../sdk/vmsilo/plugin.h"
 #include "backend.h"
@@ -464,6 +465,18 @@ static int crosvm_request_stop(const char *binary, const char *runtime_dir, int 
         return r == 0 ? 0 : -EIO;
 }
 
+/* crosvm has no status request its control socket answers in every version: up once the
+ * socket exists (it binds it after it parsed and checked its command line). */
+static int crosvm_is_up(const char *runtime_dir, unsigned timeout_ms) {
+        _cleanup_free_ char *sock = strdup_printf("%s/%s", runtime_dir, VM_CONTROL_SOCKET);
+        struct stat st;
+
+        (void) timeout_ms;
+        if (!sock)
+                return -ENOMEM;
+        return stat(sock, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 static char *crosvm_agent_address(const struct vm *vm) {
         return strdup_printf("vsock:%u:%u", vm->config.id, VMSILO_AGENT_VSOCK_PORT);
 }
@@ -481,4 +494,5 @@ const struct backend crosvm_backend = {
         .check = crosvm_check,
         .agent_address = crosvm_agent_address,
         .request_stop = crosvm_request_stop,
+        .is_up = crosvm_is_up,
 };

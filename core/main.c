@@ -20,11 +20,13 @@ struct command {
 
 static const struct command commands[] = {
         { "plugins", cmd_plugins, "list the enabled plugins" },
-        { "list", cmd_list, "list the configured VMs and whether each runs" },
+        { "list", cmd_list, "list the configured VMs and the state of each" },
+        { "status", cmd_status, "the state, processes, host changes and last errors of a VM" },
         { "check", cmd_check, "run every preflight check of a VM" },
         { "print", cmd_print, "print the plan: host changes, helpers, the VMM argv" },
         { "start", cmd_start, "start a VM" },
         { "stop", cmd_stop, "stop a VM and undo its host changes" },
+        { "resume", cmd_resume, "continue a VM that its VMM paused (an I/O error)" },
         { "cleanup", cmd_cleanup, "undo what a crashed run of a VM left behind" },
         { "run", cmd_run, "run a command in a VM (starting it if needed)" },
         { "shell", cmd_shell, "the serial console of a VM, or a shell through its agent" },

@@ -418,11 +418,28 @@ int vm_contribute(struct vm *vm) {
         return check_cmdline_length(vm);
 }
 
+/* unlink(), or rmdir() for a directory; the error said is the one of the call that fits */
+static int remove_path(const char *path) {
+        if (unlink(path) == 0 || errno == ENOENT)
+                return 0;
+        if (errno != EISDIR && errno != EPERM)
+                return negative_errno();
+        if (rmdir(path) == 0 || errno == ENOENT)
+                return 0;
+        if (errno == ENOTEMPTY || errno == EEXIST) {
+                /* others keep files there now: it is no longer ours alone */
+                log_debug("leaving directory '%s': it is not empty", path);
+                return 0;
+        }
+        return errno == ENOTDIR ? -EPERM : negative_errno();
+}
+
 static int undo_record(struct vm *vm, const struct journal_record *rec) {
         if (streq(rec->kind, "unlink")) {
-                if (rec->a && unlink(rec->a) < 0 && errno != ENOENT && rmdir(rec->a) < 0 &&
-                    errno != ENOENT)
-                        return log_warning_errno(errno, "failed to remove '%s': %m", rec->a);
+                int r = rec->a ? remove_path(rec->a) : 0;
+
+                if (r < 0)
+                        return log_warning_errno(r, "failed to remove '%s': %m", rec->a);
                 return 0;
         }
         if (streq(rec->kind, "kill")) {
@@ -460,7 +477,8 @@ static int undo_record(struct vm *vm, const struct journal_record *rec) {
 
 int vm_undo(struct vm *vm) {
         struct journal_record *recs = NULL;
-        size_t n = 0;
+        _cleanup_free_ int *failed = NULL;
+        size_t n = 0, k = 0;
         int failures = 0, r, saved = vm->phase;
 
         r = journal_read(vm->runtime_dir, &recs, &n);
@@ -474,17 +492,65 @@ int vm_undo(struct vm *vm) {
                 log_error_errno(r, "failed to read journal in '%s': %m", vm->runtime_dir);
                 return 1;
         }
+        failed = calloc(n + 1, sizeof(int));
+        if (!failed) {
+                journal_records_free(recs, n);
+                return log_oom();
+        }
         vm->phase = PHASE_UNDO;
         for (size_t i = n; i > 0; i--)
-                if (undo_record(vm, &recs[i - 1]) < 0)
+                if (undo_record(vm, &recs[i - 1]) < 0) {
+                        failed[i - 1] = 1;
                         failures++;
+                }
         vm->phase = saved;
-        journal_records_free(recs, n);
         if (failures == 0) {
                 _cleanup_free_ char *path = vm_path(vm, "journal");
 
                 if (path)
                         (void) unlink(path);
+        } else {
+                /* what is left, in order, for the next cleanup and for 'status' */
+                for (size_t i = 0; i < n; i++)
+                        if (failed[i]) {
+                                struct journal_record t = recs[k];
+
+                                recs[k++] = recs[i];
+                                recs[i] = t;
+                        }
+                (void) journal_keep(vm->runtime_dir, recs, k);
         }
+        journal_records_free(recs, n);
         return failures;
+}
+
+char *vm_journal_text(const char *dir, const char *sep) {
+        struct journal_record *recs = NULL;
+        size_t n = 0;
+        char *out = NULL;
+
+        if (journal_read(dir, &recs, &n) < 0)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                const struct journal_record *rec = &recs[i];
+                char *item, *joined;
+
+                if (streq(rec->kind, "unlink"))
+                        item = strdup_printf("file '%s'", strempty(rec->a));
+                else if (streq(rec->kind, "kill"))
+                        item = strdup_printf("process '%s' (pid %s)", strempty(rec->c),
+                                             strempty(rec->a));
+                else if (streq(rec->kind, "plugin"))
+                        item = strdup_printf("%s '%s'", strempty(rec->a), strempty(rec->b));
+                else
+                        item = strdup_printf("%s '%s'", rec->kind, strempty(rec->a));
+                joined = item ? strdup_printf("%s%s%s", strempty(out), out ? sep : "", item) : NULL;
+                free(item);
+                free(out);
+                out = joined;
+                if (!out)
+                        break;
+        }
+        journal_records_free(recs, n);
+        return out;
 }

@@ -58,6 +58,13 @@ unsigned long long process_start_time(pid_t pid) {
         return p ? strtoull(p, NULL, 10) : 0;
 }
 
+char process_state(pid_t pid) {
+        char buf[1024];
+        const char *p = proc_stat_fields(pid, buf, sizeof(buf));
+
+        return p ? *p : 0;
+}
+
 static int is_zombie(pid_t pid) {
         char buf[1024];
         const char *p = proc_stat_fields(pid, buf, sizeof(buf));

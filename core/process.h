@@ -7,6 +7,9 @@
 /* Start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat), or 0. */
 unsigned long long process_start_time(pid_t pid);
 
+/* The state letter of /proc/PID/stat (R, S, D, T, Z, ...), or 0 if there is no such process. */
+char process_state(pid_t pid);
+
 /* 1 if `pid` runs and has start time `start` (0 = don't check), else 0. */
 int process_alive(pid_t pid, unsigned long long start);
 

@@ -385,10 +385,12 @@ static int render_chardevs(struct vm *vm, struct strv *argv) {
         _cleanup_free_ char *con_path = vm_path(vm, VM_CONSOLE_BACKEND);
         _cleanup_free_ char *agent_path = vm_path(vm, VM_AGENT_SOCKET);
         _cleanup_free_ char *qmp_path = vm_path(vm, VM_CONTROL_SOCKET);
+        _cleanup_free_ char *ev_path = vm_path(vm, VM_EVENTS_SOCKET);
         _cleanup_free_ char *con = qopt(con_path), *agent = qopt(agent_path), *qmp = qopt(qmp_path);
+        _cleanup_free_ char *ev = qopt(ev_path);
         int r;
 
-        if (!con || !agent || !qmp)
+        if (!con || !agent || !qmp || !ev)
                 return -ENOMEM;
         r = strv_push(argv, "-chardev");
         if (r >= 0)
@@ -401,6 +403,14 @@ static int render_chardevs(struct vm *vm, struct strv *argv) {
                 r = strv_push(argv, "-qmp");
         if (r >= 0)
                 r = strv_pushf(argv, "unix:%s,server=on,wait=off", qmp);
+        if (r >= 0)
+                r = strv_push(argv, "-chardev");
+        if (r >= 0)
+                r = strv_pushf(argv, "socket,id=qmpev,path=%s,server=on,wait=off", ev);
+        if (r >= 0)
+                r = strv_push(argv, "-mon");
+        if (r >= 0)
+                r = strv_push(argv, "chardev=qmpev,mode=control");
         if (r >= 0)
                 r = strv_push(argv, "-device");
         if (r >= 0)
@@ -694,6 +704,30 @@ static int qemu_save(const char *runtime_dir, const char *state_path) {
         return r;
 }
 
+/* QEMU opens its QMP socket while it parses options, before it builds the machine; its
+ * monitor answers only from the main loop, once the vCPUs run. */
+static int qemu_is_up(const char *runtime_dir, unsigned timeout_ms) {
+        _cleanup_free_ char *sock = strdup_printf("%s/%s", runtime_dir, VM_CONTROL_SOCKET);
+        char reply[512];
+
+        if (!sock)
+                return -ENOMEM;
+        if (qmp_query(sock, "query-status", reply, sizeof(reply), timeout_ms) < 0)
+                return 0;
+        if (strstr(reply, "\"inmigrate\""))
+                return VMM_UP_INCOMING;
+        return strstr(reply, "\"running\": true") != NULL;
+}
+
+static int qemu_resume(const char *binary, const char *runtime_dir) {
+        _cleanup_free_ char *sock = strdup_printf("%s/%s", runtime_dir, VM_CONTROL_SOCKET);
+
+        (void) binary;
+        if (!sock)
+                return -ENOMEM;
+        return qmp_execute(sock, "cont", 5000);
+}
+
 static char *qemu_agent_address(const struct vm *vm) {
         return strdup_printf("unix:%s/%s", vm->runtime_dir, VM_AGENT_MUX_SOCKET);
 }
@@ -714,4 +748,7 @@ const struct backend qemu_backend = {
         .request_stop = qemu_request_stop,
         .restore = qemu_restore,
         .save = qemu_save,
+        .is_up = qemu_is_up,
+        .resume = qemu_resume,
+        .events = 1,
 };

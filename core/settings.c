@@ -144,6 +144,15 @@ void settings_done(struct settings *s) {
         free(s->state_dir);
 }
 
+/* NULL (errno ENOENT) when there is no state dir (a user without a home) */
+char *settings_state_dir(const struct settings *s, const char *name) {
+        if (!s->state_dir) {
+                errno = ENOENT;
+                return NULL;
+        }
+        return strdup_printf("%s/%s", s->state_dir, name);
+}
+
 char *settings_runtime_dir(const struct settings *s, const char *name) {
         return strdup_printf("%s/%s", s->runtime_base, name);
 }

@@ -30,5 +30,8 @@ void settings_done(struct settings *s);
 int settings_clone_with_vm(struct settings *dst, const struct settings *src, const char *name,
                            const struct conf *conf);
 
+/* state_dir/NAME: what outlives a run (its last error, its VMM's last log); NULL on OOM. */
+char *settings_state_dir(const struct settings *s, const char *name);
+
 /* base/NAME; NULL on OOM. */
 char *settings_runtime_dir(const struct settings *s, const char *name);

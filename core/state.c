@@ -63,7 +63,11 @@ static int lock_open(const char *dir, uid_t uid, gid_t gid) {
 }
 
 int state_lock(const char *dir, uid_t uid, gid_t gid) {
+        _cleanup_free_ char *path = strdup_printf("%s/lock", dir);
         _cleanup_close_ int fd = -1;
+
+        if (!path)
+                return -ENOMEM;
 
         fd = lock_open(dir, uid, gid);
         if (fd == -ENOENT) /* the previous run removed the dir just now: make it again */
@@ -72,6 +76,17 @@ int state_lock(const char *dir, uid_t uid, gid_t gid) {
                 return fd;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+        {
+                struct stat a, b;
+
+                /* the run that held it may have removed the file while we waited: a lock on
+                 * an unlinked file guards nothing, take the new one */
+                if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
+                    a.st_dev != b.st_dev) {
+                        fd = safe_close(fd);
+                        return state_lock(dir, uid, gid);
+                }
+        }
         return TAKE_FD(fd);
 }
 
@@ -325,4 +340,31 @@ pid_t read_pid_file(const char *dir, const char *name, unsigned long long *ret_s
         if (ret_start)
                 *ret_start = start;
         return pid;
+}
+
+int journal_keep(const char *dir, const struct journal_record *recs, size_t n) {
+        _cleanup_free_ char *path = strdup_printf("%s/journal", dir);
+        _cleanup_free_ char *tmp = strdup_printf("%s/.journal.tmp", dir);
+        FILE *f;
+
+        if (!path || !tmp)
+                return -ENOMEM;
+        f = fopen(tmp, "we");
+        if (!f)
+                return negative_errno();
+        for (size_t i = 0; i < n; i++) {
+                const char *fields[] = { recs[i].a, recs[i].b, recs[i].c };
+
+                fputs(recs[i].kind, f);
+                for (size_t k = 0; k < ELEMENTSOF(fields) && fields[k]; k++) {
+                        fputc('\t', f);
+                        put_escaped(f, fields[k]);
+                }
+                fputc('\n', f);
+        }
+        if (fflush(f) != 0 || fsync(fileno(f)) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
+                (void) unlink(tmp);
+                return negative_errno();
+        }
+        return 0;
 }

@@ -40,6 +40,8 @@ struct journal_record {
 /* Reads all records, oldest first; none if there is no journal. -ENOTDIR/-EPERM (nothing
  * read) when the dir or the journal is not to be trusted (see state_dir_open()). */
 int journal_read(const char *dir, struct journal_record **ret, size_t *ret_n);
+/* Replaces the journal with `recs` (what could not be undone), atomically. */
+int journal_keep(const char *dir, const struct journal_record *recs, size_t n);
 void journal_records_free(struct journal_record *r, size_t n);
 
 /* Removes the runtime dir's files, then the dir. With `keep_lock`, the lock file (which the

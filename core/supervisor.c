@@ -2,11 +2,13 @@
 /* start, the supervisor of a running VM, stop and cleanup. */
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "agentmux.h"
 #include "backend.h"
@@ -17,6 +19,8 @@
 #include "log.h"
 #include "notify.h"
 #include "process.h"
+#include "qmp.h"
+#include "runstate.h"
 #include "snapshot.h"
 #include "socket-util.h"
 #include "state.h"
@@ -41,7 +45,14 @@ int exit_code_for_open(int r) {
 
 /* Ends a start that got past taking the lock: undo, remove the run state, release. */
 static int start_abort(struct vm *vm, int lock_fd, int code) {
-        int failures = vm_undo(vm);
+        _cleanup_free_ char *log = vm_path(vm, VM_VMM_LOG);
+        _cleanup_free_ char *state = settings_state_dir(vm->settings, vm->config.name);
+        int failures;
+
+        /* the run dir goes; what the VMM said last stays for 'status' */
+        if (log && access(log, F_OK) == 0)
+                runstate_keep_file(state, RS_LAST_VMM_LOG, log, 65536);
+        failures = vm_undo(vm);
 
         if (failures > 0)
                 log_error(
@@ -53,71 +64,55 @@ static int start_abort(struct vm *vm, int lock_fd, int code) {
         return code;
 }
 
-static int write_text(const char *dir, const char *name, const char *text) {
-        _cleanup_free_ char *path = strdup_printf("%s/%s", dir, name);
-        FILE *f;
+/* Logs an error and keeps it in the VM's state dir, for 'status'. Returns -error. */
+static int keep_error(struct vm *vm, int error, const char *fmt, ...) _printf_(3, 4);
+static int keep_error(struct vm *vm, int error, const char *fmt, ...) {
+        _cleanup_free_ char *state = settings_state_dir(vm->settings, vm->config.name);
+        char text[4096];
+        va_list ap;
 
-        if (!path)
-                return -ENOMEM;
-        f = fopen(path, "we");
-        if (!f)
-                return negative_errno();
-        fputs(text, f);
-        return fclose(f) == 0 ? 0 : negative_errno();
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        runstate_keep_error(state, text);
+        return log_error_errno(error, "%s", text);
 }
 
-static char *read_line(const char *dir, const char *name, int line) {
-        _cleanup_free_ char *path = strdup_printf("%s/%s", dir, name);
-        char *buf = NULL;
-        size_t cap = 0;
-        FILE *f;
-
-        if (!path)
-                return NULL;
-        f = fopen(path, "re");
-        if (!f)
-                return NULL;
-        for (int i = 0; i <= line; i++)
-                if (getline(&buf, &cap, f) < 0) {
-                        free(buf);
-                        buf = NULL;
-                        break;
-                }
-        fclose(f);
-        if (buf)
-                buf[strcspn(buf, "\n")] = 0;
-        return buf;
-}
-
-static int wait_up(struct vm *vm, pid_t pid, unsigned timeout_s) {
-        _cleanup_free_ char *sock = vm_path(vm, VM_CONTROL_SOCKET);
+static int vmm_exited(struct vm *vm, int status) {
         _cleanup_free_ char *log = vm_path(vm, VM_VMM_LOG);
+        _cleanup_free_ char *raw = log ? file_tail(log, 1500) : NULL, *tail = NULL;
+
+        /* the VMM's output quotes what the guest wrote */
+        tail = raw ? text_escape(raw, strlen(raw)) : NULL;
+        return keep_error(vm, ECHILD, "%s exited with %s %d before it was up: %s",
+                          vm->backend->name, WIFEXITED(status) ? "status" : "signal",
+                          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                          strempty(tail));
+}
+
+/* Up: the VMM built the machine and runs its vCPUs (QEMU: query-status says running). */
+static int wait_up(struct vm *vm, pid_t pid, unsigned timeout_s) {
         uint64_t deadline = now_ms() + (uint64_t) timeout_s * 1000;
-        struct stat st;
-        int status;
+        int restoring = vm->snapshot && vm->snapshot->mode == VM_SNAPSHOT_RESTORE;
+        int status, up;
 
-        if (!sock || !log)
-                return -ENOMEM;
         for (;;) {
-                if (waitpid(pid, &status, WNOHANG) == pid) {
-                        _cleanup_free_ char *raw = file_tail(log, 1500), *tail = NULL;
-
-                        /* the VMM's output quotes what the guest wrote */
-                        tail = raw ? text_escape(raw, strlen(raw)) : NULL;
-
-                        return log_error_errno(
-                                ECHILD, "%s exited with %s %d before it was up: %s",
-                                vm->backend->name, WIFEXITED(status) ? "status" : "signal",
-                                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-                                strempty(tail));
-                }
-                if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+                if (waitpid(pid, &status, WNOHANG) == pid)
+                        return vmm_exited(vm, status);
+                up = vm->backend->is_up(vm->runtime_dir, 1000);
+                /* a VM to be restored waits, paused, for its state (QEMU: "inmigrate") */
+                if (up == 1 || (up == VMM_UP_INCOMING && restoring)) {
+                        /* a VMM that cannot say more may still fail right after its socket */
+                        if (!vm->backend->events)
+                                sleep_ms(100);
+                        if (waitpid(pid, &status, WNOHANG) == pid)
+                                return vmm_exited(vm, status);
                         return 0;
+                }
                 if (now_ms() >= deadline)
-                        return log_error_errno(
-                                ETIMEDOUT, "%s did not create its control socket '%s' within %u s",
-                                vm->backend->name, sock, timeout_s);
-                sleep_ms(10);
+                        return keep_error(vm, ETIMEDOUT, "%s did not bring VM '%s' up within %u s",
+                                          vm->backend->name, vm->config.name, timeout_s);
+                sleep_ms(20);
         }
 }
 
@@ -131,13 +126,13 @@ static int spawn_vmm(struct vm *vm, struct strv *argv, pid_t *ret_pid) {
         info = strdup_printf("%s\n%s\n", vm->backend->name, vm->backend->binary(vm));
         if (!log || !quoted || !info)
                 return log_oom();
-        (void) write_text(vm->runtime_dir, "vmm.argv", quoted);
-        (void) write_text(vm->runtime_dir, "vmm.info", info);
+        (void) runstate_write(vm->runtime_dir, "vmm.argv", quoted);
+        (void) runstate_write(vm->runtime_dir, "vmm.info", info);
         {
                 _cleanup_free_ char *addr = vm->backend->agent_address(vm);
 
                 if (addr)
-                        (void) write_text(vm->runtime_dir, VM_AGENT_ADDRESS, addr);
+                        (void) runstate_write(vm->runtime_dir, VM_AGENT_ADDRESS, addr);
         }
         log_info("starting: %s", quoted);
         pid = process_spawn(argv->items, log, vm->desc.fds, vm->desc.n_fds);
@@ -161,6 +156,13 @@ static int spawn_vmm(struct vm *vm, struct strv *argv, pid_t *ret_pid) {
         return 0;
 }
 
+struct watched_helper {
+        pid_t pid;
+        unsigned long long start;
+        char *label; /* "plugin/name" */
+        int gone;
+};
+
 struct supervise {
         struct vm *vm;
         pid_t vmm;
@@ -168,18 +170,38 @@ struct supervise {
         struct console *console;
         struct agent_mux *mux;
         struct client_sock *clients; /* group members (clientsock.c) */
+        struct qmp_events *events;
+        struct watched_helper *helpers;
+        size_t n_helpers;
+        int helper_failed;
+        char io_error[512]; /* the last BLOCK_IO_ERROR that stops the VM */
         unsigned stop_timeout_s;
         uint64_t hard_at, kill_at; /* 0 = not scheduled */
         int status;
 };
 
+/* A guest whose helper died may hang in its shutdown (a virtiofs mount that never answers) */
+#define HELPER_POWEROFF_WINDOW_MS 10000
+
+static void stop_hard(struct supervise *s) {
+        (void) s->vm->backend->request_stop(s->vm->backend->binary(s->vm), s->vm->runtime_dir, 1);
+        s->kill_at = now_ms() + 5000;
+}
+
 static void on_stop_signal(struct supervise *s) {
         const char *bin = s->vm->backend->binary(s->vm);
 
-        if (s->hard_at != 0)
+        if (s->hard_at != 0 || s->kill_at != 0)
                 return;
         log_notice("stopping VM '%s'", s->vm->config.name);
         (void) notify_service_manager("STOPPING=1");
+        if (s->helper_failed || runstate_exists(s->vm->runtime_dir, RS_PAUSED)) {
+                /* the guest cannot finish a clean shutdown: do not wait for it */
+                log_notice("VM '%s' cannot shut down cleanly (%s), stopping it hard",
+                           s->vm->config.name, s->helper_failed ? "a helper failed" : "paused");
+                s->hard_at = now_ms();
+                return;
+        }
         if (s->vm->backend->request_stop(bin, s->vm->runtime_dir, 0) < 0)
                 log_warning("graceful stop request failed, will stop it hard");
         s->hard_at = now_ms() + (uint64_t) s->stop_timeout_s * 1000;
@@ -192,12 +214,128 @@ static void on_timer(struct supervise *s) {
                 log_warning("VMM (pid %d) still running, killing it", (int) s->vmm);
                 (void) kill(s->vmm, SIGKILL);
                 s->kill_at = 0;
+                s->hard_at = 0;
         } else if (s->hard_at && now >= s->hard_at && !s->kill_at) {
-                log_warning("VM '%s' did not power off within %u s, stopping it hard",
-                            s->vm->config.name, s->stop_timeout_s);
-                (void) s->vm->backend->request_stop(s->vm->backend->binary(s->vm),
-                                                    s->vm->runtime_dir, 1);
-                s->kill_at = now + 5000;
+                log_warning("VM '%s' did not power off in time, stopping it hard",
+                            s->vm->config.name);
+                stop_hard(s);
+        }
+}
+
+/* The helpers prepare started: every "kill" record of the journal so far. */
+static int collect_helpers(struct supervise *s) {
+        struct journal_record *recs = NULL;
+        size_t n = 0;
+        int r = journal_read(s->vm->runtime_dir, &recs, &n);
+
+        if (r < 0)
+                return r;
+        s->helpers = calloc(n + 1, sizeof(*s->helpers));
+        for (size_t i = 0; s->helpers && i < n; i++) {
+                if (!streq(recs[i].kind, "kill") || !recs[i].a)
+                        continue;
+                s->helpers[s->n_helpers] = (struct watched_helper){
+                        .pid = (pid_t) atoi(recs[i].a),
+                        .start = recs[i].b ? strtoull(recs[i].b, NULL, 10) : 0,
+                        .label = TAKE_PTR(recs[i].c),
+                };
+                s->n_helpers++;
+        }
+        journal_records_free(recs, n);
+        return s->helpers ? 0 : -ENOMEM;
+}
+
+static void apply_helper_policy(struct supervise *s) {
+        const char *policy = s->vm->config.on_helper_failure, *name = s->vm->config.name;
+
+        if (s->hard_at || s->kill_at)
+                return; /* already stopping */
+        if (streq(policy, "keep")) {
+                log_warning("VM '%s' keeps running without it (on-helper-failure = keep)", name);
+                return;
+        }
+        if (streq(policy, "kill")) {
+                log_warning("stopping VM '%s' now (on-helper-failure = kill)", name);
+                s->hard_at = now_ms();
+                stop_hard(s);
+                return;
+        }
+        log_warning("powering VM '%s' off (on-helper-failure = poweroff)", name);
+        (void) s->vm->backend->request_stop(s->vm->backend->binary(s->vm), s->vm->runtime_dir, 0);
+        s->hard_at = now_ms() + HELPER_POWEROFF_WINDOW_MS;
+}
+
+static void helper_died(struct supervise *s, struct watched_helper *h, int status) {
+        _cleanup_free_ char *log = NULL, *tail = NULL, *line = NULL;
+        char cause[64], file[256];
+
+        h->gone = 1;
+        s->helper_failed = 1;
+        if (WIFSIGNALED(status))
+                snprintf(cause, sizeof(cause), "was killed by signal %d", WTERMSIG(status));
+        else
+                snprintf(cause, sizeof(cause), "exited with status %d", WEXITSTATUS(status));
+        snprintf(file, sizeof(file), "helper-%s.log", strempty(h->label));
+        for (char *c = file; *c; c++)
+                if (*c == '/')
+                        *c = '-';
+        log = vm_path(s->vm, file);
+        tail = log ? file_tail(log, 500) : NULL;
+        line = strdup_printf("%s\t%d\t%s", strempty(h->label), (int) h->pid, cause);
+        if (line)
+                (void) runstate_append(s->vm->runtime_dir, RS_HELPER_FAILED, line);
+        (void) keep_error(s->vm, ECHILD, "helper '%s' (pid %d) of VM '%s' %s%s%s",
+                          strempty(h->label), (int) h->pid, s->vm->config.name, cause,
+                          !isempty(tail) ? ": " : "", strempty(tail));
+        apply_helper_policy(s);
+}
+
+static void check_helpers(struct supervise *s) {
+        for (size_t i = 0; i < s->n_helpers; i++) {
+                struct watched_helper *h = &s->helpers[i];
+                int status;
+
+                if (!h->gone && waitpid(h->pid, &status, WNOHANG) == h->pid)
+                        helper_died(s, h, status);
+        }
+}
+
+/* "disk 'ephemeral'" for QEMU's drive id "disk3" */
+static void disk_label(const struct vm *vm, const char *drive, char *buf, size_t size) {
+        unsigned long i;
+
+        snprintf(buf, size, "'%s'", drive);
+        if (sscanf(drive, "disk%lu", &i) != 1 || i >= vm->desc.n_devices)
+                return;
+        snprintf(buf, size, "disk '%s'",
+                 vm->desc.devices[i].id ? vm->desc.devices[i].id
+                                        : strempty(vm->desc.devices[i].path));
+}
+
+static void on_event(const struct qmp_event *ev, void *userdata) {
+        struct supervise *s = userdata;
+        const char *name = s->vm->config.name;
+
+        if (streq(ev->name, "BLOCK_IO_ERROR") && streq(ev->action, "stop")) {
+                char disk[128];
+
+                disk_label(s->vm, ev->device, disk, sizeof(disk));
+                snprintf(s->io_error, sizeof(s->io_error), "I/O error on %s (%s)", disk,
+                         ev->nospace ? "no space" : ev->reason);
+        } else if (streq(ev->name, "STOP") && !runstate_exists(s->vm->runtime_dir, RS_PAUSED)) {
+                const char *why = s->io_error[0] ? s->io_error : "paused by the VMM";
+
+                (void) runstate_write(s->vm->runtime_dir, RS_PAUSED, why);
+                (void) keep_error(
+                        s->vm, EIO,
+                        "VM '%s' paused: %s; free the space and run 'vmsilo-core resume %s', or stop it",
+                        name, why, name);
+        } else if (streq(ev->name, "RESUME")) {
+                _cleanup_free_ char *path = vm_path(s->vm, RS_PAUSED);
+
+                if (path && unlink(path) == 0)
+                        log_notice("VM '%s' resumed", name);
+                s->io_error[0] = 0;
         }
 }
 
@@ -210,6 +348,7 @@ static int on_signal(struct supervise *s) {
                 if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)
                         on_stop_signal(s);
         }
+        check_helpers(s);
         if (waitpid(s->vmm, &status, WNOHANG) == s->vmm) {
                 s->status = status;
                 return 1;
@@ -219,22 +358,36 @@ static int on_signal(struct supervise *s) {
 
 static void supervise_loop(struct supervise *s) {
         for (;;) {
-                struct pollfd fds[64] = { { .fd = s->sigfd, .events = POLLIN } };
-                int nc = console_fill_pollfds(s->console, fds + 1, 20);
-                int nm = agent_mux_fill_pollfds(s->mux, fds + 1 + nc, 63 - nc);
-                int nk = client_sock_fill_pollfds(s->clients, fds + 1 + nc + nm, 63 - nc - nm);
+                struct pollfd fds[64] = { { .fd = s->sigfd, .events = POLLIN },
+                                          { .fd = qmp_events_fd(s->events), .events = POLLIN } };
+                int nc = console_fill_pollfds(s->console, fds + 2, 20);
+                int nm = agent_mux_fill_pollfds(s->mux, fds + 2 + nc, 62 - nc);
+                int nk = client_sock_fill_pollfds(s->clients, fds + 2 + nc + nm, 62 - nc - nm);
 
-                if (poll(fds, (nfds_t) (1 + nc + nm + nk), 200) < 0 && errno != EINTR)
+                if (poll(fds, (nfds_t) (2 + nc + nm + nk), 200) < 0 && errno != EINTR)
                         break;
                 if (on_signal(s))
                         break;
-                console_dispatch(s->console, fds + 1, nc);
+                if (fds[1].revents)
+                        (void) qmp_events_read(s->events, on_event, s);
+                console_dispatch(s->console, fds + 2, nc);
                 console_try_connect(s->console);
-                agent_mux_dispatch(s->mux, fds + 1 + nc, nm);
+                agent_mux_dispatch(s->mux, fds + 2 + nc, nm);
                 agent_mux_try_connect(s->mux);
                 client_sock_dispatch(s->clients, fds + 1 + nc + nm, nk);
                 on_timer(s);
         }
+}
+
+static void supervise_done(struct supervise *s) {
+        client_sock_free(s->clients);
+        console_free(s->console);
+        agent_mux_free(s->mux);
+        qmp_events_free(s->events);
+        safe_close(s->sigfd);
+        for (size_t i = 0; i < s->n_helpers; i++)
+                free(s->helpers[i].label);
+        free(s->helpers);
 }
 
 static int block_signals(void) {
@@ -328,6 +481,39 @@ static int use_snapshot(struct vm *vm, const struct vm_snapshot *snap) {
         return r < 0 ? r : vm_desc_add_fd(&vm->desc, snap->state_fd);
 }
 
+static void vm_is_up(struct supervise *s) {
+        char text[32];
+
+        snprintf(text, sizeof(text), "%lld\n", (long long) time(NULL));
+        (void) runstate_write(s->vm->runtime_dir, RS_UP, text);
+        if (s->vm->backend->events) {
+                _cleanup_free_ char *path = vm_path(s->vm, VM_EVENTS_SOCKET);
+
+                s->events = path ? qmp_events_new(path) : NULL;
+                if (qmp_events_connect(s->events, 2000) < 0)
+                        log_warning("cannot watch the events of VM '%s' (%s): pauses go unnoticed",
+                                    s->vm->config.name, strempty(path));
+        }
+        log_notice("VM '%s' is up (%s pid %d)", s->vm->config.name, s->vm->backend->name,
+                   (int) s->vmm);
+}
+
+static void vm_ended(struct supervise *s) {
+        int st = s->status;
+
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+                log_notice("VM '%s' stopped (status 0)", s->vm->config.name);
+        else if (s->kill_at || s->hard_at)
+                log_notice("VM '%s' stopped (%s %d)", s->vm->config.name,
+                           WIFEXITED(st) ? "status" : "signal",
+                           WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+        else
+                (void) keep_error(s->vm, ECHILD, "the %s of VM '%s' ended by itself with %s %d",
+                                  s->vm->backend->name, s->vm->config.name,
+                                  WIFEXITED(st) ? "status" : "signal",
+                                  WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
 /* After the pipeline's checks: prepare, contribute, render, run and supervise. */
 static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int notify_fd) {
         struct supervise s = { .vm = vm, .stop_timeout_s = o->stop_timeout_s };
@@ -339,6 +525,8 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
         s.sigfd = block_signals();
         (void) write_pid_file(vm->runtime_dir, "supervisor.pid", getpid());
         r = s.sigfd < 0 ? s.sigfd : vm_prepare(vm);
+        if (r >= 0)
+                r = collect_helpers(&s);
         if (r >= 0)
                 r = vm_contribute(vm);
         vm->phase = PHASE_RUN;
@@ -361,15 +549,13 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
                 r = vm->backend->restore(vm);
         }
         if (r < 0) {
-                console_free(s.console);
-                agent_mux_free(s.mux);
-                safe_close(s.sigfd);
+                supervise_done(&s);
                 /* undo before the caller returns, so a failed start leaves nothing */
                 code = start_abort(vm, lock_fd, EXIT_RUNTIME);
                 notify(&notify_fd, (unsigned char) code);
                 return code;
         }
-        log_notice("VM '%s' is up (%s pid %d)", vm->config.name, vm->backend->name, (int) s.vmm);
+        vm_is_up(&s);
         /* before READY=1: a started unit serves its group at once */
         s.clients = client_sock_new(vm);
         {
@@ -392,14 +578,89 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
         }
         supervise_loop(&s);
         code = WIFEXITED(s.status) && WEXITSTATUS(s.status) == 0 ? EXIT_OK : EXIT_RUNTIME;
-        log_notice("VM '%s' stopped (%s %d)", vm->config.name,
-                   WIFEXITED(s.status) ? "status" : "signal",
-                   WIFEXITED(s.status) ? WEXITSTATUS(s.status) : WTERMSIG(s.status));
-        client_sock_free(s.clients);
-        console_free(s.console);
-        agent_mux_free(s.mux);
-        safe_close(s.sigfd);
+        vm_ended(&s);
+        supervise_done(&s);
         return start_abort(vm, lock_fd, code);
+}
+
+/* the supervisor ended without saying how its start went */
+#define NO_WORD 255
+
+static void supervisor_vanished(const char *dir, const char *name) {
+        int state = VM_STOPPED;
+
+        /* its helpers and VMM die with it (PDEATHSIG); its host changes stay */
+        for (int i = 0; i < 50 && (state = vm_run_state(dir, NULL)) == VM_STARTING; i++)
+                sleep_ms(20);
+        if (state == VM_NEEDS_CLEANUP)
+                log_error(
+                        "the supervisor of VM '%s' ended before the VM was up and left host changes behind; run 'vmsilo-core cleanup %s'",
+                        name, name);
+        else
+                log_error("the supervisor of VM '%s' ended before the VM was up", name);
+}
+
+/* Another command holds the lock. If it is starting the VM, wait for it: 0 when the VM came
+ * up, -EAGAIN when that start ended (try again); if it is stopping it, wait until it has
+ * stopped (-EAGAIN). EXIT_RUNNING (> 0) when the VM already runs. */
+static int wait_other(const char *dir, const char *name, unsigned timeout_s) {
+        uint64_t deadline = now_ms() + (uint64_t) (timeout_s + 60) * 1000;
+        int state = vm_run_state(dir, NULL), stopping = runstate_exists(dir, RS_STOPPING);
+
+        if (state != VM_STARTING && !stopping) {
+                unsigned long long start = 0;
+                pid_t sup = read_pid_file(dir, "supervisor.pid", &start);
+
+                /* a supervisor that was just killed may still hold the lock for a moment */
+                if (sup > 0 && process_alive(sup, start))
+                        return EXIT_RUNNING;
+                sleep_ms(100);
+                return -EAGAIN;
+        }
+        log_info("VM '%s' is being %s by another command, waiting", name,
+                 stopping ? "stopped" : "started");
+        while (now_ms() < deadline) {
+                state = vm_run_state(dir, NULL);
+                if (!stopping && (state == VM_RUNNING || state == VM_PAUSED))
+                        return 0;
+                if (state != VM_STARTING && state != VM_RUNNING && state != VM_PAUSED)
+                        return -EAGAIN;
+                sleep_ms(50);
+        }
+        return log_error_errno(ETIMEDOUT, "VM '%s' is still being %s by another command", name,
+                               stopping ? "stopped" : "started");
+}
+
+static int lock_for_start(struct vm *vm, const struct start_options *o, int *ret_fd) {
+        const char *name = vm->config.name;
+
+        for (int attempt = 0;; attempt++) {
+                int fd = state_lock(vm->runtime_dir, vm->settings->uid, vm->settings->gid), r;
+
+                if (fd >= 0) {
+                        *ret_fd = fd;
+                        return -1;
+                }
+                if (fd != -EBUSY) {
+                        log_lock_error(vm->runtime_dir, fd);
+                        return EXIT_RUNTIME;
+                }
+                r = wait_other(vm->runtime_dir, name, o->up_timeout_s);
+                if (r == EXIT_RUNNING) {
+                        log_error("VM '%s' is already running", name);
+                        return EXIT_RUNNING;
+                }
+                if (r == 0) {
+                        log_notice("VM '%s' is up (started by another command)", name);
+                        return EXIT_OK;
+                }
+                if (r != -EAGAIN)
+                        return EXIT_RUNTIME;
+                if (attempt >= 3) {
+                        log_error("VM '%s' is busy: another command keeps its lock", name);
+                        return EXIT_RUNTIME;
+                }
+        }
 }
 
 static int daemonize(int *ret_notify) {
@@ -415,7 +676,7 @@ static int daemonize(int *ret_notify) {
         if (pid > 0) {
                 close(pipefd[1]);
                 if (read(pipefd[0], &code, 1) != 1)
-                        log_error("the supervisor ended before the VM was up");
+                        code = NO_WORD; /* said by the caller, who knows the VM */
                 close(pipefd[0]);
                 return 1 + code; /* parent: > 0 */
         }
@@ -425,7 +686,7 @@ static int daemonize(int *ret_notify) {
         return 0;
 }
 
-static int log_lock_error(const char *dir, int r) {
+int log_lock_error(const char *dir, int r) {
         if (IN_SET(-r, EPERM, ENOTDIR))
                 return log_error_errno(
                         r,
@@ -454,16 +715,10 @@ int vm_start(const struct settings *s, const char *name, const struct start_opti
                 vm_close(&vm);
                 return exit_code_for_open(r);
         }
-        lock_fd = state_lock(vm.runtime_dir, s->uid, s->gid);
-        if (lock_fd == -EBUSY) {
-                log_error("VM '%s' is already running", name);
+        code = lock_for_start(&vm, o, &lock_fd);
+        if (code >= 0) {
                 vm_close(&vm);
-                return EXIT_RUNNING;
-        }
-        if (lock_fd < 0) {
-                log_lock_error(vm.runtime_dir, lock_fd);
-                vm_close(&vm);
-                return EXIT_RUNTIME;
+                return code;
         }
         if (vm_undo(&vm) > 0) {
                 /* keep the journal, so that cleanup can try again */
@@ -490,6 +745,10 @@ int vm_start(const struct settings *s, const char *name, const struct start_opti
                 else if (r > 0) {
                         safe_close(lock_fd); /* the supervisor holds it */
                         code = r - 1;
+                        if (code == NO_WORD) {
+                                supervisor_vanished(vm.runtime_dir, name);
+                                code = EXIT_RUNTIME;
+                        }
                 }
                 if (r != 0) {
                         vm_close(&vm);
@@ -504,128 +763,4 @@ int vm_start(const struct settings *s, const char *name, const struct start_opti
         code = launch(&vm, lock_fd, o, notify_fd);
         vm_close(&vm);
         return code;
-}
-
-static int wait_stopped(const char *dir, unsigned timeout_ms) {
-        uint64_t deadline = now_ms() + timeout_ms;
-
-        while (state_is_running(dir) > 0) {
-                if (now_ms() >= deadline)
-                        return -ETIMEDOUT;
-                sleep_ms(20);
-        }
-        return 0;
-}
-
-/* The running VM's backend and binary, as recorded at start (the config may have changed). */
-static const struct backend *recorded_backend(const char *dir, char **ret_binary) {
-        _cleanup_free_ char *name = read_line(dir, "vmm.info", 0);
-        const struct backend *b = name ? backend_find(name) : NULL;
-
-        *ret_binary = b ? read_line(dir, "vmm.info", 1) : NULL;
-        return *ret_binary ? b : NULL;
-}
-
-static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
-        _cleanup_free_ char *binary = NULL;
-        const struct backend *b = recorded_backend(dir, &binary);
-        unsigned long long start = 0;
-        pid_t vmm = read_pid_file(dir, "vmm.pid", &start), sup;
-
-        if (!b) {
-                /* still starting: the supervisor takes SIGTERM once the VM is up (or its start
-                 * fails), presses the power button and undoes everything itself */
-                sup = read_pid_file(dir, "supervisor.pid", &start);
-                if (sup > 0 && start != 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0 &&
-                    wait_stopped(dir, (timeout_s + 35) * 1000) == 0)
-                        return EXIT_OK;
-                b = recorded_backend(dir, &binary);
-                vmm = read_pid_file(dir, "vmm.pid", &start);
-        } else if (b->request_stop(binary, dir, 0) == 0 && wait_stopped(dir, timeout_s * 1000) == 0)
-                return EXIT_OK;
-        log_warning("VM '%s' did not power off within %u s, stopping it hard", name, timeout_s);
-        if (b && b->request_stop(binary, dir, 1) == 0 && wait_stopped(dir, 5000) == 0)
-                return EXIT_OK;
-        if (vmm > 0 && start != 0 && process_alive(vmm, start)) {
-                log_warning("killing the VMM of '%s' (pid %d)", name, (int) vmm);
-                (void) kill(vmm, SIGKILL);
-        }
-        if (wait_stopped(dir, 10000) == 0)
-                return EXIT_OK;
-        sup = read_pid_file(dir, "supervisor.pid", &start);
-        if (sup > 0 && start != 0 && process_alive(sup, start)) {
-                log_warning("the supervisor of '%s' (pid %d) hangs, killing it", name, (int) sup);
-                (void) kill(sup, SIGKILL);
-        }
-        return wait_stopped(dir, 5000) == 0
-                       ? -EAGAIN
-                       : log_error_errno(ETIMEDOUT, "VM '%s' does not stop", name);
-}
-
-int vm_stop(const struct settings *s, const char *name, unsigned timeout_s) {
-        _cleanup_free_ char *dir = NULL;
-        struct stat st;
-        int r;
-
-        if (!vm_name_valid(name))
-                return log_error_errno(EINVAL, "invalid VM name '%s'", name), EXIT_USAGE;
-        dir = settings_runtime_dir(s, name);
-        if (!dir)
-                return log_oom(), EXIT_RUNTIME;
-        if (vm_runtime_dir_check(dir) < 0)
-                return EXIT_RUNTIME;
-        if (state_is_running(dir) <= 0) {
-                if (stat(dir, &st) == 0)
-                        return vm_cleanup(s, name);
-                log_notice("VM '%s' is not running", name);
-                return EXIT_OK;
-        }
-        r = stop_running(name, dir, timeout_s);
-        if (r == -EAGAIN) /* the supervisor was killed: its undo is ours now */
-                return vm_cleanup(s, name);
-        if (r < 0)
-                return EXIT_RUNTIME;
-        log_notice("VM '%s' stopped", name);
-        return EXIT_OK;
-}
-
-int vm_cleanup(const struct settings *s, const char *name) {
-        struct vm vm;
-        int r, lock_fd, failures;
-
-        r = vm_open(&vm, s, name);
-        if (r < 0 && (!vm.runtime_dir || access(vm.runtime_dir, F_OK) < 0)) {
-                vm_close(&vm);
-                return exit_code_for_open(r);
-        }
-        if (r < 0)
-                log_warning("configuration of '%s' is broken; undoing only what the core recorded",
-                            name);
-        if (state_is_running(vm.runtime_dir) > 0) {
-                log_error("VM '%s' is running; use 'vmsilo-core stop %s'", name, name);
-                vm_close(&vm);
-                return EXIT_RUNNING;
-        }
-        lock_fd = state_lock(vm.runtime_dir, s->uid, s->gid);
-        if (lock_fd < 0) {
-                if (lock_fd != -EBUSY)
-                        log_lock_error(vm.runtime_dir, lock_fd);
-                vm_close(&vm);
-                return lock_fd == -EBUSY ? EXIT_RUNNING : EXIT_RUNTIME;
-        }
-        failures = vm_undo(&vm);
-        if (failures == 0)
-                (void) state_remove(vm.runtime_dir, 0);
-        safe_close(lock_fd);
-        vm_close(&vm);
-        if (failures > 0) {
-                log_error("%d change(s) of VM '%s' could not be undone", failures, name);
-                return EXIT_RUNTIME;
-        }
-        log_info("VM '%s' cleaned up", name);
-        return EXIT_OK;
-}
-
-char *vm_agent_address(const char *runtime_dir) {
-        return read_line(runtime_dir, VM_AGENT_ADDRESS, 0);
 }

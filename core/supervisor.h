@@ -29,8 +29,17 @@ int vm_cleanup(const struct settings *s, const char *name);
  * only when it is the caller's or root's. */
 int vm_runtime_dir_check(const char *dir);
 
+/* Logs why the runtime dir `dir` could not be locked (r: a negative errno); returns r. */
+int log_lock_error(const char *dir, int r);
+
 /* Maps vm_open()'s errors to exit codes. */
 int exit_code_for_open(int r);
+
+/* `resume`: continues a VM its VMM paused (an I/O error). Returns an exit code. */
+int vm_resume(const struct settings *s, const char *name);
+
+/* Waits while the VM is starting: 0 once it runs; logs why not (paused, gone, timeout). */
+int vm_wait_up(const char *dir, const char *name, unsigned timeout_s);
 
 /* The guest agent address a running VM recorded at start, malloc()ed, or NULL. */
 char *vm_agent_address(const char *runtime_dir);

@@ -45,6 +45,7 @@ struct vm {
 
 /* Socket and file names inside the runtime dir. */
 #define VM_CONTROL_SOCKET "control.sock"
+#define VM_EVENTS_SOCKET "events.sock" /* a second QMP monitor, kept by the supervisor */
 #define VM_CONSOLE_BACKEND "console-backend.sock"
 #define VM_CONSOLE_SOCKET "console.sock"
 #define VM_CONSOLE_LOG "console.log" /* in the state dir (settings.state_dir/NAME) */
@@ -69,6 +70,10 @@ int vm_contribute(struct vm *vm); /* core devices, then every plugin's */
 /* Undoes the journal of the runtime dir, newest first (also after a crash). Returns the
  * number of records that could not be undone. */
 int vm_undo(struct vm *vm);
+
+/* The records of the journal in `dir`, one phrase each ("file '/x'"), joined by `sep`;
+ * malloc()ed, NULL if none. */
+char *vm_journal_text(const char *dir, const char *sep);
 
 /* "RUNDIR/FILE", NULL on OOM */
 char *vm_path(const struct vm *vm, const char *file);

@@ -30,6 +30,7 @@ struct key_def {
 static const char *const vmm_values[] = { "crosvm", "qemu", NULL };
 static const char *const sched_values[] = { "full", "vm", "off", NULL };
 static const char *const accel_values[] = { "auto", "kvm", "tcg", NULL };
+static const char *const helper_failure_values[] = { "poweroff", "kill", "keep", NULL };
 static const char *const log_values[] = { "off", "error", "warn", "info", "debug", "trace", NULL };
 
 #define K(s, k, t, f) \
@@ -63,6 +64,7 @@ static const struct key_def keys[] = {
           4096, 1ULL << 30 },
         K("vm", "user", KEY_STRING, user),
         K("vm", "allow-root-from-group", KEY_BOOL, allow_root_from_group),
+        KE("vm", "on-helper-failure", on_helper_failure, helper_failure_values),
         K("crosvm", "path", KEY_STRING, crosvm_path),
         KE("crosvm", "log-level", crosvm_log_level, log_values),
         K("crosvm", "extra-args", KEY_LIST, crosvm_extra_args),
@@ -120,7 +122,8 @@ int vm_config_init(struct vm_config *c, const char *name) {
             set_string(&c->user, "user") < 0 || set_string(&c->crosvm_path, "crosvm") < 0 ||
             set_string(&c->crosvm_log_level, "info") < 0 ||
             set_string(&c->qemu_path, "qemu-system-x86_64") < 0 ||
-            set_string(&c->qemu_accel, "auto") < 0 || set_string(&c->qemu_machine, "pc") < 0)
+            set_string(&c->qemu_accel, "auto") < 0 || set_string(&c->qemu_machine, "pc") < 0 ||
+            set_string(&c->on_helper_failure, "poweroff") < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -133,6 +136,7 @@ void vm_config_done(struct vm_config *c) {
         strv_done(&c->kernel_params);
         free(c->vmm);
         free(c->user);
+        free(c->on_helper_failure);
         for (size_t i = 0; i < c->n_disks; i++) {
                 free(c->disks[i].name);
                 free(c->disks[i].path);

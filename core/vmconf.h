@@ -51,6 +51,7 @@ struct vm_config {
         unsigned long long console_log_size; /* bytes of console.log before it is rotated */
         char *user;                          /* the guest user of group members' commands */
         int allow_root_from_group;           /* members may ask for -u root */
+        char *on_helper_failure;             /* "poweroff" (default), "kill", "keep" */
 
         struct vm_disk *disks;
         size_t n_disks;

@@ -133,13 +133,16 @@ static int overlay_prepare(void *state) {
         h->describe(h, "create sparse overlay disk '%s' of %llu MiB", o->path, o->size >> 20);
         if (h->dry_run(h))
                 return 0;
-        if (mkdir(o->directory, 0750) == 0) {
+        if (access(o->directory, F_OK) < 0) {
+                /* journalled before it exists: a crash in between leaks nothing; undo only
+                 * removes it while it is empty */
                 r = h->push_unlink(h, o->directory);
                 if (r < 0)
                         return r;
-        } else if (errno != EEXIST)
-                return h->log_errno(h, VMSILO_LOG_ERROR, errno, "failed to create '%s': %m",
-                                    o->directory);
+                if (mkdir(o->directory, 0750) < 0 && errno != EEXIST)
+                        return h->log_errno(h, VMSILO_LOG_ERROR, errno, "failed to create '%s': %m",
+                                            o->directory);
+        }
         r = h->push_unlink(h, o->path); /* journalled first: a crash in between leaks nothing */
         if (r < 0)
                 return r;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A hostile "guest agent" for tests: pretends that VM NAME runs (holds its lock, publishes
- * agent.addr) and answers `vmsilo-core run` with malformed or hostile frames.
+ * agent.addr and up) and answers `vmsilo-core run` with malformed or hostile frames.
  * usage: hostile-guest RUNTIME_BASE NAME MODE
  * MODE: oversize garbage badexit badhello close bigout
  */
@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../proto/proto.h"
@@ -128,6 +129,13 @@ int main(int argc, char **argv) {
         if (!f)
                 return 1;
         fprintf(f, "unix:%s\n", sa.sun_path);
+        fclose(f);
+        /* and that it is up (the supervisor writes this once the VMM runs) */
+        snprintf(path, sizeof(path), "%s/up", dir);
+        f = fopen(path, "w");
+        if (!f)
+                return 1;
+        fprintf(f, "%lld\n", (long long) time(NULL));
         fclose(f);
         unlink(sa.sun_path);
         ls = socket(AF_UNIX, SOCK_STREAM, 0);

@@ -22,7 +22,8 @@ sleep 0.3
 [ -e "$T/marker" ] || fail "marker vanished without cleanup"
 
 expect 0 "$VMSILO" list
-grep -q '^web  *stopped$' "$T/out" || fail "a crashed VM must not show as running"
+grep -q "^web  *needs cleanup: run 'vmsilo-core cleanup web'$" "$T/out" ||
+        fail "a crashed VM must show as needing cleanup: $(cat "$T/out")"
 
 expect 0 "$VMSILO" cleanup web
 [ ! -e "$T/marker" ] || fail "cleanup left the plugin's marker"

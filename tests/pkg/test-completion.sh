@@ -56,7 +56,7 @@ covers() { # covers NAME FILE COMP-WORDS...: every line of FILE is offered
 bad=0
 covers "commands" "$T/help-commands" vmsilo-core ""
 same "commands are exactly --help's" "$(cat "$T/help-commands")" vmsilo-core ""
-same "command prefix" "start stop shell" vmsilo-core s
+same "command prefix" "start stop shell status" vmsilo-core s
 covers "global options" "$T/help-global" vmsilo-core --
 same "after --root comes a directory" "$T/other" vmsilo-core --root "$T/oth"
 for c in $(cat "$T/help-commands"); do
@@ -67,6 +67,8 @@ same "print --json: every VM" "banking web work" vmsilo-core print --json ""
 same "start: stopped VMs" "banking work" vmsilo-core start ""
 same "start --foreground --timeout 5: stopped VMs" "banking work" vmsilo-core start --foreground --timeout 5 ""
 same "stop: running VMs" "web" vmsilo-core stop ""
+same "resume: paused VMs (none)" "" vmsilo-core resume ""
+same "status: every VM" "banking web work" vmsilo-core status ""
 same "prefix" "web work" vmsilo-core cleanup w
 same "global options before the command" "banking web work" vmsilo-core -v --runtime-dir "$VMSILO_RUNTIME_DIR" check ""
 same "one NAME only" "" vmsilo-core check web ""

@@ -32,9 +32,16 @@ rm "$CONF/conf.d/99-broken.conf"
 cmd="list --json"
 expect 0 "$VMSILO" start web
 expect 0 "$VMSILO" list --json
-keys '.[]' "name,state"
+keys '.[]' "name,reason,state"
+types '.[]' "name:string reason:string state:string"
 [ "$(jq -r '[.[] | .name + "=" + .state] | join(" ")' "$T/out")" = "idle=stopped web=running" ] ||
         fail "list --json: $(cat "$T/out")"
+cmd="status --json"
+expect 0 "$VMSILO" status --json web
+keys '.' "helpers,host_changes,last_errors,name,reason,state,uptime_s,vmm"
+types '.' "helpers:array host_changes:array last_errors:array name:string reason:string state:string uptime_s:number vmm:object"
+keys '.vmm' "name,pid,state"
+[ "$(jq -r '.state' "$T/out")" = running ] || fail "status --json: $(cat "$T/out")"
 expect 0 "$VMSILO" stop web
 
 cmd="check --json"
