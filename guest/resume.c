@@ -19,13 +19,14 @@
 #define SEED_MAX 512
 
 static int reseed(const unsigned char *seed, size_t n) {
-        struct {
+        /* struct rand_pool_info ends in a flexible array: room for it, suitably aligned */
+        union {
                 struct rand_pool_info info;
-                unsigned char buf[SEED_MAX];
+                unsigned char bytes[sizeof(struct rand_pool_info) + SEED_MAX];
         } req = { .info = { .entropy_count = (int) n * 8, .buf_size = (int) n } };
         int fd, r = 0;
 
-        memcpy(req.buf, seed, n);
+        memcpy(req.bytes + sizeof(struct rand_pool_info), seed, n);
         fd = open("/dev/urandom", O_RDWR | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
