@@ -141,27 +141,11 @@ const char *vm_run_state_name(int state) {
         return state >= 0 && state < (int) ELEMENTSOF(names) ? names[state] : "unknown";
 }
 
-static int mkdir_p(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *c = p + 1; *c; c++) {
-                if (*c != '/')
-                        continue;
-                *c = 0;
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return negative_errno();
-                *c = '/';
-        }
-        return mkdir(p, 0750) < 0 && errno != EEXIST ? negative_errno() : 0;
-}
-
 void runstate_keep_error(const char *state_dir, const char *text) {
         _cleanup_free_ char *old = NULL;
         char line[4096];
 
-        if (!state_dir || mkdir_p(state_dir) < 0)
+        if (!state_dir || mkdir_parents(state_dir, 0755, 0750) < 0)
                 return;
         snprintf(line, sizeof(line), "%lld\t%s", (long long) time(NULL), text);
         for (char *c = line; *c; c++)
@@ -183,7 +167,7 @@ void runstate_keep_error(const char *state_dir, const char *text) {
 void runstate_keep_file(const char *state_dir, const char *name, const char *path, size_t max) {
         _cleanup_free_ char *tail = file_tail(path, max);
 
-        if (!state_dir || !tail || !tail[0] || mkdir_p(state_dir) < 0)
+        if (!state_dir || !tail || !tail[0] || mkdir_parents(state_dir, 0755, 0750) < 0)
                 return;
         (void) runstate_write(state_dir, name, tail);
 }

@@ -10,7 +10,7 @@
 #include "state.h"
 #include "strv.h"
 
-static int mkdir_parents(const char *path, mode_t mode) {
+int mkdir_parents(const char *path, mode_t parent_mode, mode_t mode) {
         _cleanup_free_ char *p = strdup(path);
 
         if (!p)
@@ -19,7 +19,7 @@ static int mkdir_parents(const char *path, mode_t mode) {
                 if (*s != '/')
                         continue;
                 *s = 0;
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                if (mkdir(p, parent_mode) < 0 && errno != EEXIST)
                         return negative_errno();
                 *s = '/';
         }
@@ -50,7 +50,7 @@ static int lock_open(const char *dir, uid_t uid, gid_t gid) {
         _cleanup_close_ int dfd = -1;
         int r;
 
-        r = mkdir_parents(dir, 0750);
+        r = mkdir_parents(dir, 0755, 0750);
         if (r < 0)
                 return r;
         dfd = state_dir_open(dir);
@@ -91,22 +91,13 @@ int state_lock(const char *dir, uid_t uid, gid_t gid) {
 }
 
 int state_keep_dir_open(const char *dir, uid_t uid, gid_t gid) {
-        _cleanup_free_ char *p = strdup(dir);
         _cleanup_close_ int fd = -1;
         struct stat st;
+        int r;
 
-        if (!p)
-                return -ENOMEM;
-        for (char *c = p + 1; *c; c++) {
-                if (*c != '/')
-                        continue;
-                *c = 0;
-                if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                        return negative_errno();
-                *c = '/';
-        }
-        if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                return negative_errno();
+        r = mkdir_parents(dir, 0700, 0700);
+        if (r < 0)
+                return r;
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return errno == ELOOP || errno == ENOTDIR ? -ENOTDIR : negative_errno();

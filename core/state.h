@@ -17,6 +17,10 @@ int state_dir_open(const char *dir);
 /* Creates the runtime dir if needed (mode 0750, owned by uid/gid) and takes its lock; an
  * existing dir must pass state_dir_open(). Returns the lock fd, -EBUSY if the VM is running,
  * -ENOTDIR/-EPERM for a dir that is not to be trusted, or another negative errno. */
+/* mkdir -p: the missing parents with `parent_mode`, `path` itself with `mode`; an existing
+ * directory is not an error. */
+int mkdir_parents(const char *path, mode_t parent_mode, mode_t mode);
+
 int state_lock(const char *dir, uid_t uid, gid_t gid);
 
 /* Opens (creating it and missing parents 0700) a VM's state dir, which outlives its runs
