@@ -445,6 +445,7 @@ int cmd_cleanup(const struct settings *s, int argc, char **argv) {
 int cmd_resume(const struct settings *s, int argc, char **argv) {
         static const int allowed[] = { 0 };
         struct cmd_opts o = {};
+        struct vm_place p;
         int r;
 
         r = parse(argc, argv,
@@ -458,7 +459,15 @@ int cmd_resume(const struct settings *s, int argc, char **argv) {
                 log_error("invalid VM name '%s'", o.name);
                 return EXIT_USAGE;
         }
-        return vm_resume(s, o.name);
+        r = remote_place(s, o.name, &p);
+        vm_place_done(&p);
+        if (r > 0) {
+                log_error("not allowed: VM '%s' is root's: only root resumes it "
+                          "('sudo vmsilo-core resume %s')",
+                          o.name, o.name);
+                return EXIT_DENIED;
+        }
+        return r < 0 ? EXIT_RUNTIME : vm_resume(s, o.name);
 }
 
 struct run_opts {

@@ -23,6 +23,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "process.h"
+#include "runstate.h"
 #include "snapshot.h"
 #include "state.h"
 #include "supervisor.h"
@@ -307,6 +308,8 @@ static void forget_state(const struct settings *s, const char *name) {
                 return;
         (void) unlinkat(fd, VM_CONSOLE_LOG, 0);
         (void) unlinkat(fd, VM_CONSOLE_LOG ".1", 0);
+        (void) unlinkat(fd, RS_LAST_VMM_LOG, 0);
+        (void) unlinkat(fd, RS_LAST_ERROR, 0);
         (void) rmdir(dir);
 }
 

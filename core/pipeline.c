@@ -495,7 +495,8 @@ int vm_undo(struct vm *vm) {
         failed = calloc(n + 1, sizeof(int));
         if (!failed) {
                 journal_records_free(recs, n);
-                return log_oom();
+                (void) log_oom();
+                return 1; /* a failure: nothing may be removed as if it were undone */
         }
         vm->phase = PHASE_UNDO;
         for (size_t i = n; i > 0; i--)

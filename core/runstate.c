@@ -145,7 +145,7 @@ void runstate_keep_error(const char *state_dir, const char *text) {
         _cleanup_free_ char *old = NULL;
         char line[4096];
 
-        if (!state_dir || mkdir_parents(state_dir, 0755, 0750) < 0)
+        if (!state_dir || mkdir_parents(state_dir, 0700, 0700) < 0)
                 return;
         snprintf(line, sizeof(line), "%lld\t%s", (long long) time(NULL), text);
         for (char *c = line; *c; c++)
@@ -167,7 +167,7 @@ void runstate_keep_error(const char *state_dir, const char *text) {
 void runstate_keep_file(const char *state_dir, const char *name, const char *path, size_t max) {
         _cleanup_free_ char *tail = file_tail(path, max);
 
-        if (!state_dir || !tail || !tail[0] || mkdir_parents(state_dir, 0755, 0750) < 0)
+        if (!state_dir || !tail || !tail[0] || mkdir_parents(state_dir, 0700, 0700) < 0)
                 return;
         (void) runstate_write(state_dir, name, tail);
 }

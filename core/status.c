@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "access.h"
 #include "commands.h"
 #include "exitcode.h"
 #include "json.h"
@@ -11,6 +12,7 @@
 #include "process.h"
 #include "runstate.h"
 #include "state.h"
+#include "supervisor.h"
 #include "vm.h"
 
 struct proc_info {
@@ -262,9 +264,24 @@ int cmd_status(const struct settings *s, int argc, char **argv) {
                 log_error("invalid VM name '%s'", argv[optind]);
                 return EXIT_USAGE;
         }
+        {
+                /* root's VM seen by a user: only what its client socket says */
+                struct vm_place p = {};
+                int r = vm_place_find(s, argv[optind], &p), remote = r >= 0 && !p.direct;
+
+                if (remote)
+                        printf("VM '%s': %s\n", argv[optind], member_state(&p, argv[optind]));
+                vm_place_done(&p);
+                if (r < 0)
+                        return log_oom(), EXIT_RUNTIME;
+                if (remote)
+                        return EXIT_OK;
+        }
         dir = settings_runtime_dir(s, argv[optind]);
         if (!dir)
                 return log_oom(), EXIT_RUNTIME;
+        if (vm_runtime_dir_check(dir) < 0)
+                return EXIT_RUNTIME;
         collect(s, argv[optind], dir, &st);
         if (json)
                 print_json(&st);

@@ -204,6 +204,8 @@ int vm_resume(const struct settings *s, const char *name) {
 
         if (!dir)
                 return log_oom(), EXIT_RUNTIME;
+        if (vm_runtime_dir_check(dir) < 0)
+                return EXIT_RUNTIME;
         state = vm_run_state(dir, &why);
         if (state == VM_RUNNING) {
                 log_notice("VM '%s' is not paused", name);

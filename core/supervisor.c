@@ -266,7 +266,7 @@ static void apply_helper_policy(struct supervise *s) {
 }
 
 static void helper_died(struct supervise *s, struct watched_helper *h, int status) {
-        _cleanup_free_ char *log = NULL, *tail = NULL, *line = NULL;
+        _cleanup_free_ char *log = NULL, *raw = NULL, *tail = NULL, *line = NULL;
         char cause[64], file[256];
 
         h->gone = 1;
@@ -280,7 +280,9 @@ static void helper_died(struct supervise *s, struct watched_helper *h, int statu
                 if (*c == '/')
                         *c = '-';
         log = vm_path(s->vm, file);
-        tail = log ? file_tail(log, 500) : NULL;
+        raw = log ? file_tail(log, 500) : NULL;
+        /* a helper's log may quote what the guest sent */
+        tail = raw ? text_escape(raw, strlen(raw)) : NULL;
         line = strdup_printf("%s\t%d\t%s", strempty(h->label), (int) h->pid, cause);
         if (line)
                 (void) runstate_append(s->vm->runtime_dir, RS_HELPER_FAILED, line);
@@ -374,7 +376,7 @@ static void supervise_loop(struct supervise *s) {
                 console_try_connect(s->console);
                 agent_mux_dispatch(s->mux, fds + 2 + nc, nm);
                 agent_mux_try_connect(s->mux);
-                client_sock_dispatch(s->clients, fds + 1 + nc + nm, nk);
+                client_sock_dispatch(s->clients, fds + 2 + nc + nm, nk);
                 on_timer(s);
         }
 }

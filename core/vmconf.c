@@ -205,7 +205,6 @@ static int parse_size(const char *v, unsigned long long *ret) {
 }
 
 /* Paths reach the VMM's argv: absolute, and without control characters. */
-/* Paths reach the VMM's argv: absolute, and without control characters. */
 static int bad_path(const struct conf_entry *e, const char *key, const char *section) {
         _cleanup_free_ char *shown = text_escape(e->value, strlen(e->value));
 
