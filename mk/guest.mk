@@ -8,12 +8,10 @@ udevrulesdir ?= $(prefix)/lib/udev/rules.d
 systemdgeneratordir ?= $(prefix)/lib/systemd/system-generators
 guest_unitdir ?= $(unitdir)
 
-GUEST_AGENT_SRCS := $(sort $(wildcard guest/*.c))
-
-$(BUILD)/agent/vmsilo-agent: $(GUEST_AGENT_SRCS) $(wildcard guest/*.h)
+# the same static binary as the initramfs's vmsilo-init (guest/ and proto/, built by the Makefile)
+$(BUILD)/agent/vmsilo-agent: $(BUILD)/vmsilo-init
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -static $(filter-out -pie,$(LDFLAGS)) \
-		-o $@ $(GUEST_AGENT_SRCS)
+	cp $< $@
 
 $(BUILD)/agent/vmsilo-agent.service: guest/systemd/vmsilo-agent.service $(INSTALL_DIRS_STAMP)
 	@mkdir -p $(dir $@)
