@@ -170,17 +170,32 @@ struct supervise {
         struct client_sock *clients; /* group members (clientsock.c) */
         unsigned stop_timeout_s;
         uint64_t hard_at, kill_at; /* 0 = not scheduled */
+        uint64_t next_ask;         /* the next graceful power-off request, while stopping */
         int status;
 };
 
-static void on_stop_signal(struct supervise *s) {
-        const char *bin = s->vm->backend->binary(s->vm);
+#define STOP_ASK_INTERVAL_MS 5000
 
+/* Asks the guest to power off: its agent (POWEROFF, when one said HELLO) and the power
+ * button. Repeated every STOP_ASK_INTERVAL_MS until the stop timeout: a booting guest may have
+ * neither an agent nor a power button handler yet, and a guest that missed one press may
+ * take the next. Returns 0 when either request went out. */
+static int stop_ask_guest(struct supervise *s) {
+        int a = agent_mux_request_poweroff(s->mux);
+        int b = s->vm->backend->request_stop(s->vm->backend->binary(s->vm), s->vm->runtime_dir, 0);
+
+        if (a == 0)
+                log_info("asked the guest agent of '%s' to power off", s->vm->config.name);
+        s->next_ask = now_ms() + STOP_ASK_INTERVAL_MS;
+        return a == 0 || b == 0 ? 0 : b;
+}
+
+static void on_stop_signal(struct supervise *s) {
         if (s->hard_at != 0)
                 return;
         log_notice("stopping VM '%s'", s->vm->config.name);
         (void) notify_service_manager("STOPPING=1");
-        if (s->vm->backend->request_stop(bin, s->vm->runtime_dir, 0) < 0)
+        if (stop_ask_guest(s) < 0)
                 log_warning("graceful stop request failed, will stop it hard");
         s->hard_at = now_ms() + (uint64_t) s->stop_timeout_s * 1000;
 }
@@ -198,6 +213,8 @@ static void on_timer(struct supervise *s) {
                 (void) s->vm->backend->request_stop(s->vm->backend->binary(s->vm),
                                                     s->vm->runtime_dir, 1);
                 s->kill_at = now + 5000;
+        } else if (s->hard_at && !s->kill_at && now >= s->next_ask) {
+                (void) stop_ask_guest(s);
         }
 }
 
@@ -526,6 +543,17 @@ static const struct backend *recorded_backend(const char *dir, char **ret_binary
         return *ret_binary ? b : NULL;
 }
 
+/* The supervisor asks the guest to power off again and again (stop_ask_guest); without a
+ * live supervisor, the power button is pressed once. */
+static int ask_stop(const struct backend *b, const char *binary, const char *dir) {
+        unsigned long long start = 0;
+        pid_t sup = read_pid_file(dir, "supervisor.pid", &start);
+
+        if (sup > 0 && start != 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0)
+                return 0;
+        return b->request_stop(binary, dir, 0);
+}
+
 static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
         _cleanup_free_ char *binary = NULL;
         const struct backend *b = recorded_backend(dir, &binary);
@@ -541,7 +569,7 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
                         return EXIT_OK;
                 b = recorded_backend(dir, &binary);
                 vmm = read_pid_file(dir, "vmm.pid", &start);
-        } else if (b->request_stop(binary, dir, 0) == 0 && wait_stopped(dir, timeout_s * 1000) == 0)
+        } else if (ask_stop(b, binary, dir) == 0 && wait_stopped(dir, timeout_s * 1000) == 0)
                 return EXIT_OK;
         log_warning("VM '%s' did not power off within %u s, stopping it hard", name, timeout_s);
         if (b && b->request_stop(binary, dir, 1) == 0 && wait_stopped(dir, 5000) == 0)
