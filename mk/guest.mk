@@ -8,12 +8,12 @@ udevrulesdir ?= $(prefix)/lib/udev/rules.d
 systemdgeneratordir ?= $(prefix)/lib/systemd/system-generators
 guest_unitdir ?= $(unitdir)
 
-GUEST_AGENT_SRCS := $(sort $(wildcard guest/*.c))
+GUEST_AGENT_SRCS := $(sort $(wildcard guest/*.c proto/*.c))
 
-$(BUILD)/agent/vmsilo-agent: $(GUEST_AGENT_SRCS) $(wildcard guest/*.h)
+$(BUILD)/agent/vmsilo-agent: $(GUEST_AGENT_SRCS) $(wildcard guest/*.h proto/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -static $(filter-out -pie,$(LDFLAGS)) \
-		-o $@ $(GUEST_AGENT_SRCS)
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static \
+		$(filter-out -pie,$(LDFLAGS)) -o $@ $(GUEST_AGENT_SRCS)
 
 $(BUILD)/agent/vmsilo-agent.service: guest/systemd/vmsilo-agent.service $(INSTALL_DIRS_STAMP)
 	@mkdir -p $(dir $@)
