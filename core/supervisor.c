@@ -288,6 +288,19 @@ static int console_log_dir(struct vm *vm) {
         return fd < 0 ? log_warning_errno(fd, "no console log: %m") : fd;
 }
 
+/* The supervisor's log, kept with the console log in the state dir (`vmsilo-core log`).
+ * Returns 1 when it is kept. */
+static int keep_supervisor_log(struct vm *vm) {
+        const struct settings *s = vm->settings;
+        _cleanup_free_ char *dir =
+                s->state_dir ? strdup_printf("%s/%s", s->state_dir, vm->config.name) : NULL;
+        int fd = dir ? state_keep_dir_open(dir, s->uid, s->gid) : -ENOENT;
+
+        if (fd < 0 || log_keep_copy(fd, "supervisor.log", vm->config.console_log_size) < 0)
+                return 0;
+        return 1;
+}
+
 static struct console *setup_console(struct vm *vm, int *ret_listen) {
         _cleanup_free_ char *backend = vm_path(vm, VM_CONSOLE_BACKEND);
         _cleanup_free_ char *clients = vm_path(vm, VM_CONSOLE_SOCKET);
@@ -349,10 +362,11 @@ static int use_snapshot(struct vm *vm, const struct vm_snapshot *snap) {
 static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int notify_fd) {
         struct supervise s = { .vm = vm, .stop_timeout_s = o->stop_timeout_s };
         struct strv argv = {};
-        int r, listen_fd, code;
+        int r, listen_fd, code, kept_log;
 
         /* a gone `start` parent or console peer must not kill us before we undo */
         signal(SIGPIPE, SIG_IGN);
+        kept_log = keep_supervisor_log(vm);
         s.sigfd = block_signals();
         (void) write_pid_file(vm->runtime_dir, "supervisor.pid", getpid());
         r = s.sigfd < 0 ? s.sigfd : vm_prepare(vm);
@@ -383,6 +397,9 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
                 safe_close(s.sigfd);
                 /* undo before the caller returns, so a failed start leaves nothing */
                 code = start_abort(vm, lock_fd, EXIT_RUNTIME);
+                if (kept_log)
+                        log_error("VM '%s' did not start; see 'vmsilo-core log %s'",
+                                  vm->config.name, vm->config.name);
                 notify(&notify_fd, (unsigned char) code);
                 return code;
         }
