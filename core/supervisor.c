@@ -190,7 +190,10 @@ static int stop_ask_guest(struct supervise *s) {
         return a == 0 || b == 0 ? 0 : b;
 }
 
-static void on_stop_signal(struct supervise *s) {
+/* `vmsilo-core stop --timeout S` queues SIGTERM with S (ask_stop): its window wins. */
+static void on_stop_signal(struct supervise *s, const struct signalfd_siginfo *si) {
+        if (si->ssi_code == SI_QUEUE && si->ssi_int > 0 && si->ssi_int <= 86400)
+                s->stop_timeout_s = (unsigned) si->ssi_int;
         if (s->hard_at != 0)
                 return;
         log_notice("stopping VM '%s'", s->vm->config.name);
@@ -225,7 +228,7 @@ static int on_signal(struct supervise *s) {
 
         while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)
-                        on_stop_signal(s);
+                        on_stop_signal(s, &si);
         }
         if (waitpid(s->vmm, &status, WNOHANG) == s->vmm) {
                 s->status = status;
@@ -562,11 +565,14 @@ static const struct backend *recorded_backend(const char *dir, char **ret_binary
 
 /* The supervisor asks the guest to power off again and again (stop_ask_guest); without a
  * live supervisor, the power button is pressed once. */
-static int ask_stop(const struct backend *b, const char *binary, const char *dir) {
+static int ask_stop(const struct backend *b, const char *binary, const char *dir,
+                    unsigned timeout_s) {
         unsigned long long start = 0;
         pid_t sup = read_pid_file(dir, "supervisor.pid", &start);
+        union sigval timeout = { .sival_int = (int) timeout_s };
 
-        if (sup > 0 && start != 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0)
+        if (sup > 0 && start != 0 && process_alive(sup, start) &&
+            sigqueue(sup, SIGTERM, timeout) == 0)
                 return 0;
         return b->request_stop(binary, dir, 0);
 }
@@ -581,12 +587,14 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
                 /* still starting: the supervisor takes SIGTERM once the VM is up (or its start
                  * fails), presses the power button and undoes everything itself */
                 sup = read_pid_file(dir, "supervisor.pid", &start);
-                if (sup > 0 && start != 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0 &&
+                if (sup > 0 && start != 0 && process_alive(sup, start) &&
+                    sigqueue(sup, SIGTERM, (union sigval){ .sival_int = (int) timeout_s }) == 0 &&
                     wait_stopped(dir, (timeout_s + 35) * 1000) == 0)
                         return EXIT_OK;
                 b = recorded_backend(dir, &binary);
                 vmm = read_pid_file(dir, "vmm.pid", &start);
-        } else if (ask_stop(b, binary, dir) == 0 && wait_stopped(dir, timeout_s * 1000) == 0)
+        } else if (ask_stop(b, binary, dir, timeout_s) == 0 &&
+                   wait_stopped(dir, timeout_s * 1000) == 0)
                 return EXIT_OK;
         log_warning("VM '%s' did not power off within %u s, stopping it hard", name, timeout_s);
         if (b && b->request_stop(binary, dir, 1) == 0 && wait_stopped(dir, 5000) == 0)
