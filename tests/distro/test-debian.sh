@@ -118,6 +118,8 @@ check_early_stop() {
         t1=$(now_ms)
         echo "$suite: stop 3 s after start $((t1 - t0)) ms"
         grep -q 'stopping it hard' "$T/err" && fail "$suite: early stop went hard: $(cat "$T/err")"
+        expect 0 "$VMSILO" log --supervisor "$vm"
+        grep -q 'stopping it hard\|killing' "$T/out" && fail "$suite: the supervisor stopped it hard: $(cat "$T/out")"
         [ $((t1 - t0)) -lt 90000 ] || fail "$suite: early stop took $((t1 - t0)) ms"
         e2fsck -fn "$T/img/$vm.img" >"$T/fsck" 2>&1 || { cat "$T/fsck" >&2; fail "$suite: the root file system is not clean after an early stop"; }
         assert_no_qemu "$vm"
