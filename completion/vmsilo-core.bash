@@ -38,7 +38,7 @@ _vmsilo_core_vms() {
 
 _vmsilo_core() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-        local commands="plugins list status check print start stop resume cleanup run shell exec"
+        local commands="plugins list status check print start stop resume cleanup log run shell exec"
         local global_opts="--root --plugin-dir --runtime-dir -v --verbose -q --quiet -h --help --version"
         local i word cmd="" cmd_at=0 nargs=0
         _vmsilo_core_cmd=${COMP_WORDS[0]}
@@ -92,6 +92,7 @@ _vmsilo_core() {
         stop) opts="--timeout --help" with_arg="--timeout" vms=running ;;
         cleanup) opts="--help" with_arg="" ;;
         resume) opts="--help" with_arg="" vms=paused ;;
+        log) opts="--console --supervisor --lines --help" with_arg="--lines" ;;
         run) opts="-t --tty -T --no-tty -u --user -e --env -w --workdir --no-start --help"
                 with_arg="-u --user -e --env -w --workdir" ;;
         shell) opts="--agent --ssh --root --help" with_arg="" ;;
@@ -111,7 +112,7 @@ _vmsilo_core() {
         done
 
         case $prev in
-        --timeout | -u | --user | -e | --env) return ;;
+        --timeout | --lines | -u | --user | -e | --env) return ;;
         -w | --workdir) return ;; # a directory inside the VM
         --kernel | --initrd)
                 COMPREPLY=($(compgen -f -- "$cur"))

@@ -190,6 +190,14 @@ void agent_mux_try_connect(struct agent_mux *m) {
         (void) queue_hello(&m->to_guest, VMSILO_PROTO_VERSION, VMSILO_PROTO_WINDOW);
 }
 
+int agent_mux_request_poweroff(struct agent_mux *m) {
+        if (!m || m->guest < 0 || !m->guest_hello)
+                return -ENOTCONN;
+        if (buf_pending(&m->to_guest) >= GUEST_QUEUE_MAX)
+                return -ENOBUFS;
+        return buf_append_frame(&m->to_guest, 0, VMSILO_MSG_POWEROFF, NULL, 0);
+}
+
 size_t agent_mux_memory(const struct agent_mux *m) {
         size_t n;
 

@@ -23,5 +23,8 @@ int agent_mux_fill_pollfds(struct agent_mux *m, struct pollfd *fds, int max);
 void agent_mux_dispatch(struct agent_mux *m, const struct pollfd *fds, int n);
 /* Connects to the guest side if not connected (the VMM may not listen yet). */
 void agent_mux_try_connect(struct agent_mux *m);
+/* Queues a POWEROFF frame for the guest agent: 0, or -ENOTCONN when no agent said HELLO
+ * yet (a booting guest), -ENOBUFS when the queue to the guest is full. */
+int agent_mux_request_poweroff(struct agent_mux *m);
 /* Bytes the mux holds in buffers now (tests, fuzzing: memory must stay bounded). */
 size_t agent_mux_memory(const struct agent_mux *m);

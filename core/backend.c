@@ -2,10 +2,12 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "../sdk/vmsilo/plugin.h"
 #include "backend.h"
+#include "escape.h"
 #include "log.h"
 #include "process.h"
 #include "vm.h"
@@ -271,16 +273,42 @@ static void cache_write(int dfd, const char *name, const char *key, const char *
                 (void) unlinkat(dfd, tmp, 0);
 }
 
-static char *probe_run(const char *const *argv) {
-        char *text = NULL;
-        int r = process_capture((char *const *) argv, &text, 1 << 20, 10000);
+/* Why the last probe failed, when the tool ran and said so (probe_failure) */
+static char probe_error[768];
 
+const char *probe_failure(void) {
+        return probe_error[0] ? probe_error : strerror(errno);
+}
+
+/* "exited with status N: <its stderr, escaped>" or "killed by signal N (SIGNAME): ..." */
+void probe_describe_failure(char *buf, size_t size, int status, const char *err) {
+        _cleanup_free_ char *text = NULL;
+        size_t n = err ? strlen(err) : 0;
+
+        while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+                n--;
+        text = n > 0 ? text_escape(err, n > 500 ? 500 : n) : NULL;
+        if (status > 128)
+                snprintf(buf, size, "killed by signal %d (SIG%s)%s%s", status - 128,
+                         strempty(sigabbrev_np(status - 128)), text ? ": " : "", strempty(text));
+        else
+                snprintf(buf, size, "exited with status %d%s%s", status, text ? ": " : "",
+                         strempty(text));
+}
+
+static char *probe_run(const char *const *argv) {
+        _cleanup_free_ char *err = NULL;
+        char *text = NULL;
+        int r = process_capture_err((char *const *) argv, &text, 1 << 20, 10000, &err);
+
+        probe_error[0] = 0;
         if (r < 0) {
                 errno = -r;
                 return NULL;
         }
         if (r != 0) {
                 free(text);
+                probe_describe_failure(probe_error, sizeof(probe_error), r, err);
                 errno = ENOEXEC;
                 return NULL;
         }

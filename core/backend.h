@@ -62,6 +62,11 @@ int backend_has(struct vm *vm, const char *flag);
  * (warned about once); entries are 0600 files written through a new file and a rename. */
 char *probe_cached(const char *cache_dir, const char *binary, const char *const *argv,
                    const char *salt);
+/* Why the last probe_cached() failed: the tool's exit status or signal and its stderr, or
+ * strerror(errno). Valid until the next probe. */
+const char *probe_failure(void);
+/* Pure: writes that text for a tool that ended with `status` (128 + N: signal N). */
+void probe_describe_failure(char *buf, size_t size, int status, const char *err);
 
 /* Probes if needed, then asks the backend for a capability (plugin.h, vmm_can). 1 yes; 0 no,
  * with what is missing in vm->missing; negative errno if probing failed. */

@@ -35,7 +35,8 @@ static int crosvm_probe(struct vm *vm) {
         if (!vm->probe_top || !vm->probe_run) {
                 free(vm->probe_top);
                 vm->probe_top = NULL;
-                return log_error_errno(errno, "failed to probe '%s' with 'run --help': %m", bin);
+                return log_error_errno(errno, "failed to probe '%s' with 'run --help': %s", bin,
+                                       probe_failure());
         }
         return 0;
 }

@@ -310,6 +310,8 @@ static void forget_state(const struct settings *s, const char *name) {
         (void) unlinkat(fd, VM_CONSOLE_LOG ".1", 0);
         (void) unlinkat(fd, RS_LAST_VMM_LOG, 0);
         (void) unlinkat(fd, RS_LAST_ERROR, 0);
+        (void) unlinkat(fd, "supervisor.log", 0);
+        (void) unlinkat(fd, "supervisor.log.1", 0);
         (void) rmdir(dir);
 }
 

@@ -20,6 +20,11 @@ int log_get_max_level(void);
 /* Where lines go: stderr (default) or an fd (the supervisor's log file). */
 void log_set_fd(int fd);
 
+/* Also keeps every line up to info level in `name` under dir_fd (consumed; -1 stops), mode
+ * 0600, at most `max` bytes: then it becomes `name`.1, as does the file of the run before.
+ * `name` is borrowed for as long as the copy is kept. */
+int log_keep_copy(int dir_fd, const char *name, unsigned long long max);
+
 /* Writes "vmsilo-core: [prefix: ]message\n"; `error` sets %m. Returns -abs(error). */
 int log_fullv(int level, int error, const char *prefix, const char *fmt, va_list ap);
 int log_full(int level, int error, const char *prefix, const char *fmt, ...) _printf_(4, 5);

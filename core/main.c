@@ -4,6 +4,7 @@
 
 #include "../sdk/vmsilo/plugin.h"
 #include "commands.h"
+#include "vmlog.h"
 #include "exitcode.h"
 #include "log.h"
 #include "settings.h"
@@ -29,6 +30,7 @@ static const struct command commands[] = {
         { "resume", cmd_resume, "continue a VM that its VMM paused (an I/O error)" },
         { "cleanup", cmd_cleanup, "undo what a crashed run of a VM left behind" },
         { "run", cmd_run, "run a command in a VM (starting it if needed)" },
+        { "log", cmd_log, "the console and supervisor logs kept after a VM ends" },
         { "shell", cmd_shell, "the serial console of a VM, or a shell through its agent" },
         { "exec", cmd_exec, "run a script in a throw-away VM, with its exit status" },
 };

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -181,8 +182,22 @@ static int read_with_deadline(int fd, char *buf, size_t max, uint64_t deadline) 
         }
 }
 
-int process_capture(char *const *argv, char **ret_out, size_t max, unsigned timeout_ms) {
+/* Up to `max` bytes of what the child wrote to err_fd (a memfd), malloc()ed. */
+static char *read_stderr(int err_fd, size_t max) {
+        char *buf = calloc(1, max + 1);
+        ssize_t n;
+
+        if (!buf || lseek(err_fd, 0, SEEK_SET) < 0)
+                return buf;
+        n = read(err_fd, buf, max);
+        buf[n > 0 ? n : 0] = 0;
+        return buf;
+}
+
+int process_capture_err(char *const *argv, char **ret_out, size_t max, unsigned timeout_ms,
+                        char **ret_err) {
         _cleanup_free_ char *buf = malloc(max + 1);
+        _cleanup_close_ int err_fd = ret_err ? memfd_create("stderr", MFD_CLOEXEC) : -1;
         int pipefd[2], status, r;
         pid_t pid;
 
@@ -200,7 +215,7 @@ int process_capture(char *const *argv, char **ret_out, size_t max, unsigned time
                 (void) dup2(pipefd[1], STDOUT_FILENO);
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 (void) dup2(null, STDIN_FILENO);
-                (void) dup2(null, STDERR_FILENO);
+                (void) dup2(err_fd >= 0 ? err_fd : null, STDERR_FILENO);
                 execvp(argv[0], argv);
                 _exit(127);
         }
@@ -215,8 +230,14 @@ int process_capture(char *const *argv, char **ret_out, size_t max, unsigned time
         buf[r] = 0;
         if (waitpid(pid, &status, 0) < 0)
                 return negative_errno();
+        if (ret_err)
+                *ret_err = err_fd >= 0 ? read_stderr(err_fd, 2048) : NULL;
         *ret_out = TAKE_PTR(buf);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int process_capture(char *const *argv, char **ret_out, size_t max, unsigned timeout_ms) {
+        return process_capture_err(argv, ret_out, max, timeout_ms, NULL);
 }
 
 char *file_tail(const char *path, size_t max) {

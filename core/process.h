@@ -30,6 +30,10 @@ pid_t process_spawn(char *const *argv, const char *log_path, const int *keep_fds
 /* Runs argv, captures up to `max` bytes of stdout into a malloc()ed string; waits at most
  * timeout_ms. Returns the exit status (>= 0) or a negative errno. */
 int process_capture(char *const *argv, char **ret_out, size_t max, unsigned timeout_ms);
+/* The same, and (when ret_err is not NULL) up to 2 KiB of its stderr, malloc()ed, written
+ * only when the child ran (a status is returned). */
+int process_capture_err(char *const *argv, char **ret_out, size_t max, unsigned timeout_ms,
+                        char **ret_err);
 
 /* The last `max` bytes of a file, malloc()ed, trailing newline stripped; "" if missing. */
 char *file_tail(const char *path, size_t max);

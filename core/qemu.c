@@ -94,7 +94,8 @@ static int qemu_probe(struct vm *vm) {
         if (!vm->probe_top || !vm->probe_run) {
                 free(vm->probe_top);
                 vm->probe_top = NULL;
-                return log_error_errno(errno, "failed to probe '%s' with '-device help': %m", bin);
+                return log_error_errno(errno, "failed to probe '%s' with '-device help': %s", bin,
+                                       probe_failure());
         }
         if (!vm->accel)
                 choose_accel(vm);

@@ -82,11 +82,24 @@ static int stop_hard(const char *name, const char *dir, const struct backend *b,
                        : log_error_errno(ETIMEDOUT, "VM '%s' does not stop", name);
 }
 
+/* The supervisor asks the guest to power off again and again (its agent, the power button),
+ * within `timeout_s` (queued with SIGTERM); without a live supervisor, the power button is
+ * pressed once. */
+static int ask_stop(const struct backend *b, const char *binary, const char *dir,
+                    unsigned timeout_s) {
+        unsigned long long start = 0;
+        pid_t sup = read_pid_file(dir, "supervisor.pid", &start);
+        union sigval timeout = { .sival_int = (int) timeout_s };
+
+        if (sup > 0 && start != 0 && process_alive(sup, start) &&
+            sigqueue(sup, SIGTERM, timeout) == 0)
+                return 0;
+        return b ? b->request_stop(binary, dir, 0) : -ESRCH;
+}
+
 static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
         _cleanup_free_ char *binary = NULL, *paused = NULL, *failed = NULL;
         const struct backend *b;
-        unsigned long long start = 0;
-        pid_t sup;
 
         (void) runstate_write(dir, RS_STOPPING, "");
         stop_sup = read_pid_file(dir, "supervisor.pid", &stop_sup_start);
@@ -96,8 +109,7 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
         if (!b) {
                 /* still starting: the supervisor takes SIGTERM once the VM is up (or its start
                  * fails), presses the power button and undoes everything itself */
-                sup = read_pid_file(dir, "supervisor.pid", &start);
-                if (sup > 0 && start != 0 && process_alive(sup, start) && kill(sup, SIGTERM) == 0 &&
+                if (ask_stop(NULL, NULL, dir, timeout_s) == 0 &&
                     wait_stopped(dir, (timeout_s + 35) * 1000) == 0)
                         return 0;
                 b = recorded_backend(dir, &binary);
@@ -111,7 +123,7 @@ static int stop_running(const char *name, const char *dir, unsigned timeout_s) {
                            paused ? paused : failed);
                 return stop_hard(name, dir, b, binary);
         }
-        if (b->request_stop(binary, dir, 0) == 0 && wait_stopped(dir, timeout_s * 1000) == 0)
+        if (ask_stop(b, binary, dir, timeout_s) == 0 && wait_stopped(dir, timeout_s * 1000) == 0)
                 return 0;
         log_warning("VM '%s' did not power off within %u s, stopping it hard", name, timeout_s);
         return stop_hard(name, dir, b, binary);

@@ -177,20 +177,37 @@ struct supervise {
         char io_error[512]; /* the last BLOCK_IO_ERROR that stops the VM */
         unsigned stop_timeout_s;
         uint64_t hard_at, kill_at; /* 0 = not scheduled */
+        uint64_t next_ask;         /* the next graceful power-off request, while stopping */
         int status;
 };
 
 /* A guest whose helper died may hang in its shutdown (a virtiofs mount that never answers) */
 #define HELPER_POWEROFF_WINDOW_MS 10000
+#define STOP_ASK_INTERVAL_MS 5000
 
 static void stop_hard(struct supervise *s) {
         (void) s->vm->backend->request_stop(s->vm->backend->binary(s->vm), s->vm->runtime_dir, 1);
         s->kill_at = now_ms() + 5000;
 }
 
-static void on_stop_signal(struct supervise *s) {
-        const char *bin = s->vm->backend->binary(s->vm);
+/* Asks the guest to power off: its agent (POWEROFF, when one said HELLO) and the power
+ * button. Repeated every STOP_ASK_INTERVAL_MS until the stop timeout: a booting guest may have
+ * neither an agent nor a power button handler yet, and a guest that missed one press may
+ * take the next. Returns 0 when either request went out. */
+static int stop_ask_guest(struct supervise *s) {
+        int a = agent_mux_request_poweroff(s->mux);
+        int b = s->vm->backend->request_stop(s->vm->backend->binary(s->vm), s->vm->runtime_dir, 0);
 
+        if (a == 0)
+                log_info("asked the guest agent of '%s' to power off", s->vm->config.name);
+        s->next_ask = now_ms() + STOP_ASK_INTERVAL_MS;
+        return a == 0 || b == 0 ? 0 : b;
+}
+
+/* `vmsilo-core stop --timeout S` queues SIGTERM with S (ask_stop): its window wins. */
+static void on_stop_signal(struct supervise *s, const struct signalfd_siginfo *si) {
+        if (si->ssi_code == SI_QUEUE && si->ssi_int > 0 && si->ssi_int <= 86400)
+                s->stop_timeout_s = (unsigned) si->ssi_int;
         if (s->hard_at != 0 || s->kill_at != 0)
                 return;
         log_notice("stopping VM '%s'", s->vm->config.name);
@@ -202,7 +219,7 @@ static void on_stop_signal(struct supervise *s) {
                 s->hard_at = now_ms();
                 return;
         }
-        if (s->vm->backend->request_stop(bin, s->vm->runtime_dir, 0) < 0)
+        if (stop_ask_guest(s) < 0)
                 log_warning("graceful stop request failed, will stop it hard");
         s->hard_at = now_ms() + (uint64_t) s->stop_timeout_s * 1000;
 }
@@ -216,9 +233,11 @@ static void on_timer(struct supervise *s) {
                 s->kill_at = 0;
                 s->hard_at = 0;
         } else if (s->hard_at && now >= s->hard_at && !s->kill_at) {
-                log_warning("VM '%s' did not power off in time, stopping it hard",
-                            s->vm->config.name);
+                log_warning("VM '%s' did not power off within %u s, stopping it hard",
+                            s->vm->config.name, s->stop_timeout_s);
                 stop_hard(s);
+        } else if (s->next_ask && s->hard_at && !s->kill_at && now >= s->next_ask) {
+                (void) stop_ask_guest(s);
         }
 }
 
@@ -348,7 +367,7 @@ static int on_signal(struct supervise *s) {
 
         while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)
-                        on_stop_signal(s);
+                        on_stop_signal(s, &si);
         }
         check_helpers(s);
         if (waitpid(s->vmm, &status, WNOHANG) == s->vmm) {
@@ -424,6 +443,19 @@ static int console_log_dir(struct vm *vm) {
         }
         fd = state_dir_open(vm->runtime_dir);
         return fd < 0 ? log_warning_errno(fd, "no console log: %m") : fd;
+}
+
+/* The supervisor's log, kept with the console log in the state dir (`vmsilo-core log`).
+ * Returns 1 when it is kept. */
+static int keep_supervisor_log(struct vm *vm) {
+        const struct settings *s = vm->settings;
+        _cleanup_free_ char *dir =
+                s->state_dir ? strdup_printf("%s/%s", s->state_dir, vm->config.name) : NULL;
+        int fd = dir ? state_keep_dir_open(dir, s->uid, s->gid) : -ENOENT;
+
+        if (fd < 0 || log_keep_copy(fd, "supervisor.log", vm->config.console_log_size) < 0)
+                return 0;
+        return 1;
 }
 
 static struct console *setup_console(struct vm *vm, int *ret_listen) {
@@ -520,10 +552,11 @@ static void vm_ended(struct supervise *s) {
 static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int notify_fd) {
         struct supervise s = { .vm = vm, .stop_timeout_s = o->stop_timeout_s };
         struct strv argv = {};
-        int r, listen_fd, code;
+        int r, listen_fd, code, kept_log;
 
         /* a gone `start` parent or console peer must not kill us before we undo */
         signal(SIGPIPE, SIG_IGN);
+        kept_log = keep_supervisor_log(vm);
         s.sigfd = block_signals();
         (void) write_pid_file(vm->runtime_dir, "supervisor.pid", getpid());
         r = s.sigfd < 0 ? s.sigfd : vm_prepare(vm);
@@ -554,6 +587,9 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
                 supervise_done(&s);
                 /* undo before the caller returns, so a failed start leaves nothing */
                 code = start_abort(vm, lock_fd, EXIT_RUNTIME);
+                if (kept_log)
+                        log_error("VM '%s' did not start; see 'vmsilo-core log %s'",
+                                  vm->config.name, vm->config.name);
                 notify(&notify_fd, (unsigned char) code);
                 return code;
         }

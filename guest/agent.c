@@ -18,6 +18,7 @@
 #include <linux/vm_sockets.h>
 
 #include "agent-loop.h"
+#include "power.h"
 #include "session.h"
 #include "util.h"
 
@@ -188,6 +189,7 @@ static void handle_session_frame(struct agent *a, struct conn *c, const struct v
 static void handle_frame(struct agent *a, struct conn *c, const struct vmsilo_proto_hdr *h,
                          const uint8_t *p) {
         struct vmsilo_proto_hello hello;
+        int r;
 
         switch (h->type) {
         case VMSILO_MSG_HELLO:
@@ -200,6 +202,11 @@ static void handle_frame(struct agent *a, struct conn *c, const struct vmsilo_pr
                 return;
         case VMSILO_MSG_START:
                 handle_start(a, c, h->session, p, h->len);
+                return;
+        case VMSILO_MSG_POWEROFF:
+                r = h->session == 0 ? request_poweroff() : -EINVAL;
+                if (r < 0)
+                        conn_send_error(c, h->session, -r, "power-off failed: %s", strerror(-r));
                 return;
         case VMSILO_MSG_STDIN:
         case VMSILO_MSG_SIGNAL:

@@ -191,6 +191,22 @@ static void debug_exit(int status) {
 #endif
 }
 
+int request_poweroff(void) {
+        char *systemctl[] = { "/usr/bin/systemctl", "poweroff", NULL };
+        pid_t pid;
+
+        if (access("/run/systemd/system", F_OK) == 0) {
+                if (access(systemctl[0], X_OK) < 0)
+                        systemctl[0] = "/bin/systemctl";
+                log_msg("powering off: asked by the host");
+                pid = run_background(systemctl);
+                return pid < 0 ? (int) pid : 0;
+        }
+        /* vmsilo-init (and busybox init) power off cleanly on SIGUSR2 */
+        log_msg("powering off: asked by the host");
+        return kill(1, SIGUSR2) < 0 ? -errno : 0;
+}
+
 void system_shutdown(int flags, int status) {
         kill_all();
         sync();

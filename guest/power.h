@@ -20,6 +20,10 @@ enum shutdown_flags {
         SHUTDOWN_DEBUGEXIT = 1 << 1, /* write the status to the isa-debug-exit port */
 };
 
+/* The host asked for a power-off: systemctl poweroff under systemd, else SIGUSR2 to PID 1.
+ * Returns at once (the power-off runs in the background). */
+int request_poweroff(void);
+
 /* Stops every process, syncs, unmounts and powers off; never returns. */
 __attribute__((noreturn)) void system_shutdown(int flags, int status);
 

@@ -8,10 +8,13 @@ udevrulesdir ?= $(prefix)/lib/udev/rules.d
 systemdgeneratordir ?= $(prefix)/lib/systemd/system-generators
 guest_unitdir ?= $(unitdir)
 
-# the same static binary as the initramfs's vmsilo-init (guest/ and proto/, built by the Makefile)
-$(BUILD)/agent/vmsilo-agent: $(BUILD)/vmsilo-init
+# the static agent (guest/ and proto/) with the package's hardening flags
+GUEST_AGENT_SRCS := $(sort $(wildcard guest/*.c proto/*.c))
+
+$(BUILD)/agent/vmsilo-agent: $(GUEST_AGENT_SRCS) $(wildcard guest/*.h proto/*.h)
 	@mkdir -p $(dir $@)
-	cp $< $@
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static \
+		$(filter-out -pie,$(LDFLAGS)) -o $@ $(GUEST_AGENT_SRCS)
 
 $(BUILD)/agent/vmsilo-agent.service: guest/systemd/vmsilo-agent.service $(INSTALL_DIRS_STAMP)
 	@mkdir -p $(dir $@)

@@ -41,6 +41,7 @@ enum vmsilo_proto_type {
         VMSILO_MSG_STDIN = 0x11,
         VMSILO_MSG_SIGNAL = 0x12,
         VMSILO_MSG_RESIZE = 0x13,
+        VMSILO_MSG_POWEROFF = 0x14, /* session 0, empty: power the guest off cleanly */
         /* guest to host */
         VMSILO_MSG_STARTED = 0x20,
         VMSILO_MSG_STDOUT = 0x21,

@@ -101,7 +101,29 @@ EOS
         assert_no_qemu "$vm"
         assert_no_run_state
         assert_no_processes
+        check_early_stop "$suite" "$vm"
         rm -f "$T/img/$vm.img"
+}
+
+# A stop 3 s after start, while the guest boots (no agent, no power button handler yet):
+# the supervisor asks again every 5 s (POWEROFF to the agent, the power button) until the
+# guest powers off cleanly, well within the timeout; the ext4 root needs no recovery.
+check_early_stop() {
+        suite=$1
+        vm=$2
+        expect 0 in_ns "$VMSILO" start "$vm"
+        sleep 3
+        t0=$(now_ms)
+        expect 0 in_ns "$VMSILO" stop --timeout 120 "$vm"
+        t1=$(now_ms)
+        echo "$suite: stop 3 s after start $((t1 - t0)) ms"
+        grep -q 'stopping it hard' "$T/err" && fail "$suite: early stop went hard: $(cat "$T/err")"
+        expect 0 "$VMSILO" log --supervisor "$vm"
+        grep -q 'stopping it hard\|killing' "$T/out" && fail "$suite: the supervisor stopped it hard: $(cat "$T/out")"
+        [ $((t1 - t0)) -lt 90000 ] || fail "$suite: early stop took $((t1 - t0)) ms"
+        e2fsck -fn "$T/img/$vm.img" >"$T/fsck" 2>&1 || { cat "$T/fsck" >&2; fail "$suite: the root file system is not clean after an early stop"; }
+        assert_no_qemu "$vm"
+        assert_no_run_state
 }
 
 for s in $DISTRO_SUITES; do

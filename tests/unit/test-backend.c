@@ -268,7 +268,8 @@ static void test_backend_probe_failure(void) {
 
         REQUIRE(asprintf(&bin, "%s/failing", dir) > 0);
         REQUIRE(asprintf(&cache, "%s/cache", dir) > 0);
-        write_exec(dir, "failing", "#!/bin/sh\necho partial\nexit 3\n", 0755);
+        write_exec(dir, "failing", "#!/bin/sh\necho partial\necho 'no such option' >&2\nexit 3\n",
+                   0755);
         {
                 const char *const argv[] = { bin, "--help", NULL };
 
@@ -276,6 +277,8 @@ static void test_backend_probe_failure(void) {
                 text = probe_cached(cache, bin, argv, NULL);
                 CU_ASSERT_PTR_NULL(text);
                 ASSERT_INT_EQ(errno, ENOEXEC);
+                /* the user sees the tool's status and its own words, not "Exec format error" */
+                ASSERT_STREQ(probe_failure(), "exited with status 3: no such option");
                 /* a failure is not cached */
                 errno = 0;
                 CU_ASSERT_PTR_NULL(probe_cached(cache, bin, argv, NULL));
@@ -288,6 +291,19 @@ static void test_backend_probe_failure(void) {
                 CU_ASSERT_PTR_NULL(probe_cached(cache, missing, argv, NULL));
         }
         tmpdir_remove(dir);
+}
+
+static void test_backend_probe_describe_failure(void) {
+        char buf[128];
+
+        probe_describe_failure(buf, sizeof(buf), 1, "");
+        ASSERT_STREQ(buf, "exited with status 1");
+        probe_describe_failure(buf, sizeof(buf), 2, "bad \033[2Jflag\n");
+        ASSERT_STREQ(buf, "exited with status 2: bad \\x1b[2Jflag");
+        probe_describe_failure(buf, sizeof(buf), 128 + 11, NULL);
+        ASSERT_STREQ(buf, "killed by signal 11 (SIGSEGV)");
+        probe_describe_failure(buf, sizeof(buf), 128 + 9, "oom\n");
+        ASSERT_STREQ(buf, "killed by signal 9 (SIGKILL): oom");
 }
 
 /* ---- capabilities by name (plugin.h, vmm_can) and typed devices ---- */
@@ -391,6 +407,7 @@ int main(void) {
                 TEST(test_backend_find_binary),
                 TEST(test_backend_probe_cached),
                 TEST(test_backend_probe_failure),
+                TEST(test_backend_probe_describe_failure),
                 TEST(test_backend_probe_cache_is_private),
                 TEST(test_backend_crosvm_capabilities),
                 TEST(test_backend_qemu_capabilities),

@@ -269,12 +269,25 @@ static void test_agent_v2_stdin_credit_comes_back(void) {
         agent_down();
 }
 
+/* POWEROFF belongs to session 0 (a real one would power this test machine off: not sent);
+ * on a session it is an ERROR, and the agent carries on. */
+static void test_agent_poweroff_only_on_session_0(void) {
+        struct result res = { 0 };
+
+        agent_up(2, VMSILO_PROTO_WINDOW);
+        send_frame(7, VMSILO_MSG_POWEROFF, NULL, 0);
+        collect(7, 5000, 0, &res);
+        ASSERT_INT_EQ(res.error, EINVAL);
+        agent_down();
+}
+
 int main(void) {
         static const struct test_def tests[] = {
                 TEST(test_agent_v2_output_waits_for_credit),
                 TEST(test_agent_v1_host_gets_everything),
                 TEST(test_agent_v2_stuck_stdin_does_not_stop_the_channel),
                 TEST(test_agent_v2_stdin_credit_comes_back),
+                TEST(test_agent_poweroff_only_on_session_0),
         };
 
         signal(SIGPIPE, SIG_IGN);
