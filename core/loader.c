@@ -204,9 +204,12 @@ static int dlopen_error(struct plugin *p) {
 /* Whether someone other than root and the caller could change what `st` is. A root-owned
  * sticky directory (/tmp) is safe as an ancestor: nobody else can replace what we own in it. */
 static int untrusted_owner(const struct stat *st, int is_leaf) {
+        /* group write is harmless for root's group and the caller's own (private) group */
+        int group_ok = st->st_gid == 0 || st->st_gid == getegid();
+
         if (st->st_uid != 0 && st->st_uid != geteuid())
                 return 1;
-        if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
+        if (!(st->st_mode & S_IWOTH) && (!(st->st_mode & S_IWGRP) || group_ok))
                 return 0;
         return is_leaf || !S_ISDIR(st->st_mode) || !(st->st_mode & S_ISVTX) || st->st_uid != 0;
 }

@@ -60,7 +60,7 @@ for p in $pids; do
         wait "$p" || { cat "$T/par$i.err" >&2; fail "concurrent run $i failed"; }
         [ "$(cat "$T/par$i.out")" = "hello $i" ] || fail "concurrent run $i: '$(cat "$T/par$i.out")'"
 done
-[ "$(cat "$T"/par?.err | grep -c "VM '$vm' is up")" = 1 ] || { cat "$T"/par?.err >&2; fail "not started exactly once"; }
+[ "$(cat "$T"/par?.err | grep -c "VM '$vm' is up (qemu pid")" = 1 ] || { cat "$T"/par?.err >&2; fail "not started exactly once"; }
 expect 0 "$VMSILO" stop "$vm"
 
 expect 0 "$VMSILO" start "$vm"

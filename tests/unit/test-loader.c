@@ -262,7 +262,15 @@ static void test_loader_untrusted_path_is_refused(void) {
         REQUIRE(fwrite(data, 1, (size_t) st.st_size, f) == (size_t) st.st_size);
         REQUIRE(fclose(f) == 0);
 
-        REQUIRE(chmod(copy, 0664) == 0); /* group-writable file */
+        REQUIRE(chmod(copy, 0664) == 0); /* writable by its group: ours, so harmless */
+        ASSERT_INT_EQ(load_one("good", copy, &log), 0);
+        free(log), log = NULL;
+        if (geteuid() != 0) { /* only root can hand the file to another group */
+                (void) unlink(copy);
+                (void) rmdir(dir);
+                return;
+        }
+        REQUIRE(chown(copy, (uid_t) -1, 65534) == 0); /* writable by another group */
         ASSERT_INT_EQ(load_one("good", copy, &log), -EPERM);
         REQUIRE(asprintf(&expected,
                          "vmsilo-core: plugin 'good': refusing '%s': '%s' is owned by uid %u with "
@@ -272,6 +280,7 @@ static void test_loader_untrusted_path_is_refused(void) {
         ASSERT_STREQ(log, expected);
 
         REQUIRE(chmod(copy, 0644) == 0);
+        REQUIRE(chown(copy, (uid_t) -1, 0) == 0);
         REQUIRE(chmod(dir, 01777) == 0); /* sticky, but not root-owned unless we are root */
         free(log), log = NULL;
         free(expected), expected = NULL;
