@@ -78,6 +78,7 @@ EOS
                 # with a supplementary group, as real users have (it cannot be dropped in an
                 # unprivileged user namespace: the C virtiofsd must still start)
                 as_owner() { setpriv --reuid="$uid" --regid="$gid" --groups=100 --inh-caps=-all -- "$@"; }
+                chown "$uid" "$CONF/vms/$vm.conf" # the owner's own VM (not root's)
         fi
 
         expect 0 as_owner "$VMSILO" start "$vm"

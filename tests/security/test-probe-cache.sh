@@ -14,6 +14,7 @@ usermod -d "$home" "$u" || fail "usermod"
 mkdir -p "$T/urun"
 chown "$u:" "$T/urun"
 make_qemu_vm pc
+chown "$u" "$CONF/vms/pc.conf" # the user's own VM (not root's)
 chmod -R a+rX "$T/etc" "$T/img"
 
 # runs vmsilo-core as the user, with no HOME and no XDG_CACHE_HOME in the environment

@@ -26,6 +26,7 @@ assert_nothing_left() {
 }
 
 make_qemu_vm p
+chown "$alice" "$CONF/vms/p.conf" # alice's own VM (not root's)
 share() {
         printf '[virtiofs]\nvirtiofsd = %s\n[virtiofs data]\npath = %s\n' "$C_VIRTIOFSD" "$1" \
                 >"$CONF/vms/p.conf.d/shares.conf"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* core/access.c: where a VM runs for the caller (root's VMs through their client socket). */
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "access.h"
@@ -40,16 +41,25 @@ static void test_access_root_uses_the_runtime_dir(void) {
 static void test_access_user_on_roots_vm(void) {
         _cleanup_free_ char *dir = NULL, *sock = NULL, *file = NULL;
         struct vm_place p;
-        int r;
+        int r, reachable;
 
         setup();
         dir = strdup_printf("%s/run/vmsilo/work", root);
         sock = strdup_printf("%s/run/vmsilo/work.sock", root);
         file = strdup_printf("%s/etc/vmsilo/vms/work.conf", root);
         REQUIRE(seteuid(65534) == 0);
+        reachable = faccessat(AT_FDCWD, file, F_OK, AT_EACCESS) == 0;
         r = vm_place_find(&s, "work", &p);
         REQUIRE(seteuid(0) == 0);
         REQUIRE(r == 0);
+        if (!reachable) {
+                /* $TMPDIR inside a dir only root may enter (a package build): the user sees
+                 * no configuration at all, there is nothing to tell apart */
+                fprintf(stderr, "(skipped: uid 65534 cannot reach '%s')\n", file);
+                vm_place_done(&p);
+                teardown();
+                return;
+        }
         ASSERT_INT_EQ(p.direct, 0);
         ASSERT_STREQ(p.dir, dir);
         ASSERT_STREQ(p.sock, sock);

@@ -34,7 +34,7 @@ hash=$({
         echo "$deb $modules $($CC -dumpfullversion 2>/dev/null)"
         cat "$here/build-initrd.sh" "$here/init.sh" "$here/vfio-check.c" \
                 "$repo"/plugins/vfio/*.c "$repo"/plugins/vfio/*.h "$repo"/tests/mock-host/* \
-                "$repo/sdk/vmsilo/plugin.h"
+                "$repo/sdk/vmsilo/plugin.h" "$repo"/core/keytab.[ch]
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/initrd.gz" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$hash" ]; then
         exit 0

@@ -54,12 +54,12 @@ int main(int argc, char **argv) {
         m.vm_name = "vfio-check";
         m.uid = geteuid();
         m.gid = getegid();
-        if (p->init(&m.host, &state) < 0)
+        if (mock_host_start(&m, p, &state) < 0)
                 return 1;
         while ((c = getopt(argc, argv, "+r:")) >= 0) {
                 if (c != 'r')
                         return usage();
-                if (p->configure(state, NULL, "reserve", optarg) < 0)
+                if (mock_host_configure(&m, p, state, NULL, "reserve", optarg) < 0)
                         r = -1;
         }
         if (optind >= argc)
@@ -69,15 +69,20 @@ int main(int argc, char **argv) {
                 if (optind != argc - 1)
                         return usage();
                 if (r >= 0)
+                        r = mock_host_configured(&m, p, state);
+                if (r >= 0)
                         r = p->undo(state, argv[optind]);
         } else if (strcmp(cmd, "check") == 0 || strcmp(cmd, "prepare") == 0) {
                 for (int i = optind; i < argc; i++) {
                         char label[32];
 
                         snprintf(label, sizeof(label), "dev%d", i - optind);
-                        if (p->configure(state, label, "device", argv[i]) < 0)
+                        if (mock_host_configure(&m, p, state, label, "device", argv[i]) < 0)
                                 r = -1;
                 }
+                /* the core's check once all keys are in (a [vfio x] without device =) */
+                if (r >= 0)
+                        r = mock_host_configured(&m, p, state);
                 if (r >= 0)
                         r = p->preflight(state);
                 if (r >= 0 && strcmp(cmd, "prepare") == 0) {
