@@ -10,6 +10,12 @@ static char *root;
 static struct settings s;
 
 static void setup(void) {
+        /* settings_init() reads these (a package build inherits a test's): say all here */
+        unsetenv("VMSILO_ROOT");
+        unsetenv("VMSILO_CONF_PATH");
+        unsetenv("VMSILO_RUNTIME_DIR");
+        unsetenv("VMSILO_CACHE_DIR");
+        unsetenv("VMSILO_STATE_DIR");
         root = tmpdir_new();
         REQUIRE(chmod(root, 0755) == 0);
         write_file(root, "etc/vmsilo/vms/work.conf", "[vm]\n");
