@@ -418,10 +418,25 @@ int cmd_stop(const struct settings *s, int argc, char **argv) {
         return r;
 }
 
+/* 0 when the caller acts on the VM's runtime dir itself; for root's VM seen by a user, the
+ * refusal ("only root `doing`") and EXIT_DENIED; EXIT_RUNTIME on OOM. */
+static int root_only(const struct settings *s, const char *name, const char *doing,
+                     const char *command) {
+        struct vm_place p;
+        int r = remote_place(s, name, &p);
+
+        vm_place_done(&p);
+        if (r > 0) {
+                log_error("not allowed: VM '%s' is root's: only root %s ('sudo vmsilo-core %s %s')",
+                          name, doing, command, name);
+                return EXIT_DENIED;
+        }
+        return r < 0 ? EXIT_RUNTIME : 0;
+}
+
 int cmd_cleanup(const struct settings *s, int argc, char **argv) {
         static const int allowed[] = { 0 };
         struct cmd_opts o = {};
-        struct vm_place p;
         int r;
 
         r = parse(argc, argv,
@@ -431,21 +446,13 @@ int cmd_cleanup(const struct settings *s, int argc, char **argv) {
                   allowed, 1, &o);
         if (r >= 0)
                 return r;
-        r = remote_place(s, o.name, &p);
-        vm_place_done(&p);
-        if (r > 0) {
-                log_error("not allowed: VM '%s' is root's: only root cleans it up "
-                          "('sudo vmsilo-core cleanup %s')",
-                          o.name, o.name);
-                return EXIT_DENIED;
-        }
-        return r < 0 ? EXIT_RUNTIME : vm_cleanup(s, o.name);
+        r = root_only(s, o.name, "cleans it up", "cleanup");
+        return r != 0 ? r : vm_cleanup(s, o.name);
 }
 
 int cmd_resume(const struct settings *s, int argc, char **argv) {
         static const int allowed[] = { 0 };
         struct cmd_opts o = {};
-        struct vm_place p;
         int r;
 
         r = parse(argc, argv,
@@ -459,15 +466,8 @@ int cmd_resume(const struct settings *s, int argc, char **argv) {
                 log_error("invalid VM name '%s'", o.name);
                 return EXIT_USAGE;
         }
-        r = remote_place(s, o.name, &p);
-        vm_place_done(&p);
-        if (r > 0) {
-                log_error("not allowed: VM '%s' is root's: only root resumes it "
-                          "('sudo vmsilo-core resume %s')",
-                          o.name, o.name);
-                return EXIT_DENIED;
-        }
-        return r < 0 ? EXIT_RUNTIME : vm_resume(s, o.name);
+        r = root_only(s, o.name, "resumes it", "resume");
+        return r != 0 ? r : vm_resume(s, o.name);
 }
 
 struct run_opts {
