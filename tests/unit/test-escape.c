@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* core/escape.c: guest text made harmless for the user's terminal and logs. */
-#include "escape.h"
+/* core/util/escape.c: guest text made harmless for the user's terminal and logs. */
+#include "util/escape.h"
 #include "testutil.h"
 
 static void check(const char *in, size_t n, const char *want) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* core/json.c: the JSON strings of `plugins --json`, `list --json` and `print --json`. */
-#include "json.h"
+/* core/util/json.c: the JSON strings of `plugins --json`, `list --json` and `print --json`. */
+#include "util/json.h"
 #include "testutil.h"
 
 static char *json_of(const char *s) {

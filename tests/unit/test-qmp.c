@@ -2,7 +2,7 @@
 /* qmp_call(): the reply to our command, with QEMU's events in between skipped. */
 #include <sys/socket.h>
 
-#include "qmp.h"
+#include "backend/qmp.h"
 #include "testutil.h"
 
 /* A connected pair; `replies` already waits on our end, as QEMU would have sent it. */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* core/state.c: the run state of one VM: lock, undo journal, pid files, removal. */
+/* core/run/state.c: the run state of one VM: lock, undo journal, pid files, removal. */
 #include <sys/wait.h>
 
-#include "process.h"
-#include "state.h"
+#include "util/process.h"
+#include "run/state.h"
 #include "testutil.h"
 
 static char *base;

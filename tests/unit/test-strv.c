@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* core/strv.c: string vectors and the shell quoting of `print` and of scripts. */
+/* core/util/strv.c: string vectors and the shell quoting of `print` and of scripts. */
 #include <sys/wait.h>
 
-#include "strv.h"
+#include "util/strv.h"
 #include "testutil.h"
 
 static void test_strv_push_keeps_null_terminated(void) {
