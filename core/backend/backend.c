@@ -5,12 +5,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vmsilo/plugin.h"
 #include "backend/backend.h"
+#include "plugin/vm.h"
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/process.h"
-#include "plugin/vm.h"
+#include "vmsilo/plugin.h"
 
 const struct backend *backend_find(const char *name) {
         if (streq(name, "crosvm"))

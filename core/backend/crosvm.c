@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "vmsilo/plugin.h"
 #include "backend/backend.h"
+#include "plugin/vm.h"
 #include "util/log.h"
 #include "util/process.h"
-#include "plugin/vm.h"
+#include "vmsilo/plugin.h"
 
 static const char *crosvm_binary(const struct vm *vm) {
         return vm->config.crosvm_path;

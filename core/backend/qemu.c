@@ -8,15 +8,15 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "vmsilo/plugin.h"
 #include "backend/backend.h"
-#include "util/json.h"
 #include "backend/kvmprobe.h"
-#include "util/log.h"
-#include "util/process.h"
 #include "backend/qmp.h"
 #include "backend/snapshot.h"
 #include "plugin/vm.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/process.h"
+#include "vmsilo/plugin.h"
 
 /* QEMU's option syntax: a ',' inside a value is written ',,'. Returns a malloc()ed copy. */
 static char *qopt(const char *value) {

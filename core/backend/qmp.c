@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "backend/qmp.h"
 #include "util/log.h"
 #include "util/process.h"
-#include "backend/qmp.h"
 #include "util/socket-util.h"
 
 /* Reads until a line containing `want` (or an error) arrives; the buffer's text up to then

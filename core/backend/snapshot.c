@@ -19,14 +19,14 @@
 #include <time.h>
 
 #include "backend/backend.h"
-#include "proto/framer.h"
-#include "util/log.h"
-#include "util/process.h"
 #include "backend/snapshot.h"
-#include "util/socket-util.h"
+#include "plugin/vm.h"
+#include "proto/framer.h"
 #include "run/state.h"
 #include "run/supervisor.h"
-#include "plugin/vm.h"
+#include "util/log.h"
+#include "util/process.h"
+#include "util/socket-util.h"
 
 #define TEMPLATE_FORMAT "vmsilo exec template 1"
 #define PAGE 4096

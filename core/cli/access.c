@@ -8,9 +8,9 @@
 #include <sys/wait.h>
 
 #include "cli/access.h"
-#include "run/clientsock.h"
 #include "cli/consoleclient.h"
 #include "cli/exitcode.h"
+#include "run/clientsock.h"
 #include "util/log.h"
 #include "util/process.h"
 
@@ -166,7 +166,8 @@ int member_run(const struct vm_place *p, const char *name, const struct agent_re
                 return log_error_errno(fd, "VM '%s': cannot reach its supervisor at '%s': %m", name,
                                        p->sock),
                        EXIT_NO_STATUS;
-        return agent_run_fd(name, fd, req);
+        r = agent_run_fd(name, fd, req);
+        return r < 0 ? EXIT_NO_STATUS : r;
 }
 
 int member_start(const struct vm_place *p, const char *name) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include "run/agent.h"
 #include "config/settings.h"
+#include "run/agent.h"
 
 /*
  * Where a VM runs for the caller. Root, and a user for their own VMs (a configuration file

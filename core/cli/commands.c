@@ -6,19 +6,19 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-#include "cli/access.h"
-#include "run/agent.h"
 #include "backend/backend.h"
-#include "cli/consoleclient.h"
+#include "cli/access.h"
 #include "cli/commands.h"
+#include "cli/consoleclient.h"
 #include "cli/exitcode.h"
-#include "util/json.h"
-#include "util/log.h"
-#include "util/process.h"
+#include "plugin/vm.h"
+#include "run/agent.h"
 #include "run/runstate.h"
 #include "run/state.h"
 #include "run/supervisor.h"
-#include "plugin/vm.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/process.h"
 
 enum { OPT_JSON = 256, OPT_FOREGROUND, OPT_TIMEOUT };
 
@@ -75,6 +75,8 @@ static int parse(int argc, char **argv, const char *usage_text, const int *allow
                 fprintf(stderr, "%s", usage_text);
                 return EXIT_USAGE;
         }
+        if (want_name && vm_name_check(argv[optind]) < 0)
+                return EXIT_USAGE;
         if (want_name)
                 o->name = argv[optind];
         return -1;
@@ -252,7 +254,7 @@ int cmd_check(const struct settings *s, int argc, char **argv) {
         r = vm_open(&vm, s, o.name);
         if (r < 0) {
                 vm_close(&vm);
-                return exit_code_for_open(r);
+                return exit_code(r);
         }
         failures = vm_preflight(&vm);
         if (failures > 0)
@@ -342,7 +344,7 @@ int cmd_print(const struct settings *s, int argc, char **argv) {
         r = vm_open(&vm, s, o.name);
         if (r < 0) {
                 vm_close(&vm);
-                return exit_code_for_open(r);
+                return exit_code(r);
         }
         vm.dry_run = 1;
         r = vm.backend->probe(&vm);
@@ -392,7 +394,7 @@ int cmd_start(const struct settings *s, int argc, char **argv) {
         so = (struct start_options){ .foreground = o.foreground,
                                      .stop_timeout_s = o.timeout,
                                      .up_timeout_s = 30 };
-        return vm_start(s, o.name, &so);
+        return exit_code(vm_start(s, o.name, &so));
 }
 
 int cmd_stop(const struct settings *s, int argc, char **argv) {
@@ -413,7 +415,7 @@ int cmd_stop(const struct settings *s, int argc, char **argv) {
         if (r > 0)
                 r = member_stop(&p, o.name, o.timeout);
         else
-                r = r < 0 ? EXIT_RUNTIME : vm_stop(s, o.name, o.timeout);
+                r = r < 0 ? EXIT_RUNTIME : exit_code(vm_stop(s, o.name, o.timeout));
         vm_place_done(&p);
         return r;
 }
@@ -447,7 +449,7 @@ int cmd_cleanup(const struct settings *s, int argc, char **argv) {
         if (r >= 0)
                 return r;
         r = root_only(s, o.name, "cleans it up", "cleanup");
-        return r != 0 ? r : vm_cleanup(s, o.name);
+        return r != 0 ? r : exit_code(vm_cleanup(s, o.name));
 }
 
 int cmd_resume(const struct settings *s, int argc, char **argv) {
@@ -462,12 +464,8 @@ int cmd_resume(const struct settings *s, int argc, char **argv) {
                   allowed, 1, &o);
         if (r >= 0)
                 return r;
-        if (!vm_name_valid(o.name)) {
-                log_error("invalid VM name '%s'", o.name);
-                return EXIT_USAGE;
-        }
         r = root_only(s, o.name, "resumes it", "resume");
-        return r != 0 ? r : vm_resume(s, o.name);
+        return r != 0 ? r : exit_code(vm_resume(s, o.name));
 }
 
 struct run_opts {
@@ -592,8 +590,7 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
         }
         vm_place_done(&p);
         dir = settings_runtime_dir(s, name);
-        if (!vm_name_valid(name) || !dir) {
-                log_error("invalid VM name '%s'", name);
+        if (vm_name_check(name) < 0 || !dir) {
                 strv_done(&o.env);
                 return EXIT_NO_STATUS;
         }
@@ -611,7 +608,7 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                 }
                 log_info("starting VM '%s'", name);
                 r = vm_start(s, name, &so);
-                if (r != EXIT_OK && r != EXIT_RUNNING) {
+                if (r < 0 && r != -EBUSY) {
                         strv_done(&o.env);
                         return EXIT_NO_STATUS;
                 }
@@ -629,6 +626,8 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
         }
         watcher = watch_pause(dir, name);
         r = agent_run(name, addr, &req);
+        if (r < 0)
+                r = EXIT_NO_STATUS;
         if (watcher > 0) {
                 (void) kill(watcher, SIGKILL);
                 (void) waitpid(watcher, NULL, 0);
@@ -646,7 +645,7 @@ static int shell_ssh(const struct settings *s, const char *name, int root) {
         r = vm_open(&vm, s, name);
         if (r < 0) {
                 vm_close(&vm);
-                return exit_code_for_open(r);
+                return exit_code(r);
         }
         if (vm.backend->vmm != VMSILO_VMM_CROSVM) {
                 log_error("VM '%s' runs on %s, which gives it no vsock: 'shell --ssh' needs crosvm",
@@ -703,10 +702,8 @@ int cmd_shell(const struct settings *s, int argc, char **argv) {
         }
         name = argv[optind];
         dir = settings_runtime_dir(s, name);
-        if (!vm_name_valid(name) || !dir) {
-                log_error("invalid VM name '%s'", name);
+        if (vm_name_check(name) < 0 || !dir)
                 return EXIT_USAGE;
-        }
         if (agent) {
                 char *run_argv[] = { "run", "-t", (char *) name, "/bin/sh", "-l", NULL };
 

@@ -16,18 +16,18 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "run/agent.h"
+#include "backend/snapshot.h"
 #include "cli/commands.h"
 #include "cli/consoleclient.h"
-#include "util/escape.h"
 #include "cli/exitcode.h"
-#include "util/log.h"
-#include "util/process.h"
+#include "plugin/vm.h"
+#include "run/agent.h"
 #include "run/runstate.h"
-#include "backend/snapshot.h"
 #include "run/state.h"
 #include "run/supervisor.h"
-#include "plugin/vm.h"
+#include "util/escape.h"
+#include "util/log.h"
+#include "util/process.h"
 
 #ifndef VMSILO_GUEST_DIR
 #define VMSILO_GUEST_DIR "/usr/lib/vmsilo/guest"
@@ -275,7 +275,7 @@ static int run_in_vm(const struct settings *s, const char *name, const struct ex
         if (!dir)
                 return EXIT_NO_STATUS;
         r = vm_start(s, name, &so);
-        if (r != EXIT_OK)
+        if (r < 0)
                 return snap ? -EAGAIN : EXIT_NO_STATUS;
         if (o->initrd_console)
                 console = show_console(dir);
@@ -286,7 +286,9 @@ static int run_in_vm(const struct settings *s, const char *name, const struct ex
                 r = -EAGAIN;
         } else {
                 log_debug("exec: running the script");
-                r = addr ? agent_run(name, addr, &req) : EXIT_NO_STATUS;
+                r = addr ? agent_run(name, addr, &req) : -ENOENT;
+                if (r < 0)
+                        r = EXIT_NO_STATUS;
                 log_debug("exec: the script ended");
         }
         if (console > 0) {

@@ -2,12 +2,12 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "vmsilo/plugin.h"
 #include "cli/commands.h"
-#include "cli/vmlog.h"
 #include "cli/exitcode.h"
-#include "util/log.h"
+#include "cli/vmlog.h"
 #include "config/settings.h"
+#include "util/log.h"
+#include "vmsilo/plugin.h"
 
 #ifndef VMSILO_VERSION
 #define VMSILO_VERSION "0.1.0"

@@ -7,13 +7,13 @@
 #include "cli/access.h"
 #include "cli/commands.h"
 #include "cli/exitcode.h"
-#include "util/json.h"
-#include "util/log.h"
-#include "util/process.h"
+#include "plugin/vm.h"
 #include "run/runstate.h"
 #include "run/state.h"
 #include "run/supervisor.h"
-#include "plugin/vm.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/process.h"
 
 struct proc_info {
         char label[256];
@@ -260,10 +260,8 @@ int cmd_status(const struct settings *s, int argc, char **argv) {
                 fprintf(stderr, "%s", usage);
                 return EXIT_USAGE;
         }
-        if (!vm_name_valid(argv[optind])) {
-                log_error("invalid VM name '%s'", argv[optind]);
+        if (vm_name_check(argv[optind]) < 0)
                 return EXIT_USAGE;
-        }
         {
                 /* root's VM seen by a user: only what its client socket says */
                 struct vm_place p = {};

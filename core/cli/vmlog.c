@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util/escape.h"
 #include "cli/exitcode.h"
+#include "config/vmconf.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/strv.h"
-#include "config/vmconf.h"
 
 #define LOG_READ_MAX (16u << 20)
 
@@ -131,8 +131,8 @@ int cmd_log(const struct settings *s, int argc, char **argv) {
         }
         if (optind != argc - 1)
                 return fprintf(stderr, "%s", usage), EXIT_USAGE;
-        if (!vm_name_valid(argv[optind]))
-                return log_error("invalid VM name '%s'", argv[optind]), EXIT_USAGE;
+        if (vm_name_check(argv[optind]) < 0)
+                return EXIT_USAGE;
         if (!s->state_dir)
                 return log_error("no state dir: no logs are kept"), EXIT_RUNTIME;
         dir = strdup_printf("%s/%s", s->state_dir, argv[optind]);

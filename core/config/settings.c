@@ -2,8 +2,8 @@
 #include <pwd.h>
 #include <stdio.h>
 
-#include "util/log.h"
 #include "config/settings.h"
+#include "util/log.h"
 
 #ifndef VMSILO_PLUGIN_DIR
 #define VMSILO_PLUGIN_DIR "/usr/lib/vmsilo/plugins"

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "config/vmconf.h"
 #include "util/escape.h"
 #include "util/log.h"
-#include "config/vmconf.h"
 
 enum key_type {
         KEY_BOOL,
@@ -82,12 +82,21 @@ static const struct key_def keys[] = {
 int vm_name_valid(const char *name) {
         size_t n = strlen(name);
 
-        if (n == 0 || n > 32 || !isalnum((unsigned char) name[0]))
+        if (n == 0 || n > 32 || !isalnum((unsigned char) name[0]) || streq(name, "vms"))
                 return 0;
         for (size_t i = 0; i < n; i++)
                 if (!isalnum((unsigned char) name[i]) && name[i] != '-' && name[i] != '_')
                         return 0;
         return 1;
+}
+
+int vm_name_check(const char *name) {
+        if (vm_name_valid(name))
+                return 0;
+        return log_error_errno(
+                EINVAL,
+                "invalid VM name '%s': expected 1 to 32 letters, digits, '-' or '_', starting with a letter or digit",
+                name);
 }
 
 static int set_string(char **field, const char *v) {

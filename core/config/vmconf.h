@@ -88,3 +88,6 @@ int vm_config_verify(struct vm_config *c);
 
 /* VM names become paths, socket and tap names: [A-Za-z0-9][A-Za-z0-9_-]{0,31}. */
 int vm_name_valid(const char *name);
+
+/* 0 for a valid VM name; else says what a name must be and returns -EINVAL. */
+int vm_name_check(const char *name);

@@ -4,10 +4,10 @@
 #include <sys/wait.h>
 
 #include "plugin/helpers.h"
+#include "plugin/vm.h"
+#include "run/state.h"
 #include "util/log.h"
 #include "util/process.h"
-#include "run/state.h"
-#include "plugin/vm.h"
 
 static int ready_now(const struct vmsilo_helper *h) {
         struct stat st;

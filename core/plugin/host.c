@@ -5,10 +5,10 @@
 
 #include "backend/backend.h"
 #include "plugin/helpers.h"
-#include "util/log.h"
 #include "plugin/pluginkeys.h"
-#include "run/state.h"
 #include "plugin/vm.h"
+#include "run/state.h"
+#include "util/log.h"
 
 static struct plugin *plugin_of(const struct vmsilo_host *h) {
         return h->core;

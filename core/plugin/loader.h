@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include "vmsilo/plugin.h"
 #include "config/conf.h"
 #include "util/strv.h"
+#include "vmsilo/plugin.h"
 
 struct vm;
 

@@ -5,11 +5,11 @@
 #include <sys/un.h>
 
 #include "backend/backend.h"
-#include "util/log.h"
 #include "plugin/pluginkeys.h"
-#include "util/process.h"
-#include "run/state.h"
 #include "plugin/vm.h"
+#include "run/state.h"
+#include "util/log.h"
+#include "util/process.h"
 
 char *vm_path(const struct vm *vm, const char *file) {
         return strdup_printf("%s/%s", vm->runtime_dir, file);
@@ -209,11 +209,9 @@ int vm_open(struct vm *vm, const struct settings *s, const char *name) {
         int r, errors = 0;
 
         *vm = (struct vm){ .settings = s, .phase = PHASE_LOAD };
-        if (!vm_name_valid(name) || streq(name, "vms"))
-                return log_error_errno(
-                        EDOM,
-                        "invalid VM name '%s': expected 1 to 32 letters, digits, '-' or '_', starting with a letter or digit",
-                        name);
+        r = vm_name_check(name);
+        if (r < 0)
+                return r;
         r = vm_config_init(&vm->config, name);
         if (r < 0)
                 return log_oom();

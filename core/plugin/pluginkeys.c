@@ -2,11 +2,11 @@
 /* Plugin keys: the declarative key table of ABI 1.1 (keytab.c), and configure() for the rest. */
 #include <stdio.h>
 
-#include "util/escape.h"
 #include "config/keytab.h"
-#include "util/log.h"
 #include "plugin/pluginkeys.h"
 #include "plugin/vm.h"
+#include "util/escape.h"
+#include "util/log.h"
 
 #define PREFIX_MAX 1024
 

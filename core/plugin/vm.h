@@ -2,11 +2,11 @@
 #pragma once
 
 #include "config/conf.h"
-#include "plugin/loader.h"
 #include "config/settings.h"
-#include "util/strv.h"
 #include "config/vmconf.h"
 #include "config/vmdesc.h"
+#include "plugin/loader.h"
+#include "util/strv.h"
 
 enum vm_phase {
         PHASE_LOAD,

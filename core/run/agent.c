@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <termios.h>
 
+#include "proto/framer.h"
 #include "proto/proto.h"
 #include "run/agent.h"
-#include "proto/framer.h"
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/process.h"
@@ -472,8 +472,7 @@ int agent_run(const char *vm_name, const char *address, const struct agent_reque
 
         if (fd < 0)
                 return log_error_errno(fd, "VM '%s': cannot reach the guest agent at '%s': %m",
-                                       vm_name, address),
-                       EXIT_NO_STATUS;
+                                       vm_name, address);
         return agent_run_fd(vm_name, fd, req);
 }
 
@@ -503,5 +502,5 @@ int agent_run_fd(const char *vm_name, int fd, const struct agent_request *req) {
                 return ended_locally(&s);
         if ((r == -ECONNRESET || r == 0) && !s.refused)
                 log_error("VM '%s' went away while running the command: no exit status", vm_name);
-        return EXIT_NO_STATUS;
+        return r < 0 ? r : -ECONNRESET;
 }

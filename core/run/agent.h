@@ -3,10 +3,6 @@
 
 #include "util/strv.h"
 
-/* Exit code of `run`/`exec` when there is no status from the guest command (the launcher,
- * the VM or the agent failed); 126/127 and 128+N keep their shell meanings. */
-#define EXIT_NO_STATUS 125
-
 struct agent_request {
         char *const *argv; /* the command, exactly as given */
         const struct strv *env;
@@ -19,8 +15,8 @@ struct agent_request {
 /*
  * Runs a command in a running VM through its guest agent (docs/guest-protocol.md) at
  * `address` ("unix:PATH" or "vsock:CID:PORT"), streaming stdin/stdout/stderr and forwarding
- * signals. Returns the command's status (0..255, 128+N for a signal) or EXIT_NO_STATUS after
- * logging why.
+ * signals. Returns the command's status (0..255, 128+N for a signal), or a negative errno
+ * after logging why there is none.
  */
 int agent_run(const char *vm_name, const char *address, const struct agent_request *req);
 

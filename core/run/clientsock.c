@@ -10,16 +10,16 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "plugin/vm.h"
+#include "proto/framer.h"
 #include "proto/proto.h"
 #include "run/agent.h"
 #include "run/clientsock.h"
-#include "proto/framer.h"
+#include "run/state.h"
+#include "run/supervisor.h"
 #include "util/log.h"
 #include "util/process.h"
 #include "util/socket-util.h"
-#include "run/state.h"
-#include "run/supervisor.h"
-#include "plugin/vm.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59

@@ -4,8 +4,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "util/macro.h"
 #include "run/notify.h"
+#include "util/macro.h"
 
 int notify_service_manager(const char *state) {
         const char *path = getenv("NOTIFY_SOCKET");

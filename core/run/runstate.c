@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "util/log.h"
-#include "util/process.h"
 #include "run/runstate.h"
 #include "run/state.h"
+#include "util/log.h"
+#include "util/process.h"
 #include "util/strv.h"
 
 int runstate_write(const char *dir, const char *name, const char *text) {

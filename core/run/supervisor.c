@@ -10,41 +10,25 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "run/agentmux.h"
 #include "backend/backend.h"
+#include "backend/qmp.h"
+#include "backend/snapshot.h"
+#include "plugin/vm.h"
+#include "run/agentmux.h"
 #include "run/clientsock.h"
 #include "run/console.h"
-#include "util/escape.h"
-#include "cli/exitcode.h"
-#include "util/log.h"
 #include "run/notify.h"
-#include "util/process.h"
-#include "backend/qmp.h"
 #include "run/runstate.h"
-#include "backend/snapshot.h"
-#include "util/socket-util.h"
 #include "run/state.h"
 #include "run/supervisor.h"
-#include "plugin/vm.h"
+#include "util/escape.h"
+#include "util/log.h"
+#include "util/process.h"
+#include "util/socket-util.h"
 
-int exit_code_for_open(int r) {
-        switch (r) {
-        case 0:
-                return EXIT_OK;
-        case -ENOENT:
-                return EXIT_NOT_FOUND;
-        case -EDOM:
-                return EXIT_USAGE;
-        case -EINVAL:
-        case -ENOEXEC:
-                return EXIT_CONFIG;
-        default:
-                return EXIT_RUNTIME;
-        }
-}
-
-/* Ends a start that got past taking the lock: undo, remove the run state, release. */
-static int start_abort(struct vm *vm, int lock_fd, int code) {
+/* Ends a start that got past taking the lock: undo, remove the run state, release. Returns
+ * `r`. */
+static int start_abort(struct vm *vm, int lock_fd, int r) {
         _cleanup_free_ char *log = vm_path(vm, VM_VMM_LOG);
         _cleanup_free_ char *state = settings_state_dir(vm->settings, vm->config.name);
         int failures;
@@ -61,7 +45,7 @@ static int start_abort(struct vm *vm, int lock_fd, int code) {
         else
                 (void) state_remove(vm->runtime_dir, 0);
         safe_close(lock_fd);
-        return code;
+        return r;
 }
 
 /* Logs an error and keeps it in the VM's state dir, for 'status'. Returns -error. */
@@ -494,7 +478,10 @@ static int setup_agent_mux(struct vm *vm, struct agent_mux **ret) {
         return *ret ? 0 : -EIO;
 }
 
-static void notify(int *fd, unsigned char code) {
+/* Tells the command waiting in daemonize() how the start went: 0, or a positive errno. */
+static void notify(int *fd, int r) {
+        unsigned char code = (unsigned char) -r;
+
         if (*fd < 0)
                 return;
         (void) !write(*fd, &code, 1);
@@ -552,7 +539,7 @@ static void vm_ended(struct supervise *s) {
 static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int notify_fd) {
         struct supervise s = { .vm = vm, .stop_timeout_s = o->stop_timeout_s };
         struct strv argv = {};
-        int r, listen_fd, code, kept_log;
+        int r, listen_fd, kept_log;
 
         /* a gone `start` parent or console peer must not kill us before we undo */
         signal(SIGPIPE, SIG_IGN);
@@ -586,12 +573,13 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
         if (r < 0) {
                 supervise_done(&s);
                 /* undo before the caller returns, so a failed start leaves nothing */
-                code = start_abort(vm, lock_fd, EXIT_RUNTIME);
+                /* what failed was said above: the start failed at run time */
+                r = start_abort(vm, lock_fd, -EIO);
                 if (kept_log)
                         log_error("VM '%s' did not start; see 'vmsilo-core log %s'",
                                   vm->config.name, vm->config.name);
-                notify(&notify_fd, (unsigned char) code);
-                return code;
+                notify(&notify_fd, r);
+                return r;
         }
         vm_is_up(&s);
         /* before READY=1: a started unit serves its group at once */
@@ -607,7 +595,7 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
                 _cleanup_free_ char *log = vm_path(vm, "supervisor.log");
                 int fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
 
-                notify(&notify_fd, EXIT_OK);
+                notify(&notify_fd, 0);
                 if (fd >= 0) {
                         (void) dup2(fd, STDOUT_FILENO);
                         (void) dup2(fd, STDERR_FILENO);
@@ -615,10 +603,10 @@ static int launch(struct vm *vm, int lock_fd, const struct start_options *o, int
                 }
         }
         supervise_loop(&s);
-        code = WIFEXITED(s.status) && WEXITSTATUS(s.status) == 0 ? EXIT_OK : EXIT_RUNTIME;
+        r = WIFEXITED(s.status) && WEXITSTATUS(s.status) == 0 ? 0 : -EIO;
         vm_ended(&s);
         supervise_done(&s);
-        return start_abort(vm, lock_fd, code);
+        return start_abort(vm, lock_fd, r);
 }
 
 /* the supervisor ended without saying how its start went */
@@ -640,7 +628,7 @@ static void supervisor_vanished(const char *dir, const char *name) {
 
 /* Another command holds the lock. If it is starting the VM, wait for it: 0 when the VM came
  * up, -EAGAIN when that start ended (try again); if it is stopping it, wait until it has
- * stopped (-EAGAIN). EXIT_RUNNING (> 0) when the VM already runs. */
+ * stopped (-EAGAIN). -EBUSY when the VM already runs. */
 static int wait_other(const char *dir, const char *name, unsigned timeout_s) {
         uint64_t deadline = now_ms() + (uint64_t) (timeout_s + 60) * 1000;
         int state = vm_run_state(dir, NULL), stopping = runstate_exists(dir, RS_STOPPING);
@@ -651,7 +639,7 @@ static int wait_other(const char *dir, const char *name, unsigned timeout_s) {
 
                 /* a supervisor that was just killed may still hold the lock for a moment */
                 if (sup > 0 && process_alive(sup, start))
-                        return EXIT_RUNNING;
+                        return -EBUSY;
                 sleep_ms(100);
                 return -EAGAIN;
         }
@@ -669,6 +657,8 @@ static int wait_other(const char *dir, const char *name, unsigned timeout_s) {
                                stopping ? "stopped" : "started");
 }
 
+/* Takes the VM's lock (1, *ret_fd), or waits for another command's start: 0 when that one
+ * brought the VM up; -EBUSY when it runs already, -EIO when the lock cannot be had. */
 static int lock_for_start(struct vm *vm, const struct start_options *o, int *ret_fd) {
         const char *name = vm->config.name;
 
@@ -677,33 +667,36 @@ static int lock_for_start(struct vm *vm, const struct start_options *o, int *ret
 
                 if (fd >= 0) {
                         *ret_fd = fd;
-                        return -1;
+                        return 1;
                 }
                 if (fd != -EBUSY) {
                         log_lock_error(vm->runtime_dir, fd);
-                        return EXIT_RUNTIME;
+                        return -EIO;
                 }
                 r = wait_other(vm->runtime_dir, name, o->up_timeout_s);
-                if (r == EXIT_RUNNING) {
+                if (r == -EBUSY) {
                         log_error("VM '%s' is already running", name);
-                        return EXIT_RUNNING;
+                        return -EBUSY;
                 }
                 if (r == 0) {
                         log_notice("VM '%s' is up (started by another command)", name);
-                        return EXIT_OK;
+                        return 0;
                 }
                 if (r != -EAGAIN)
-                        return EXIT_RUNTIME;
+                        return -EIO;
                 if (attempt >= 3) {
                         log_error("VM '%s' is busy: another command keeps its lock", name);
-                        return EXIT_RUNTIME;
+                        return -EIO;
                 }
         }
 }
 
+/* Forks the supervisor: 0 in the child (which says how the start went on *ret_notify), in
+ * the parent 1 + the child's word (0 when the VM is up, else a positive errno; NO_WORD when
+ * it said nothing), negative errno if the fork failed. */
 static int daemonize(int *ret_notify) {
         int pipefd[2];
-        unsigned char code = EXIT_RUNTIME;
+        unsigned char code = NO_WORD;
         pid_t pid;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -746,17 +739,17 @@ int vm_runtime_dir_check(const char *dir) {
 
 int vm_start(const struct settings *s, const char *name, const struct start_options *o) {
         struct vm vm;
-        int r, lock_fd, failures, notify_fd = -1, code;
+        int r, lock_fd = -1, failures, notify_fd = -1;
 
         r = vm_open(&vm, s, name);
         if (r < 0) {
                 vm_close(&vm);
-                return exit_code_for_open(r);
+                return r;
         }
-        code = lock_for_start(&vm, o, &lock_fd);
-        if (code >= 0) {
+        r = lock_for_start(&vm, o, &lock_fd);
+        if (r <= 0) {
                 vm_close(&vm);
-                return code;
+                return r;
         }
         if (vm_undo(&vm) > 0) {
                 /* keep the journal, so that cleanup can try again */
@@ -765,40 +758,42 @@ int vm_start(const struct settings *s, const char *name, const struct start_opti
                         name, name);
                 safe_close(lock_fd);
                 vm_close(&vm);
-                return EXIT_RUNTIME;
+                return -EIO;
         }
         (void) state_remove(vm.runtime_dir, 1); /* stale sockets and logs of a crashed run */
         failures = vm_preflight(&vm);
         if (failures > 0) {
                 log_error("%d preflight check%s failed for VM '%s', not starting it", failures,
                           failures == 1 ? "" : "s", name);
-                code = start_abort(&vm, lock_fd, EXIT_PREFLIGHT);
+                r = start_abort(&vm, lock_fd, -ECANCELED);
                 vm_close(&vm);
-                return code;
+                return r;
         }
         if (!o->foreground) {
-                r = daemonize(&notify_fd);
-                if (r < 0)
-                        code = start_abort(&vm, lock_fd, EXIT_RUNTIME);
-                else if (r > 0) {
+                int word = daemonize(&notify_fd);
+
+                if (word < 0)
+                        r = start_abort(&vm, lock_fd, -EIO);
+                else if (word > 0) {
                         safe_close(lock_fd); /* the supervisor holds it */
-                        code = r - 1;
-                        if (code == NO_WORD) {
+                        r = -(word - 1);
+                        if (word - 1 == NO_WORD) {
                                 supervisor_vanished(vm.runtime_dir, name);
-                                code = EXIT_RUNTIME;
+                                r = -EIO;
                         }
                 }
-                if (r != 0) {
+                if (word != 0) {
                         vm_close(&vm);
-                        return code;
+                        return r;
                 }
-                /* the detached supervisor: it never returns into the caller's command */
-                code = launch(&vm, lock_fd, o, notify_fd);
+                /* the detached supervisor: it never returns into the caller's command; its
+                 * own exit status only says whether the VM ended well */
+                r = launch(&vm, lock_fd, o, notify_fd);
                 vm_close(&vm);
                 fflush(NULL);
-                _exit(code);
+                _exit(r < 0 ? 1 : 0);
         }
-        code = launch(&vm, lock_fd, o, notify_fd);
+        r = launch(&vm, lock_fd, o, notify_fd);
         vm_close(&vm);
-        return code;
+        return r;
 }

@@ -14,14 +14,23 @@ struct start_options {
         const struct vm_snapshot *snapshot;
 };
 
-/* `start`: the whole pipeline, then the VMM under a supervisor. Returns an exit code. */
+/*
+ * What the functions below return, the CLI turns into its exit codes (cli/exitcode.c): 0, or
+ * a negative errno after logging why. -ENOENT no such VM, -EINVAL/-ENOEXEC a bad
+ * configuration or plugin, -ECANCELED a preflight check failed, -EBUSY the VM runs (start,
+ * cleanup), -ESRCH it does not (resume); anything that failed at run time is -EIO.
+ */
+
+/* `start`: the whole pipeline, then the VMM under a supervisor. 0 once the VM is up (with
+ * `foreground`, once it ended well); also 0 when another command's start brought it up. */
 int vm_start(const struct settings *s, const char *name, const struct start_options *o);
 
 /* `stop`: power button, then the VMM's stop, then kill; the supervisor undoes everything
- * (or this process does, if the supervisor is gone). Returns an exit code. */
+ * (or this process does, if the supervisor is gone). A VM that is not running is not an
+ * error. */
 int vm_stop(const struct settings *s, const char *name, unsigned timeout_s);
 
-/* `cleanup`: undo whatever a crashed run left. Idempotent. Returns an exit code. */
+/* `cleanup`: undo whatever a crashed run left. Idempotent. */
 int vm_cleanup(const struct settings *s, const char *name);
 
 /* 0 if `dir` is missing or may be trusted (state_dir_open()), else says why and returns a
@@ -32,10 +41,7 @@ int vm_runtime_dir_check(const char *dir);
 /* Logs why the runtime dir `dir` could not be locked (r: a negative errno); returns r. */
 int log_lock_error(const char *dir, int r);
 
-/* Maps vm_open()'s errors to exit codes. */
-int exit_code_for_open(int r);
-
-/* `resume`: continues a VM its VMM paused (an I/O error). Returns an exit code. */
+/* `resume`: continues a VM its VMM paused (an I/O error). */
 int vm_resume(const struct settings *s, const char *name);
 
 /* Waits while the VM is starting: 0 once it runs; logs why not (paused, gone, timeout). */

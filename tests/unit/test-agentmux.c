@@ -8,8 +8,8 @@
 
 #include "proto/framer.h"
 #include "run/agentmux.h"
-#include "util/socket-util.h"
 #include "testutil.h"
+#include "util/socket-util.h"
 
 struct end {
         int fd;

@@ -3,9 +3,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "plugin/vm.h"
 #include "run/clientsock.h"
 #include "testutil.h"
-#include "plugin/vm.h"
 
 static char *dir;
 static struct vm vm;

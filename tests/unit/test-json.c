@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* core/util/json.c: the JSON strings of `plugins --json`, `list --json` and `print --json`. */
-#include "util/json.h"
 #include "testutil.h"
+#include "util/json.h"
 
 static char *json_of(const char *s) {
         char *buf = NULL;

@@ -8,10 +8,10 @@
 #include <limits.h>
 
 #include "backend/backend.h"
-#include "plugin/loader.h"
 #include "config/settings.h"
-#include "testutil.h"
+#include "plugin/loader.h"
 #include "plugin/vm.h"
+#include "testutil.h"
 
 static char *fixdir;   /* absolute $BUILD/fixtures */
 static char *hook_log; /* $VMSILO_TEST_HOOK_LOG, written by the fixtures */

@@ -2,9 +2,9 @@
 /* core/run/state.c: the run state of one VM: lock, undo journal, pid files, removal. */
 #include <sys/wait.h>
 
-#include "util/process.h"
 #include "run/state.h"
 #include "testutil.h"
+#include "util/process.h"
 
 static char *base;
 static char *dir; /* BASE/run/vmsilo/work, not created */

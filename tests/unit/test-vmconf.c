@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* core/config/vmconf.c: the core's sections [vm], [disk NAME], [crosvm], [qemu]. */
-#include "testutil.h"
 #include "config/vmconf.h"
+#include "testutil.h"
 
 #define FILE_NAME "/etc/vmsilo/vms/work.conf"
 

@@ -2,8 +2,8 @@
 /* core/cli/vmlog.c: the last lines of a kept log, printed escaped. */
 #include <string.h>
 
-#include "testutil.h"
 #include "cli/vmlog.h"
+#include "testutil.h"
 
 static size_t tail(const char *s, unsigned n) {
         return vmlog_tail_start(s, strlen(s), n);

@@ -5,13 +5,12 @@
 #include <sys/stat.h>
 
 #include "backend/backend.h"
-#include "cli/exitcode.h"
-#include "util/log.h"
-#include "util/process.h"
+#include "plugin/vm.h"
 #include "run/runstate.h"
 #include "run/state.h"
 #include "run/supervisor.h"
-#include "plugin/vm.h"
+#include "util/log.h"
+#include "util/process.h"
 
 /* The supervisor this stop is about: once it is gone, so is its run, even if another
  * command has started the VM again since (whose lock we must not wait for). */
@@ -134,22 +133,23 @@ int vm_stop(const struct settings *s, const char *name, unsigned timeout_s) {
         struct stat st;
         int r;
 
-        if (!vm_name_valid(name))
-                return log_error_errno(EINVAL, "invalid VM name '%s'", name), EXIT_USAGE;
+        r = vm_name_check(name);
+        if (r < 0)
+                return r;
         dir = settings_runtime_dir(s, name);
         if (!dir)
-                return log_oom(), EXIT_RUNTIME;
+                return log_oom();
         if (vm_runtime_dir_check(dir) < 0)
-                return EXIT_RUNTIME;
+                return -EIO;
         if (state_is_running(dir) <= 0) {
                 if (stat(dir, &st) == 0)
                         return vm_cleanup(s, name);
                 log_notice("VM '%s' is not running", name);
-                return EXIT_OK;
+                return 0;
         }
         r = stop_running(name, dir, timeout_s);
         if (r < 0 && r != -EAGAIN)
-                return EXIT_RUNTIME;
+                return -EIO;
         /* the supervisor removes the run dir last; if it is still there, the supervisor died
          * before it finished its undo, which is ours now */
         for (int i = 0; i < 10 && stat(dir, &st) == 0 && state_is_running(dir) <= 0; i++)
@@ -164,7 +164,7 @@ int vm_stop(const struct settings *s, const char *name, unsigned timeout_s) {
                 return vm_cleanup(s, name);
         }
         log_notice("VM '%s' stopped", name);
-        return EXIT_OK;
+        return 0;
 }
 
 int vm_cleanup(const struct settings *s, const char *name) {
@@ -174,7 +174,7 @@ int vm_cleanup(const struct settings *s, const char *name) {
         r = vm_open(&vm, s, name);
         if (r < 0 && (!vm.runtime_dir || access(vm.runtime_dir, F_OK) < 0)) {
                 vm_close(&vm);
-                return exit_code_for_open(r);
+                return r;
         }
         if (r < 0)
                 log_warning("configuration of '%s' is broken; undoing only what the core recorded",
@@ -182,14 +182,14 @@ int vm_cleanup(const struct settings *s, const char *name) {
         if (state_is_running(vm.runtime_dir) > 0) {
                 log_error("VM '%s' is running; use 'vmsilo-core stop %s'", name, name);
                 vm_close(&vm);
-                return EXIT_RUNNING;
+                return -EBUSY;
         }
         lock_fd = state_lock(vm.runtime_dir, s->uid, s->gid);
         if (lock_fd < 0) {
                 if (lock_fd != -EBUSY)
                         log_lock_error(vm.runtime_dir, lock_fd);
                 vm_close(&vm);
-                return lock_fd == -EBUSY ? EXIT_RUNNING : EXIT_RUNTIME;
+                return lock_fd == -EBUSY ? -EBUSY : -EIO;
         }
         failures = vm_undo(&vm);
         if (failures == 0)
@@ -202,11 +202,11 @@ int vm_cleanup(const struct settings *s, const char *name) {
                         "%d change(s) of VM '%s' could not be undone, left: %s; fix what is said above and run 'vmsilo-core cleanup %s' again",
                         failures, name, strempty(left), name);
                 vm_close(&vm);
-                return EXIT_RUNTIME;
+                return -EIO;
         }
         vm_close(&vm);
         log_info("VM '%s' cleaned up", name);
-        return EXIT_OK;
+        return 0;
 }
 
 int vm_resume(const struct settings *s, const char *name) {
@@ -215,27 +215,27 @@ int vm_resume(const struct settings *s, const char *name) {
         int state, r;
 
         if (!dir)
-                return log_oom(), EXIT_RUNTIME;
+                return log_oom();
         if (vm_runtime_dir_check(dir) < 0)
-                return EXIT_RUNTIME;
+                return -EIO;
         state = vm_run_state(dir, &why);
         if (state == VM_RUNNING) {
                 log_notice("VM '%s' is not paused", name);
-                return EXIT_OK;
+                return 0;
         }
         if (state != VM_PAUSED) {
                 log_error("VM '%s' is not running", name);
-                return EXIT_NOT_RUNNING;
+                return -ESRCH;
         }
         b = recorded_backend(dir, &binary);
         if (!b || !b->resume) {
                 log_error("VM '%s' cannot be resumed: its VMM has no resume", name);
-                return EXIT_RUNTIME;
+                return -EIO;
         }
         r = b->resume(binary, dir);
         if (r < 0) {
                 log_error_errno(r, "failed to resume VM '%s': %m", name);
-                return EXIT_RUNTIME;
+                return -EIO;
         }
         /* the same error pauses it again at once if its cause is still there */
         for (int i = 0; i < 50 && runstate_exists(dir, RS_PAUSED); i++)
@@ -245,10 +245,10 @@ int vm_resume(const struct settings *s, const char *name) {
         why = runstate_read(dir, RS_PAUSED);
         if (why) {
                 log_error("VM '%s' paused again: %s", name, why);
-                return EXIT_RUNTIME;
+                return -EIO;
         }
         log_notice("VM '%s' resumed", name);
-        return EXIT_OK;
+        return 0;
 }
 
 int vm_wait_up(const char *dir, const char *name, unsigned timeout_s) {
