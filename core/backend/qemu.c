@@ -587,8 +587,9 @@ static const char ignore_shared[] =
         "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
         "[{\"capability\": \"x-ignore-shared\", \"state\": true}]}}\n";
 
-/* Polls `query` until its reply has none of the `busy` status words; the reply in ret. */
-static int qmp_wait_status(int fd, const char *query, const char *const *busy, char **ret) {
+/* Polls `query` until the "status" of its reply is none of `busy`; that status in `status`. */
+static int qmp_wait_status(int fd, const char *query, const char *const *busy, char *status,
+                           size_t size) {
         uint64_t deadline = now_ms() + 60000;
 
         for (;;) {
@@ -598,12 +599,11 @@ static int qmp_wait_status(int fd, const char *query, const char *const *busy, c
 
                 if (r < 0)
                         return r;
+                (void) qmp_reply_status(reply, status, size);
                 for (const char *const *b = busy; *b; b++)
-                        waiting = waiting || strstr(reply, *b);
-                if (!waiting) {
-                        *ret = TAKE_PTR(reply);
+                        waiting = waiting || streq(status, *b);
+                if (!waiting)
                         return 0;
-                }
                 if (now_ms() >= deadline)
                         return -ETIMEDOUT;
                 sleep_ms(5);
@@ -633,8 +633,9 @@ static int hotplug_fs(int fd, const struct vm_device *d, size_t i) {
 /* In the supervisor, once QEMU listens: load the device state, hot-plug what a snapshot
  * cannot hold, run the guest. Logs only at debug: the caller falls back to a cold boot. */
 static int qemu_restore(struct vm *vm) {
-        static const char *const incoming[] = { "\"inmigrate\"", NULL };
-        _cleanup_free_ char *sock = vm_path(vm, VM_CONTROL_SOCKET), *reply = NULL;
+        static const char *const incoming[] = { "inmigrate", NULL };
+        _cleanup_free_ char *sock = vm_path(vm, VM_CONTROL_SOCKET);
+        char status[64];
         _cleanup_free_ char *uri = strdup_printf("\"fd:%d\"", vm->snapshot->state_fd);
         _cleanup_close_ int fd = -1;
         uint64_t t0 = now_ms();
@@ -656,9 +657,9 @@ static int qemu_restore(struct vm *vm) {
                               "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": %s}}\n",
                               uri);
         if (r >= 0)
-                r = qmp_wait_status(fd, "query-status", incoming, &reply);
-        if (r >= 0 && !strstr(reply, "\"paused\""))
-                r = log_debug_errno(EIO, "restore: QEMU is not paused after loading: %s", reply);
+                r = qmp_wait_status(fd, "query-status", incoming, status, sizeof(status));
+        if (r >= 0 && !streq(status, "paused"))
+                r = log_debug_errno(EIO, "restore: QEMU is not paused after loading: '%s'", status);
         if (r < 0)
                 return log_debug_errno(r, "restore: loading '%s' failed: %m",
                                        vm->snapshot->state_path);
@@ -678,10 +679,11 @@ static int qemu_restore(struct vm *vm) {
 /* From outside the supervisor: stop the guest, write its device state to `state_path`
  * (RAM stays in the template's RAM file: x-ignore-shared), and quit. */
 static int qemu_save(const char *runtime_dir, const char *state_path) {
-        static const char *const migrating[] = { "\"active\"", "\"setup\"", "\"device\"",
-                                                 "\"pre-switchover\"", NULL };
+        static const char *const migrating[] = { "active", "setup", "device", "pre-switchover",
+                                                 NULL };
         _cleanup_free_ char *sock = strdup_printf("%s/%s", runtime_dir, VM_CONTROL_SOCKET);
-        _cleanup_free_ char *uri = exec_uri(">", state_path), *reply = NULL;
+        _cleanup_free_ char *uri = exec_uri(">", state_path);
+        char status[64] = "";
         _cleanup_close_ int fd = -1;
         int r;
 
@@ -697,10 +699,10 @@ static int qemu_save(const char *runtime_dir, const char *state_path) {
                 r = qmp_callf(fd, 5000, NULL,
                               "{\"execute\": \"migrate\", \"arguments\": {\"uri\": %s}}\n", uri);
         if (r >= 0)
-                r = qmp_wait_status(fd, "query-migrate", migrating, &reply);
-        if (r >= 0 && !strstr(reply, "\"completed\""))
-                r = log_debug_errno(EIO, "save: migration did not complete: %s", reply);
-        log_debug("save: %s", strempty(reply));
+                r = qmp_wait_status(fd, "query-migrate", migrating, status, sizeof(status));
+        if (r >= 0 && !streq(status, "completed"))
+                r = log_debug_errno(EIO, "save: migration did not complete: '%s'", status);
+        log_debug("save: migration '%s'", status);
         (void) qmp_callf(fd, 5000, NULL, "{\"execute\": \"quit\"}\n"); /* may close first */
         return r;
 }
@@ -709,15 +711,17 @@ static int qemu_save(const char *runtime_dir, const char *state_path) {
  * monitor answers only from the main loop, once the vCPUs run. */
 static int qemu_is_up(const char *runtime_dir, unsigned timeout_ms) {
         _cleanup_free_ char *sock = strdup_printf("%s/%s", runtime_dir, VM_CONTROL_SOCKET);
-        char reply[512];
+        _cleanup_free_ char *reply = NULL;
+        char status[64];
 
         if (!sock)
                 return -ENOMEM;
-        if (qmp_query(sock, "query-status", reply, sizeof(reply), timeout_ms) < 0)
+        if (qmp_query(sock, "query-status", &reply, timeout_ms) < 0)
                 return 0;
-        if (strstr(reply, "\"inmigrate\""))
+        (void) qmp_reply_status(reply, status, sizeof(status));
+        if (streq(status, "inmigrate"))
                 return VMM_UP_INCOMING;
-        return strstr(reply, "\"running\": true") != NULL;
+        return streq(status, "running");
 }
 
 static int qemu_resume(const char *binary, const char *runtime_dir) {

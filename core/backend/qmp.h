@@ -12,12 +12,17 @@ int qmp_execute(const char *path, const char *command, unsigned timeout_ms);
 int qmp_open(const char *path, unsigned timeout_ms);
 
 /* Sends one command, `json` (a whole line, borrowed), on a connection from qmp_open() and
- * waits for its reply, skipping events. 0 on "return", -EIO on "error"; the reply line
- * (malloc()ed) in ret_reply in both cases if it is not NULL. */
+ * waits for its reply: the next line whose top-level key is "return" (0) or "error" (-EIO);
+ * events and anything else in between are skipped. The reply line (malloc()ed) in ret_reply
+ * in both cases if it is not NULL. */
 int qmp_call(int fd, const char *json, unsigned timeout_ms, char **ret_reply);
 
-/* The same, and the answer's text (truncated to `size`) in `reply`. */
-int qmp_query(const char *path, const char *command, char *reply, size_t size, unsigned timeout_ms);
+/* Connects, negotiates and sends `command` (no arguments); as qmp_call(). */
+int qmp_query(const char *path, const char *command, char **ret_reply, unsigned timeout_ms);
+
+/* The "status" member of a reply's "return" object (query-status, query-migrate) in
+ * `status`; -ENOENT ("" in status) when it has none. */
+int qmp_reply_status(const char *reply, char *status, size_t size);
 
 /* One asynchronous QMP event, the fields the supervisor acts on ("" when absent). */
 struct qmp_event {
