@@ -14,11 +14,11 @@
 #include "plugin/vm.h"
 #include "run/agent.h"
 #include "run/runstate.h"
-#include "run/state.h"
 #include "run/supervisor.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/process.h"
+#include "util/state.h"
 
 enum { OPT_JSON = 256, OPT_FOREGROUND, OPT_TIMEOUT };
 

@@ -16,18 +16,18 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "backend/snapshot.h"
 #include "cli/commands.h"
 #include "cli/consoleclient.h"
 #include "cli/exitcode.h"
 #include "plugin/vm.h"
 #include "run/agent.h"
 #include "run/runstate.h"
-#include "run/state.h"
+#include "run/snapshot.h"
 #include "run/supervisor.h"
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/process.h"
+#include "util/state.h"
 
 #ifndef VMSILO_GUEST_DIR
 #define VMSILO_GUEST_DIR "/usr/lib/vmsilo/guest"

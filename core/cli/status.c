@@ -9,11 +9,11 @@
 #include "cli/exitcode.h"
 #include "plugin/vm.h"
 #include "run/runstate.h"
-#include "run/state.h"
 #include "run/supervisor.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/process.h"
+#include "util/state.h"
 
 struct proc_info {
         char label[256];

@@ -5,9 +5,9 @@
 
 #include "plugin/helpers.h"
 #include "plugin/vm.h"
-#include "run/state.h"
 #include "util/log.h"
 #include "util/process.h"
+#include "util/state.h"
 
 static int ready_now(const struct vmsilo_helper *h) {
         struct stat st;

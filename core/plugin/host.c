@@ -7,8 +7,8 @@
 #include "plugin/helpers.h"
 #include "plugin/pluginkeys.h"
 #include "plugin/vm.h"
-#include "run/state.h"
 #include "util/log.h"
+#include "util/state.h"
 
 static struct plugin *plugin_of(const struct vmsilo_host *h) {
         return h->core;

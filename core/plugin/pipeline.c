@@ -7,9 +7,9 @@
 #include "backend/backend.h"
 #include "plugin/pluginkeys.h"
 #include "plugin/vm.h"
-#include "run/state.h"
 #include "util/log.h"
 #include "util/process.h"
+#include "util/state.h"
 
 char *vm_path(const struct vm *vm, const char *file) {
         return strdup_printf("%s/%s", vm->runtime_dir, file);

@@ -15,11 +15,11 @@
 #include "proto/proto.h"
 #include "run/agent.h"
 #include "run/clientsock.h"
-#include "run/state.h"
 #include "run/supervisor.h"
 #include "util/log.h"
 #include "util/process.h"
 #include "util/socket-util.h"
+#include "util/state.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59

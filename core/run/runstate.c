@@ -5,9 +5,9 @@
 #include <time.h>
 
 #include "run/runstate.h"
-#include "run/state.h"
 #include "util/log.h"
 #include "util/process.h"
+#include "util/state.h"
 #include "util/strv.h"
 
 int runstate_write(const char *dir, const char *name, const char *text) {

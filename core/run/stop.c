@@ -7,10 +7,10 @@
 #include "backend/backend.h"
 #include "plugin/vm.h"
 #include "run/runstate.h"
-#include "run/state.h"
 #include "run/supervisor.h"
 #include "util/log.h"
 #include "util/process.h"
+#include "util/state.h"
 
 /* The supervisor this stop is about: once it is gone, so is its run, even if another
  * command has started the VM again since (whose lock we must not wait for). */

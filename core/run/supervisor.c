@@ -12,19 +12,19 @@
 
 #include "backend/backend.h"
 #include "backend/qmp.h"
-#include "backend/snapshot.h"
 #include "plugin/vm.h"
 #include "run/agentmux.h"
 #include "run/clientsock.h"
 #include "run/console.h"
 #include "run/notify.h"
 #include "run/runstate.h"
-#include "run/state.h"
+#include "run/snapshot.h"
 #include "run/supervisor.h"
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/process.h"
 #include "util/socket-util.h"
+#include "util/state.h"
 
 /* Ends a start that got past taking the lock: undo, remove the run state, release. Returns
  * `r`. */

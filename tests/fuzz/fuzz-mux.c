@@ -21,10 +21,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "proto/proto.h"
 #include "run/agentmux.h"
 #include "util/log.h"
 #include "util/socket-util.h"
-#include "proto/proto.h"
 
 #define CLIENTS 3
 

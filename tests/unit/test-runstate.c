@@ -3,8 +3,8 @@
 #include <sys/wait.h>
 
 #include "run/runstate.h"
-#include "run/state.h"
 #include "testutil.h"
+#include "util/state.h"
 
 static char *base;
 

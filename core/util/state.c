@@ -5,9 +5,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "run/state.h"
 #include "util/log.h"
 #include "util/process.h"
+#include "util/state.h"
 #include "util/strv.h"
 
 int mkdir_parents(const char *path, mode_t parent_mode, mode_t mode) {

@@ -19,14 +19,14 @@
 #include <time.h>
 
 #include "backend/backend.h"
-#include "backend/snapshot.h"
 #include "plugin/vm.h"
 #include "proto/framer.h"
-#include "run/state.h"
+#include "run/snapshot.h"
 #include "run/supervisor.h"
 #include "util/log.h"
 #include "util/process.h"
 #include "util/socket-util.h"
+#include "util/state.h"
 
 #define TEMPLATE_FORMAT "vmsilo exec template 1"
 #define PAGE 4096
@@ -694,15 +694,4 @@ void snapshot_restore_plan_done(struct vm_snapshot *plan) {
         if (plan->copier > 0)
                 (void) process_stop(plan->copier, 0, 1000);
         plan->copier = 0;
-}
-
-int snapshot_ram_wait(const struct vm_snapshot *plan, unsigned timeout_ms) {
-        struct pollfd p = { .fd = plan->ram_ready_fd, .events = POLLIN };
-        char c;
-
-        if (plan->ram_ready_fd < 0)
-                return 0;
-        if (poll(&p, 1, (int) timeout_ms) <= 0)
-                return -ETIMEDOUT;
-        return read(plan->ram_ready_fd, &c, 1) == 1 ? 0 : -EIO;
 }
