@@ -154,6 +154,21 @@ static char *unescape(const char *s, size_t n) {
         return out;
 }
 
+/* Whether a record names a change that can outlive the machine, and so must reach the disk
+ * before the change is made: not a process (none survives a reboot), nor a file in the
+ * runtime dir itself (the next start or cleanup empties it whatever the journal says). A
+ * crash of the supervisor alone loses nothing written: the page cache outlives it. */
+static int journal_record_durable(const char *dir, const char *kind, const char *a) {
+        size_t n = strlen(dir);
+
+        if (streq(kind, "kill"))
+                return 0;
+        if (streq(kind, "unlink") && a && strncmp(a, dir, n) == 0 && a[n] == '/' &&
+            !strstr(a + n, "/.."))
+                return 0;
+        return 1;
+}
+
 int journal_append(const char *dir, const char *kind, const char *a, const char *b, const char *c) {
         _cleanup_free_ char *path = strdup_printf("%s/journal", dir);
         const char *fields[] = { a, b, c };
@@ -176,7 +191,7 @@ int journal_append(const char *dir, const char *kind, const char *a, const char 
                 put_escaped(f, fields[i]);
         }
         fputc('\n', f);
-        if (fflush(f) != 0 || fsync(fd) < 0) {
+        if (fflush(f) != 0 || (journal_record_durable(dir, kind, a) && fsync(fd) < 0)) {
                 fclose(f);
                 return negative_errno();
         }

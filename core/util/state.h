@@ -31,7 +31,8 @@ int state_keep_dir_open(const char *dir, uid_t uid, gid_t gid);
 /* 1 if the lock is held by a live process, 0 if not (or no dir). */
 int state_is_running(const char *dir);
 
-/* Appends a record and fsyncs. Fields are escaped; record kinds:
+/* Appends a record; fsyncs it when it names what may outlive the machine (a file outside
+ * `dir`, a plugin's action), not a process or a file in `dir`. Fields are escaped; kinds:
  *   "unlink" PATH | "kill" PID START NAME | "plugin" NAME ACTION */
 int journal_append(const char *dir, const char *kind, const char *a, const char *b, const char *c);
 
