@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The CLI commands: option parsing and output; the work is in pipeline.c and supervisor.c. */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "backend/backend.h"
@@ -538,26 +538,78 @@ static int parse_run(int argc, char **argv, struct run_opts *o) {
 }
 
 /* A command in flight cannot tell that its VM was paused under it (the guest just stops
- * answering): a small watcher process says so on stderr, once per pause, while `run` keeps
- * waiting, so that `resume` lets the command finish. */
-static pid_t watch_pause(const char *dir, const char *name) {
-        pid_t parent = getpid(), pid = fork();
+ * answering): a small watcher thread says so on stderr, once per pause, while `run` keeps
+ * waiting, so that `resume` lets the command finish. A thread, not a process: no fork in
+ * front of the command's first byte, and nothing else for the scheduler to run then. */
+struct pause_watch {
+        const char *dir, *name;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        pthread_t thread;
+        int stop;
+};
+
+static void *pause_watch_loop(void *userdata) {
+        struct pause_watch *w = userdata;
         int said = 0;
 
-        if (pid != 0)
-                return pid;
-        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-        while (getppid() == parent) {
-                _cleanup_free_ char *why = runstate_read(dir, RS_PAUSED);
+        pthread_mutex_lock(&w->lock);
+        while (!w->stop) {
+                struct timespec until;
+                char *why;
 
+                pthread_mutex_unlock(&w->lock);
+                why = runstate_read(w->dir, RS_PAUSED);
                 if (why && !said)
                         fprintf(stderr,
                                 "\r\nvmsilo-core: VM '%s' is paused: %s; run 'vmsilo-core resume %s' or stop it\r\n",
-                                name, why, name);
+                                w->name, why, w->name);
                 said = why != NULL;
-                sleep_ms(500);
+                free(why);
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_nsec += 500 * 1000000L;
+                until.tv_sec += until.tv_nsec / 1000000000L;
+                until.tv_nsec %= 1000000000L;
+                pthread_mutex_lock(&w->lock);
+                while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
+                        ;
         }
-        _exit(0);
+        pthread_mutex_unlock(&w->lock);
+        return NULL;
+}
+
+/* 0 when the watcher runs; it blocks every signal, so that they stay for the signalfd of
+ * agent_run() in this thread. */
+static int watch_pause(struct pause_watch *w, const char *dir, const char *name) {
+        pthread_condattr_t attr;
+        sigset_t all, saved;
+        int r;
+
+        *w = (struct pause_watch){ .dir = dir, .name = name };
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&w->wake, &attr);
+        pthread_condattr_destroy(&attr);
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &saved);
+        r = -pthread_create(&w->thread, NULL, pause_watch_loop, w);
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        if (r < 0) {
+                pthread_cond_destroy(&w->wake);
+                pthread_mutex_destroy(&w->lock);
+        }
+        return r;
+}
+
+static void watch_pause_end(struct pause_watch *w) {
+        pthread_mutex_lock(&w->lock);
+        w->stop = 1;
+        pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+        pthread_join(w->thread, NULL);
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
 }
 
 int cmd_run(const struct settings *s, int argc, char **argv) {
@@ -566,8 +618,8 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
         struct agent_request req;
         struct vm_place p;
         const char *name;
-        pid_t watcher;
-        int r;
+        struct pause_watch watch;
+        int r, watching;
 
         r = parse_run(argc, argv, &o);
         if (r >= 0) {
@@ -624,14 +676,12 @@ int cmd_run(const struct settings *s, int argc, char **argv) {
                 strv_done(&o.env);
                 return EXIT_NO_STATUS;
         }
-        watcher = watch_pause(dir, name);
+        watching = watch_pause(&watch, dir, name) == 0;
         r = agent_run(name, addr, &req);
         if (r < 0)
                 r = EXIT_NO_STATUS;
-        if (watcher > 0) {
-                (void) kill(watcher, SIGKILL);
-                (void) waitpid(watcher, NULL, 0);
-        }
+        if (watching)
+                watch_pause_end(&watch);
         strv_done(&o.env);
         return r;
 }
