@@ -129,22 +129,42 @@ static void child_setup(const char *log_path, const int *keep_fds, size_t n, pid
                 if (flags >= 0)
                         (void) fcntl(keep_fds[i], F_SETFD, flags & ~FD_CLOEXEC);
         }
+        /* a handler would run on the parent's memory (vfork) until the exec resets it */
+        for (int sig = 1; sig < _NSIG; sig++) {
+                struct sigaction sa;
+
+                if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+                    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+                        signal(sig, SIG_DFL);
+        }
         sigset_t all;
         sigemptyset(&all);
         (void) sigprocmask(SIG_SETMASK, &all, NULL);
         signal(SIGPIPE, SIG_DFL);
 }
 
+static void write_str(int fd, const char *s) {
+        (void) !write(fd, s, strlen(s));
+}
+
+/* vfork(): the parent waits until the child has exec'd, and neither copies the page tables
+ * of a process that has every plugin and its libraries mapped nor takes the copy-on-write
+ * faults after. The child shares our memory until then: it makes system calls only (execvp
+ * searches PATH on its stack), and says a failure with write(), not stdio. */
 pid_t process_spawn(char *const *argv, const char *log_path, const int *keep_fds, size_t n) {
         pid_t parent = getpid(), pid;
 
-        pid = fork();
+        pid = vfork();
         if (pid < 0)
                 return negative_errno();
         if (pid == 0) {
                 child_setup(log_path, keep_fds, n, parent);
                 execvp(argv[0], argv);
-                fprintf(stderr, "failed to execute '%s': %s\n", argv[0], strerror(errno));
+                write_str(STDERR_FILENO, "failed to execute '");
+                write_str(STDERR_FILENO, argv[0]);
+                write_str(STDERR_FILENO, "': ");
+                write_str(STDERR_FILENO, strerror(errno));
+                write_str(STDERR_FILENO, "\n");
                 _exit(127);
         }
         return pid;
