@@ -35,6 +35,9 @@ static int log_open(struct console *c) {
  * log_max bytes, then becomes console.log.1 (replacing the one before). */
 static void log_rotate(struct console *c) {
         c->log_fd = safe_close(c->log_fd);
+        /* not a rename over the old one: ext4 would first write out the dirty pages */
+        if (faccessat(c->log_dir, LOG_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                (void) unlinkat(c->log_dir, LOG_OLD_NAME, 0);
         (void) renameat(c->log_dir, LOG_NAME, c->log_dir, LOG_OLD_NAME);
         c->log_fd = log_open(c);
         c->log_size = 0;

@@ -42,6 +42,10 @@ static void copy_rotate(void) {
         if (copy_fd >= 0)
                 close(copy_fd);
         snprintf(old, sizeof(old), "%s.1", copy_name);
+        /* not a rename over NAME.1: ext4 would first write out NAME's dirty pages
+         * (auto_da_alloc), ~0.7 ms at each start of a VM that ran just before */
+        if (faccessat(copy_dir, copy_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                (void) unlinkat(copy_dir, old, 0);
         (void) renameat(copy_dir, copy_name, copy_dir, old);
         copy_fd = openat(copy_dir, copy_name,
                          O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
