@@ -30,7 +30,7 @@ BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP
 CORE_CFLAGS := $(BASE_CFLAGS) -Icore -I. -Isdk -DVMSILO_VERSION='"$(VERSION)"' \
 	-DVMSILO_PLUGIN_DIR='"$(plugindir)"' -DVMSILO_GUEST_DIR='"$(guestdir)"' \
 	$(shell $(PKG_CONFIG) --cflags inih json-c)
-CORE_LIBS := $(shell $(PKG_CONFIG) --libs inih json-c) -ldl
+CORE_LIBS := $(shell $(PKG_CONFIG) --libs inih json-c) -ldl -pthread
 PLUGIN_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Isdk
 PLUGIN_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,defs
 ifeq ($(SANITIZE),1)
