@@ -63,6 +63,7 @@ mkdir -p "$B/etc/vms" "$B/run" "$B/state" "$B/vmstate" "$B/cache"
 cc -O2 -o "$B/stamp-exec" bench/stamp-exec.c
 cc -O2 -o "$B/now-ns" bench/now-ns.c
 cc -O2 -o "$B/portbench" bench/portbench.c
+cc -O2 -o "$B/timeit" bench/timeit.c
 
 export VMSILO_CONF_PATH="$B/etc:$TOP" VMSILO_RUNTIME_DIR="$B/run" VMSILO_CACHE_DIR="$B/cache"
 export VMSILO_STATE_DIR="$B/vmstate" VMSILO_PLUGIN_DIR="$O/plugins"
@@ -95,13 +96,13 @@ bytes() { awk -v s="$1" 'BEGIN {n = s + 0; u = substr(s, length(s)); print n * (
 mibs() { awk -v b="$1" -v ns="$2" 'BEGIN {printf "%.0f", b / ns * 1e9 / 1048576}'; } # BYTES NS
 result() { echo "$1 $2" >>"$R"; } # KEY VALUE, for bench/report
 now() { "$B/now-ns"; }
-# timed FILE CMD...: appends the wall time of CMD in ns to FILE (CMD's output discarded)
+# timed FILE CMD...: appends the wall time of CMD in ns to FILE (CMD's output discarded),
+# measured by bench/timeit.c around fork and wait only: no spawn of a clock or of timeout(1)
+# inside the sample, which would dilute every ratio of two fast commands
 timed() {
         f=$1
         shift
-        t0=$(now)
-        timeout "$TIMEOUT" "$@" >/dev/null 2>&1
-        echo $(($(now) - t0)) >>"$f"
+        "$B/timeit" -t "$TIMEOUT" "$@" >>"$f"
 }
 # port OP...: runs the raw-port ops, appending each one's ns to $B/port.OP
 port() {
