@@ -4,8 +4,8 @@
  * time in ns, from just before fork() to just after waitpid(). Timing in the shell instead
  * (`t0=$(now-ns); CMD; t1=$(now-ns)`, or through timeout(1)) adds two or three process
  * spawns to every sample, which on a loaded machine are as long as the fast commands measured.
- * Exits with CMD's status (124 when it outlived SECONDS and was killed, 127 if it could not
- * run). Usage: timeit [-t SECONDS] CMD [ARG...]
+ * Exits with CMD's status (124 when it outlived SECONDS and was killed with its process group,
+ * which timeit makes it lead; 127 if it could not run). Usage: timeit [-t SECONDS] CMD [ARG...]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +19,11 @@
 
 static volatile pid_t child;
 
+/* the whole process group: a VMM or helper that CMD started goes with it */
 static void on_alarm(int sig) {
         (void) sig;
         if (child > 0)
-                kill(child, SIGKILL);
+                kill(-child, SIGKILL);
 }
 
 static long long now_ns(void) {
@@ -56,6 +57,7 @@ int main(int argc, char **argv) {
         if (child == 0) {
                 int fd = open("/dev/null", O_RDWR);
 
+                setpgid(0, 0);
                 if (fd >= 0) {
                         dup2(fd, 0);
                         dup2(fd, 1);
@@ -64,6 +66,7 @@ int main(int argc, char **argv) {
                 execvp(argv[argi], argv + argi);
                 _exit(127);
         }
+        setpgid(child, child); /* as the child does: whichever runs first */
         if (timeout)
                 alarm(timeout);
         while (waitpid(child, &status, 0) < 0) {
