@@ -265,10 +265,13 @@ timeout "$TIMEOUT" "$V" run chan true
 "$V" run chan vmsilo-portbench </dev/null >/dev/null 2>"$B/portbench-guest.log" &
 guest_port_pid=$!
 BG_PIDS="$BG_PIDS $guest_port_pid"
-for _ in $(seq 100); do # the guest half is up once it answers
-        "$B/portbench" "$PORT" echo:1 >/dev/null 2>&1 && break
-        sleep 0.1
-done
+# the guest half is up once it answers (QEMU holds what the host wrote until the guest opens
+# the port); one try only: a timed-out try could leave a byte in flight for the next one
+if ! timeout 60 "$B/portbench" "$PORT" echo:1 >/dev/null; then
+        echo "bench: vmsilo-portbench in the guest does not answer on port 'org.vmsilo.bench':" >&2
+        cat "$B/portbench-guest.log" >&2
+        exit 1
+fi
 
 # run true and its floor; the spawn and the echo are medians computed where they are measured
 : >"$B/run.true"
