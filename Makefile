@@ -27,10 +27,10 @@ CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize
 LDFLAGS += -fsanitize=address,undefined
 endif
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP
-CORE_CFLAGS := $(BASE_CFLAGS) -DVMSILO_VERSION='"$(VERSION)"' \
+CORE_CFLAGS := $(BASE_CFLAGS) -Icore -I. -Isdk -DVMSILO_VERSION='"$(VERSION)"' \
 	-DVMSILO_PLUGIN_DIR='"$(plugindir)"' -DVMSILO_GUEST_DIR='"$(guestdir)"' \
-	$(shell $(PKG_CONFIG) --cflags inih)
-CORE_LIBS := $(shell $(PKG_CONFIG) --libs inih) -ldl
+	$(shell $(PKG_CONFIG) --cflags inih json-c)
+CORE_LIBS := $(shell $(PKG_CONFIG) --libs inih json-c) -ldl
 PLUGIN_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Isdk
 PLUGIN_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,defs
 ifeq ($(SANITIZE),1)
@@ -41,7 +41,11 @@ endif
 # proto/: the agent protocol (frames, framer, byte queue), built into the host and the guest
 PROTO_SRCS := $(wildcard proto/*.c)
 PROTO_OBJS := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
-CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+# core/: cli/ (commands, exit codes), config/ (INI, key tables, settings), plugin/ (loader,
+# host table, the phases), backend/ (crosvm, QEMU, QMP, snapshots), run/ (supervisor, agent,
+# multiplexer, console, client socket, run state), util/. Includes name the folder: "util/log.h".
+CORE_DIRS := cli config plugin backend run util
+CORE_SRCS := $(filter-out core/cli/main.c,$(foreach d,$(CORE_DIRS),$(wildcard core/$(d)/*.c)))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(PROTO_OBJS)
 
 # guest/: vmsilo-init (PID 1 and the agent), a static binary. Its objects are built twice:
@@ -86,7 +90,7 @@ PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c)
 all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(PLUGIN_PROGRAMS) $(BUILD)/vmsilo-plugin.pc \
 	$(BUILD)/vmsilo-init
 
-$(BUILD)/vmsilo-core: $(BUILD)/core/main.o $(CORE_OBJS)
+$(BUILD)/vmsilo-core: $(BUILD)/core/cli/main.o $(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 $(BUILD)/core/%.o: core/%.c
@@ -136,7 +140,7 @@ $(ABI10_SO): tests/fixtures/abi10/example.c tests/fixtures/abi10/vmsilo/plugin.h
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CORE_CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a \
+	$(CC) $(CFLAGS) $(CORE_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a \
 		$(CORE_LIBS) -lcunit
 
 $(BUILD)/tests/guest/%: tests/guest/unit/%.c tests/guest/unit/guest-testutil.h $(BUILD)/libguest.a
@@ -191,10 +195,11 @@ $(BUILD)/fuzz-frames: tests/fuzz/fuzz-frames.c proto/framer.c proto/proto.c prot
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
-$(BUILD)/fuzz-mux: tests/fuzz/fuzz-mux.c core/agentmux.c core/log.c core/socket-util.c \
-		$(PROTO_SRCS) $(wildcard proto/*.h) core/agentmux.h core/log.h core/macro.h
+$(BUILD)/fuzz-mux: tests/fuzz/fuzz-mux.c core/run/agentmux.c core/util/log.c \
+		core/util/socket-util.c $(PROTO_SRCS) $(wildcard proto/*.h) core/run/agentmux.h \
+		core/util/log.h core/util/macro.h
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+	clang $(FUZZ_CFLAGS) -Icore -I. -o $@ $(filter %.c,$^)
 
 fuzz-programs: $(FUZZ_TARGETS:%=$(BUILD)/%)
 
@@ -233,5 +238,5 @@ demo:
 
 .PHONY: install-guest fuzz fuzz-programs demo all check install clean format check-format test-programs
 
--include $(wildcard $(BUILD)/core/*.d $(BUILD)/proto/*.d $(BUILD)/guest/*.d \
+-include $(wildcard $(BUILD)/core/*/*.d $(BUILD)/proto/*.d $(BUILD)/guest/*.d \
 	$(BUILD)/static/*/*.d)

@@ -39,8 +39,8 @@ timed() { # timed FILE CMD...: appends the wall time of CMD in ns to FILE
 }
 
 # exec's memory and cpus, as the template and the restored VMs have them
-mem=$(awk '/exec_memory_mib = /{gsub(/[^0-9]/, ""); print; exit}' core/vmconf.c)
-cpus=$(awk '/exec_cpus = /{gsub(/[^0-9]/, ""); print; exit}' core/vmconf.c)
+mem=$(awk '/exec_memory_mib = /{gsub(/[^0-9]/, ""); print; exit}' core/config/vmconf.c)
+cpus=$(awk '/exec_cpus = /{gsub(/[^0-9]/, ""); print; exit}' core/config/vmconf.c)
 $V exec --prepare --kernel "$K" --initrd "$I" >/dev/null
 : >"$B/warm"
 : >"$B/cold"

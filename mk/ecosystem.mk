@@ -27,7 +27,7 @@ INSTALL_DIRS = $(prefix) $(bindir) $(libdir) $(includedir) $(plugindir) $(confdi
 $(INSTALL_DIRS_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(INSTALL_DIRS)' | cmp -s - $@ 2>/dev/null || echo '$(INSTALL_DIRS)' >$@
-$(BUILD)/vmsilo-plugin.pc $(CORE_OBJS) $(BUILD)/core/main.o: $(INSTALL_DIRS_STAMP)
+$(BUILD)/vmsilo-plugin.pc $(CORE_OBJS) $(BUILD)/core/cli/main.o: $(INSTALL_DIRS_STAMP)
 
 # Manual pages: vmsilo.conf(5) and vmsilo-plugin(7) are generated from the Markdown pages
 # (docs/man/gen.sh), so they list every key of every plugin in plugins/.

@@ -4,7 +4,7 @@
 set -eu
 
 packages="build-essential pkg-config clang libclang-rt-14-dev clang-format
-libinih-dev libcunit1-dev libnl-3-dev libnl-route-3-dev libpipewire-0.3-dev
+libinih-dev libjson-c-dev libcunit1-dev libnl-3-dev libnl-route-3-dev libpipewire-0.3-dev
 qemu-system-x86 qemu-system-common qemu-utils busybox-static cpio socat iproute2
 ca-certificates binutils kmod jq e2fsprogs
 libwayland-dev weston pipewire pipewire-pulse wireplumber pulseaudio-utils dbus-daemon qemu-system-gui

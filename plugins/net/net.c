@@ -171,8 +171,8 @@ static int prepare_existing(struct net *n, struct nl_sock *sk, struct net_iface 
         char *tun;
         int fd = -1, r;
 
-        if (h->vmm(h) != VMSILO_VMM_QEMU)
-                return 0; /* crosvm opens the tap by name */
+        if (!wants_fd(h))
+                return 0; /* the VMM opens the tap by name */
         if (!sk) {
                 it->vmm_fd = DRY_RUN_FD_BASE + (int) it->index;
                 return 0;
@@ -191,7 +191,7 @@ static int prepare_existing(struct net *n, struct nl_sock *sk, struct net_iface 
 /* In a dry run (`print`) only the plan: steps, undo, placeholder fds. */
 static int prepare_iface(struct net *n, struct nl_sock *sk, struct net_iface *it) {
         const struct vmsilo_host *h = n->host;
-        int qemu = wants_fd(h), fd = -1, ifindex = 0, r;
+        int by_fd = wants_fd(h), fd = -1, ifindex = 0, r;
         char action[64];
 
         describe_iface(n, it);
@@ -205,15 +205,15 @@ static int prepare_iface(struct net *n, struct nl_sock *sk, struct net_iface *it
         if (r < 0 || !sk) {
                 /* The plan's fd number. Not pass_fd(h, -1): the core counts such placeholders
                  * without storing them, and vm_desc_done() then closes fds[] out of bounds. */
-                if (r >= 0 && qemu)
+                if (r >= 0 && by_fd)
                         it->vmm_fd = DRY_RUN_FD_BASE + (int) it->index;
                 return r;
         }
         r = make_tap(n, sk, it, &fd, &ifindex);
         if (r >= 0)
                 r = configure_tap(n, sk, it, ifindex);
-        if (r < 0 || !qemu) {
-                /* crosvm opens the tap by name, and a single-queue tap takes one opener */
+        if (r < 0 || !by_fd) {
+                /* the VMM opens the tap by name, and a single-queue tap takes one opener */
                 if (fd >= 0)
                         close(fd);
                 return r;
@@ -312,7 +312,7 @@ static int contribute_nameservers(const struct net *n) {
 static int net_contribute(void *state) {
         struct net *n = state;
         const struct vmsilo_host *h = n->host;
-        int qemu = wants_fd(h), r;
+        int by_fd = wants_fd(h), r;
 
         r = n->n_ifaces > 0 ? net_validate(n) : 0;
         for (size_t i = 0; r >= 0 && i < n->n_ifaces; i++) {
@@ -320,8 +320,8 @@ static int net_contribute(void *state) {
                 struct vmsilo_device d = {
                         .size = sizeof(d),
                         .type = VMSILO_DEVICE_NET,
-                        .fd = qemu ? it->vmm_fd : -1,
-                        .name = qemu ? NULL : it->tap_name,
+                        .fd = by_fd ? it->vmm_fd : -1,
+                        .name = by_fd ? NULL : it->tap_name,
                         .mac = it->mac_text,
                         .pci_address = it->pci_address,
                 };

@@ -736,6 +736,7 @@ static void test_net_existing_tap_in_netns(void) {
         setup("web");
         m.uid = 1002;
         m.vmm = VMSILO_VMM_QEMU;
+        m.vmm_caps = NULL; /* no "net tap name": the VMM gets the tap's fd */
         CU_ASSERT_EQUAL(conf("eth0", "tap", "mytap"), 0);
         CU_ASSERT_EQUAL(conf("eth0", "existing-tap", "yes"), 0);
         CU_ASSERT_EQUAL(P.preflight(state), 0);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the supervisor's agent multiplexer (core/agentmux.c) as a whole, driven
+ * libFuzzer target: the supervisor's agent multiplexer (core/run/agentmux.c) as a whole, driven
  * from both sides at once over real sockets: a hostile guest on the agent port and three
  * hostile `run` clients on agent.sock, their bytes interleaved as the input says. No input
  * may crash it, leak (LSan), or make it hold more memory than a small multiple of what was
@@ -21,10 +21,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../core/agentmux.h"
-#include "../../core/log.h"
-#include "../../core/socket-util.h"
-#include "../../proto/proto.h"
+#include "proto/proto.h"
+#include "run/agentmux.h"
+#include "util/log.h"
+#include "util/socket-util.h"
 
 #define CLIENTS 3
 

@@ -12,7 +12,7 @@
 #include "mock-host.h"
 
 /* the core's own key parser, so that plugin tests see what the core does */
-#include "../../core/keytab.c"
+#include "../../core/config/keytab.c"
 
 static struct mock_host *M(const struct vmsilo_host *h) {
         return (struct mock_host *) h->core;

@@ -1,7 +1,7 @@
 # Console flood: a guest that writes without end to its serial console must not fill the
 # host's disk. console.log is bounded by [vm] console-log-size and rotated once (console.log
 # -> console.log.1); after the VM stops, the last log stays readable in the VM's state dir,
-# 0600 in a 0700 dir. Both backends go through the same relay (core/console.c).
+# 0600 in a 0700 dir. Both backends go through the same relay (core/run/console.c).
 . "$(dirname "$0")/lib.sh"
 
 make_qemu_vm cf

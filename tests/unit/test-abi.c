@@ -7,10 +7,10 @@
 #include <sys/wait.h>
 
 /* twice: the include guard must hold */
-#include "../sdk/vmsilo/plugin.h"
-#include "../sdk/vmsilo/plugin.h"
+#include "vmsilo/plugin.h"
+#include "vmsilo/plugin.h"
 
-#include "loader.h"
+#include "plugin/loader.h"
 #include "testutil.h"
 
 #define ASSERT_OFFSET(type, member, off) ASSERT_INT_EQ(offsetof(struct type, member), off)

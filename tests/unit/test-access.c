@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* core/access.c: where a VM runs for the caller (root's VMs through their client socket). */
+/* core/cli/access.c: where a VM runs for the caller (root's VMs through their client socket). */
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "access.h"
+#include "cli/access.h"
 #include "testutil.h"
 
 static char *root;

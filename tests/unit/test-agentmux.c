@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* core/agentmux.c: the supervisor's agent multiplexer between a (fake) guest and clients,
+/* core/run/agentmux.c: the supervisor's agent multiplexer between a (fake) guest and clients,
  * over real sockets: a client that stops reading only stalls its own session, protocol
  * breakers are dropped with one log line, version 1 guests get version 1. */
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 
-#include "../../proto/framer.h"
-#include "agentmux.h"
-#include "socket-util.h"
+#include "proto/framer.h"
+#include "run/agentmux.h"
 #include "testutil.h"
+#include "util/socket-util.h"
 
 struct end {
         int fd;

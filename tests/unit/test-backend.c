@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* core/backend.c: crosvm key=value quoting, capability tokens, binaries and probe caching. */
+/* core/backend/backend.c: crosvm key=value quoting, capability tokens, binaries and probe caching.
+ */
 #include <dirent.h>
 
-#include "../sdk/vmsilo/plugin.h"
-#include "backend.h"
+#include "backend/backend.h"
+#include "plugin/vm.h"
 #include "testutil.h"
-#include "vm.h"
+#include "vmsilo/plugin.h"
 
 static void assert_kv(const char *in, const char *expected) {
         _cleanup_free_ char *q = kv_quote(in);

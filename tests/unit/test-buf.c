@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
-#include "../../proto/buf.h"
+#include "proto/buf.h"
 #include "testutil.h"
 
 static void test_buf_append_reserve_commit(void) {

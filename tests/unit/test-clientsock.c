@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* core/clientsock.c: the per-VM client socket, served by the supervisor's loop. */
+/* core/run/clientsock.c: the per-VM client socket, served by the supervisor's loop. */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "clientsock.h"
+#include "plugin/vm.h"
+#include "run/clientsock.h"
 #include "testutil.h"
-#include "vm.h"
 
 static char *dir;
 static struct vm vm;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* core/conf.c: INI parsing into entries with file:line, and the shared value parsers. */
-#include "conf.h"
+/* core/config/conf.c: INI parsing into entries with file:line, and the shared value parsers. */
+#include "config/conf.h"
 #include "testutil.h"
 
 /* Parses `text` as "t.conf"; returns the error count and what was logged. */

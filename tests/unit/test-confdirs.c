@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* core/confdirs.c: directory precedence, /dev/null masks, drop-in order, VM files. */
-#include "confdirs.h"
+/* core/config/confdirs.c: directory precedence, /dev/null masks, drop-in order, VM files. */
+#include "config/confdirs.h"
 #include "testutil.h"
 
 static char *root;

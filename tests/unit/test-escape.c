@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* core/escape.c: guest text made harmless for the user's terminal and logs. */
-#include "escape.h"
+/* core/util/escape.c: guest text made harmless for the user's terminal and logs. */
 #include "testutil.h"
+#include "util/escape.h"
 
 static void check(const char *in, size_t n, const char *want) {
         _cleanup_free_ char *out = text_escape(in, n);

@@ -2,7 +2,7 @@
 /* proto/framer.c: splitting an untrusted byte stream into frames (host and guest). */
 #include <sys/socket.h>
 
-#include "../../proto/framer.h"
+#include "proto/framer.h"
 #include "testutil.h"
 
 static size_t put_frame(uint8_t *b, uint32_t session, uint8_t type, const char *data) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* core/json.c: the JSON strings of `plugins --json`, `list --json` and `print --json`. */
-#include "json.h"
+/* core/util/json.c: the JSON strings of `plugins --json`, `list --json` and `print --json`. */
 #include "testutil.h"
+#include "util/json.h"
 
 static char *json_of(const char *s) {
         char *buf = NULL;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* core/keytab.c: the plugin key table (ABI 1.1), as the core and the mock host parse it. */
-#include "keytab.h"
+/* core/config/keytab.c: the plugin key table (ABI 1.1), as the core and the mock host parse it. */
+#include "config/keytab.h"
 #include "testutil.h"
 
 struct state {

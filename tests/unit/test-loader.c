@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/loader.c over the fixture plugins of tests/fixtures/ (built into $BUILD/fixtures):
+ * core/plugin/loader.c over the fixture plugins of tests/fixtures/ (built into $BUILD/fixtures):
  * one error line per broken plugin, [plugin NAME] collection, and the hooks' lifecycle as the
  * pipeline drives it (init, configure, preflight, teardown exactly once).
  */
 #include <dirent.h>
 #include <limits.h>
 
-#include "backend.h"
-#include "loader.h"
-#include "settings.h"
+#include "backend/backend.h"
+#include "config/settings.h"
+#include "plugin/loader.h"
+#include "plugin/vm.h"
 #include "testutil.h"
-#include "vm.h"
 
 static char *fixdir;   /* absolute $BUILD/fixtures */
 static char *hook_log; /* $VMSILO_TEST_HOOK_LOG, written by the fixtures */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* proto/proto.c: the frame codecs shared by the host and the guest (protocol 1 and 2). */
-#include "../../proto/proto.h"
+#include "proto/proto.h"
 #include "testutil.h"
 
 static void test_proto_hdr_roundtrip_and_limits(void) {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* core/runstate.c: what list/status read from a VM's runtime and state dirs. */
+/* core/run/runstate.c: what list/status read from a VM's runtime and state dirs. */
 #include <sys/wait.h>
 
-#include "runstate.h"
-#include "state.h"
+#include "run/runstate.h"
 #include "testutil.h"
+#include "util/state.h"
 
 static char *base;
 

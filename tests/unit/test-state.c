@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* core/state.c: the run state of one VM: lock, undo journal, pid files, removal. */
+/* core/util/state.c: the run state of one VM: lock, undo journal, pid files, removal. */
 #include <sys/wait.h>
 
-#include "process.h"
-#include "state.h"
 #include "testutil.h"
+#include "util/process.h"
+#include "util/state.h"
 
 static char *base;
 static char *dir; /* BASE/run/vmsilo/work, not created */

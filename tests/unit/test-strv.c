@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* core/strv.c: string vectors and the shell quoting of `print` and of scripts. */
+/* core/util/strv.c: string vectors and the shell quoting of `print` and of scripts. */
 #include <sys/wait.h>
 
-#include "strv.h"
 #include "testutil.h"
+#include "util/strv.h"
 
 static void test_strv_push_keeps_null_terminated(void) {
         struct strv v = {};

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* core/vmconf.c: the core's sections [vm], [disk NAME], [crosvm], [qemu]. */
+/* core/config/vmconf.c: the core's sections [vm], [disk NAME], [crosvm], [qemu]. */
+#include "config/vmconf.h"
 #include "testutil.h"
-#include "vmconf.h"
 
 #define FILE_NAME "/etc/vmsilo/vms/work.conf"
 

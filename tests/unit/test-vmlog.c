@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* core/vmlog.c: the last lines of a kept log, printed escaped. */
+/* core/cli/vmlog.c: the last lines of a kept log, printed escaped. */
 #include <string.h>
 
+#include "cli/vmlog.h"
 #include "testutil.h"
-#include "vmlog.h"
 
 static size_t tail(const char *s, unsigned n) {
         return vmlog_tail_start(s, strlen(s), n);

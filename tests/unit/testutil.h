@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "macro.h"
+#include "util/log.h"
+#include "util/macro.h"
 
 /* ---- assertions that show what they saw ---- */
 
