@@ -365,15 +365,24 @@ fi
 
 # ---- (d) exec, against QEMU booting the same guest with the same virtio-fs share
 PART="(d) exec"
-mem=$(awk '/exec_memory_mib = /{gsub(/[^0-9]/, ""); print; exit}' core/vmconf.c)
-cpus=$(awk '/exec_cpus = /{gsub(/[^0-9]/, ""); print; exit}' core/vmconf.c)
-# exec's guest wrapper (core/exec.c) with the script `true`, percent-encoded for vmsilo.cmd
-wrapper=$(sed -n '/^static const char guest_wrapper\[\] =/,/;$/p' core/exec.c | sed -n 's/^ *"\(.*\)"[;]*$/\1/p' |
+# (found by name: core/ may move a file between its folders)
+vmconf_c=$(find core -name vmconf.c | head -n 1)
+exec_c=$(find core -name exec.c | head -n 1)
+mem=$(awk '/exec_memory_mib = /{gsub(/[^0-9]/, ""); print; exit}' "$vmconf_c")
+cpus=$(awk '/exec_cpus = /{gsub(/[^0-9]/, ""); print; exit}' "$vmconf_c")
+case "$mem,$cpus" in
+,* | *, | *[!0-9,]*)
+        echo "bench: cannot read exec's memory and cpus from '$vmconf_c'" >&2
+        exit 1
+        ;;
+esac
+# exec's guest wrapper (exec.c) with the script `true`, percent-encoded for vmsilo.cmd
+wrapper=$(sed -n '/^static const char guest_wrapper\[\] =/,/;$/p' "$exec_c" | sed -n 's/^ *"\(.*\)"[;]*$/\1/p' |
         tr -d '\n' | sed -e 's/\\"/"/g' -e 's/"\$1"/true/')
 case "$wrapper" in
 */usr/bin/bash*) ;;
 *)
-        echo "bench: cannot read exec's guest wrapper from core/exec.c" >&2
+        echo "bench: cannot read exec's guest wrapper from '$exec_c'" >&2
         exit 1
         ;;
 esac
