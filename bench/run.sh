@@ -10,11 +10,11 @@
 #   (c) on one running VM (`chan`) that also has a bench-only virtio-console port,
 #       org.vmsilo.bench, on a unix socket (through `[qemu] extra-args`; the guest end is
 #       /bin/vmsilo-portbench of the test guest, the host end bench/portbench.c):
-#       - `run chan true` against its floor = client start-up (`vmsilo-core --version`: exec,
-#         dynamic linking and argument parsing of the same binary, the least any invocation
-#         costs; what `run` does beyond it is overhead) + the guest's own spawn of `true`
-#         (fork+execvp+waitpid in a loop in the guest, median per iteration, as the agent
-#         spawns) + a 1-byte echo over the raw port;
+#       - `run chan true` against its floor, measured in the same rounds = client start-up
+#         (`vmsilo-core --version`: exec, dynamic linking and argument parsing of the same
+#         binary, the least any invocation costs; what `run` does beyond it is overhead) + the
+#         guest's own spawn of `true` (fork+execvp+waitpid in a loop in the guest, median per
+#         iteration, as the agent spawns) + a 1-byte echo over the raw port;
 #       - throughput with `dd bs=1M`: `run chan dd` guest -> host (stdout) and host -> guest
 #         (stdin), the same bytes through an in-guest pipe (`dd | dd`, via one `run`, so both
 #         carry one run's start-up), and the raw port in both directions (1 MiB writes);
@@ -273,21 +273,25 @@ if ! timeout 60 "$B/portbench" "$PORT" echo:1 >/dev/null; then
         exit 1
 fi
 
-# run true and its floor; the spawn and the echo are medians computed where they are measured
+# run true and its floor, interleaved: each round also has a few of the guest's spawns and raw
+# echoes (their medians computed where they are measured), so that all four see the same load;
+# each floor part is the median over the rounds
+spawns=$(((SPAWNS + RUN_RUNS - 1) / RUN_RUNS))
+echoes=$(((ECHOES + RUN_RUNS - 1) / RUN_RUNS))
 : >"$B/run.true"
 : >"$B/run.version"
 : >"$B/run.host"
 for i in $(seq "$RUN_RUNS"); do
         timed "$B/run.true" "$V" run chan true
         timed "$B/run.version" "$V" --version
+        port "spawn:$spawns" "echo:$echoes"
         timed "$B/run.host" sh -c true
 done
-port "spawn:$SPAWNS" "echo:$ECHOES"
 run_true=$(median <"$B/run.true")
 client=$(median <"$B/run.version")
 host_true=$(median <"$B/run.host")
-spawn=$(median <"$B/port.spawn:$SPAWNS")
-echo_ns=$(median <"$B/port.echo:$ECHOES")
+spawn=$(median <"$B/port.spawn:$spawns")
+echo_ns=$(median <"$B/port.echo:$echoes")
 floor=$((client + spawn + echo_ns))
 result run_true_ns "$run_true"
 result client_version_ns "$client"
@@ -446,8 +450,8 @@ echo "run round trip, 'run chan true' on a running VM (median of $RUN_RUNS):"
 echo "  vmsilo-core run                  $(ms "$run_true") ms"
 echo "  floor                            $(ms "$floor") ms, the sum of:"
 echo "    client start-up (--version)    $(ms "$client") ms"
-echo "    guest spawn of true (in guest) $(ms "$spawn") ms (median of $SPAWNS)"
-echo "    raw port 1-byte echo           $(ms "$echo_ns") ms (median of $ECHOES)"
+echo "    guest spawn of true (in guest) $(ms "$spawn") ms ($RUN_RUNS rounds of $spawns)"
+echo "    raw port 1-byte echo           $(ms "$echo_ns") ms ($RUN_RUNS rounds of $echoes)"
 echo "  ratio run/floor                  $(ratio "$run_true" "$floor")   (goal <= 1.3)"
 echo "  sh -c true on the host           $(ms "$host_true") ms"
 echo "throughput, $TP_MIB MiB with dd bs=1M (median of $TP_RUNS):"
