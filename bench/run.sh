@@ -89,7 +89,8 @@ cleanup() {
                 kill "$p" 2>/dev/null || true
         done
         for vm in $(ls "$B/run" 2>/dev/null); do
-                [ -d "$B/run/$vm" ] && timeout 30 "$V" -q stop --timeout 5 "$vm" >/dev/null 2>&1 || true
+                [ -d "$B/run/$vm" ] || continue
+                timeout 30 "$V" -q stop --timeout 5 "$vm" >/dev/null 2>&1 || true
         done
         wait
 }
@@ -99,9 +100,13 @@ trap 'exit 130' INT TERM
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ms() { awk -v ns="$1" 'BEGIN {printf "%.2f", ns / 1e6}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-bytes() { awk -v s="$1" 'BEGIN {n = s + 0; u = substr(s, length(s)); print n * (u == "K" ? 1024 : u == "M" ? 1048576 : 1)}'; }
+bytes() { # 4K -> 4096
+        awk -v s="$1" 'BEGIN {n = s + 0; u = substr(s, length(s))
+                print n * (u == "K" ? 1024 : u == "M" ? 1048576 : 1)}'
+}
 mibs() { awk -v b="$1" -v ns="$2" 'BEGIN {printf "%.0f", b / ns * 1e9 / 1048576}'; } # BYTES NS
 result() { echo "$1 $2" >>"$R"; } # KEY VALUE, for bench/report
+val() { awk -v k="$1" '$1 == k {print $2}' "$R"; } # the VALUE of KEY
 now() { "$B/now-ns"; }
 # timed FILE CMD...: appends the wall time of CMD in ns to FILE (CMD's output discarded),
 # measured by bench/timeit.c around fork and wait only: no spawn of a clock or of timeout(1)
@@ -381,7 +386,8 @@ case "$mem,$cpus" in
         ;;
 esac
 # exec's guest wrapper (exec.c) with the script `true`, percent-encoded for vmsilo.cmd
-wrapper=$(sed -n '/^static const char guest_wrapper\[\] =/,/;$/p' "$exec_c" | sed -n 's/^ *"\(.*\)"[;]*$/\1/p' |
+wrapper=$(sed -n '/^static const char guest_wrapper\[\] =/,/;$/p' "$exec_c" |
+        sed -n 's/^ *"\(.*\)"[;]*$/\1/p' |
         tr -d '\n' | sed -e 's/\\"/"/g' -e 's/"\$1"/true/')
 case "$wrapper" in
 */usr/bin/bash*) ;;
@@ -442,7 +448,8 @@ echo "boot to guest userspace and power-off (median of $BOOT_RUNS, QEMU TCG):"
 echo "  vmsilo-core start --foreground   $(ms "$boot_v") ms"
 echo "  qemu-system-x86_64 directly      $(ms "$boot_q") ms"
 echo "  ratio vmsilo/qemu                $(ratio "$boot_v" "$boot_q")"
-echo "launch overhead, invocation to the VMM's exec (median of $LAUNCH_RUNS, plugins: $(cd "$O/plugins" && ls *.so | tr "\n" " "))"
+plugins=$(cd "$O/plugins" && ls *.so | tr "\n" " ")
+echo "launch overhead, invocation to the VMM's exec (median of $LAUNCH_RUNS, plugins: $plugins)"
 echo "  vmsilo-core start                $(ms "$launch_v") ms"
 echo "  shell script exec                $(ms "$launch_p") ms"
 echo "  ratio vmsilo/script              $(ratio "$launch_v" "$launch_p")   (goal <= 1.0)"
@@ -467,17 +474,15 @@ echo "throughput against write size, $SWEEP_MIB MiB (median of $SWEEP_RUNS), MiB
 echo "  size      port g->h  port h->g  run dd g->h"
 for s in $SWEEP_SIZES; do
         sb=$(bytes "$s")
-        printf '  %-8s  %9s  %9s  %11s\n' "$s" "$(awk -v k="sweep_port_g2h_mibs_$sb" '$1 == k {print $2}' "$R")" \
-                "$(awk -v k="sweep_port_h2g_mibs_$sb" '$1 == k {print $2}' "$R")" \
-                "$(awk -v k="sweep_run_g2h_mibs_$sb" '$1 == k {print $2}' "$R")"
+        printf '  %-8s  %9s  %9s  %11s\n' "$s" "$(val "sweep_port_g2h_mibs_$sb")" \
+                "$(val "sweep_port_h2g_mibs_$sb")" "$(val "sweep_run_g2h_mibs_$sb")"
 done
 if [ "$frame_hook" = yes ]; then
         echo "run against frame size (VMSILO_FRAME_SIZE), $TP_MIB MiB (median of $TP_RUNS), MiB/s:"
         for s in $FRAME_SIZES; do
                 sb=$(bytes "$s")
-                printf '  %-8s  g->h %s  h->g %s\n' "$s" \
-                        "$(awk -v k="frame_run_g2h_mibs_$sb" '$1 == k {print $2}' "$R")" \
-                        "$(awk -v k="frame_run_h2g_mibs_$sb" '$1 == k {print $2}' "$R")"
+                printf '  %-8s  g->h %s  h->g %s\n' "$s" "$(val "frame_run_g2h_mibs_$sb")" \
+                        "$(val "frame_run_h2g_mibs_$sb")"
         done
 else
         echo "run against frame size: not measured, this build does not honor VMSILO_FRAME_SIZE (bench/README.md)"
