@@ -58,8 +58,9 @@ inputs_hash() {
         {
                 echo "kernel=$pkg busybox=$bbver cc=$($CC -dumpfullversion 2>/dev/null)"
                 echo "modules=$modules"
-                cat "$repo/scripts/build-guest.sh" "$repo/Makefile"
-                for f in "$repo"/guest/*.c "$repo"/guest/*.h "$repo"/proto/*.c "$repo"/proto/*.h; do
+                cat "$repo/scripts/build-guest.sh" "$repo/Makefile" "$repo/mk/bench.mk"
+                for f in "$repo"/guest/*.c "$repo"/guest/*.h "$repo"/proto/*.c "$repo"/proto/*.h \
+                        "$repo"/bench/guest/*.c; do
                         echo "== $f"
                         cat "$f"
                 done
@@ -179,6 +180,11 @@ $MAKE -C "$repo" --no-print-directory -s CC="$CC" BUILD="$work/make" "$work/make
         die "failed to compile vmsilo-init"
 strip -o "$initrd/init" "$work/make/vmsilo-init" || die "failed to strip vmsilo-init"
 install_busybox "$initrd"
+# the guest half of the raw-port benchmark (bench/run.sh), built the same way
+$MAKE -C "$repo" --no-print-directory -s CC="$CC" BUILD="$work/make" "$work/make/vmsilo-portbench" >&2 ||
+        die "failed to compile vmsilo-portbench"
+strip -o "$initrd/bin/vmsilo-portbench" "$work/make/vmsilo-portbench" ||
+        die "failed to strip vmsilo-portbench"
 ln -s /init "$initrd/bin/vmsilo-agent"
 ln -s /init "$initrd/bin/vmsilo-resume"
 write_etc "$initrd"
