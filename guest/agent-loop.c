@@ -46,7 +46,7 @@ static int pollset_add(struct pollset *ps, int fd, short events, int kind, void 
         return 0;
 }
 
-static int conn_stdin_full(struct agent *a, struct conn *c) {
+int conn_stdin_full(struct agent *a, struct conn *c) {
         for (struct session *s = a->sessions; s; s = s->next)
                 if (s->conn == c && !s->dead && !s->v2 && buf_pending(&s->inq) > IN_HIGH_WATER)
                         return 1;
@@ -57,8 +57,10 @@ static int add_sessions(struct agent *a, struct pollset *ps) {
         int r = 0;
 
         for (struct session *s = a->sessions; s && r == 0; s = s->next) {
-                int room = s->conn->up && buf_pending(&s->conn->out) < OUT_HIGH_WATER &&
-                           (!s->v2 || s->out_credit > 0);
+                /* a spliced frame goes out before anything else: wait for the channel */
+                size_t high = session_may_splice(s) ? 1 : OUT_HIGH_WATER;
+                int room = s->conn->up && !conn_splicing(s->conn) &&
+                           buf_pending(&s->conn->out) < high && (!s->v2 || s->out_credit > 0);
 
                 if (s->dead)
                         continue;
@@ -86,7 +88,7 @@ static int pollset_build(struct agent *a, struct pollset *ps) {
                         continue;
                 if (!conn_stdin_full(a, c))
                         ev |= POLLIN;
-                if (buf_pending(&c->out) > 0)
+                if (buf_pending(&c->out) > 0 || conn_splicing(c))
                         ev |= POLLOUT;
                 r = pollset_add(ps, c->fd, ev, REF_CONN, c);
         }

@@ -31,6 +31,17 @@ struct conn {
         uint32_t peer_window; /* version 2: the host's initial credit per session */
         struct buf out;
         struct framer in;
+        /* A frame whose payload moves from a command's pipe to the channel by splice(),
+         * not through the agent's memory: head (its header, and any payload that had to
+         * be copied after all) is written first, then the splice_left bytes waiting in
+         * the stage pipe, and only then out. The payload is staged in a pipe of the
+         * agent's own because a virtio-console port must be given a pipe's whole content:
+         * its splice_write mis-sizes the descriptor list when it takes only part of it
+         * (Linux 6.1), and a command's pipe may grow between two calls. */
+        struct buf head;
+        int stage[2]; /* read and write end, -1 until the first spliced frame */
+        uint32_t splice_left;
+        int no_splice; /* splice() to this channel failed once: copy */
 };
 
 struct session;
@@ -50,8 +61,14 @@ struct conn *conn_add(struct agent *a, int fd, int kind, int up);
 void conn_send_hello(struct conn *c);
 void conn_read(struct agent *a, struct conn *c);
 void conn_flush(struct agent *a, struct conn *c);
+/* A spliced frame is still being written: nothing else may go out before it. */
+int conn_splicing(const struct conn *c);
 void conn_down(struct agent *a, struct conn *c);
 void session_read_output(struct agent *a, struct session *s, int is_err);
+/* Its output can go to the channel by splice() (pipes, not a pty). */
+int session_may_splice(const struct session *s);
+/* Protocol 1: one of the connection's sessions has too much stdin pending to read more. */
+int conn_stdin_full(struct agent *a, struct conn *c);
 /* Writes a session's pending stdin to the command and credits the host (protocol 2). */
 void session_pump_stdin(struct session *s);
 void agent_accept(struct agent *a);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -147,6 +148,18 @@ static void handle_stdin(struct conn *c, struct session *s, const uint8_t *p, ui
                 session_credit_stdin(s, len); /* nobody reads it: consumed */
                 return;
         }
+        if (buf_pending(&s->inq) == 0) {
+                /* straight from the frame to the command: no copy through the queue */
+                ssize_t n = write(s->in_fd, p, len);
+
+                if (n > 0) {
+                        p += n;
+                        len -= (uint32_t) n;
+                        session_credit_stdin(s, (size_t) n);
+                }
+                if (len == 0)
+                        return;
+        }
         if (buf_append(&s->inq, p, len) < 0)
                 return conn_send_error(c, s->id, ENOMEM, "out of memory");
         session_pump_stdin(s);
@@ -236,6 +249,15 @@ static void parse_frames(struct agent *a, struct conn *c) {
         }
 }
 
+static void stage_close(struct conn *c) {
+        for (int i = 0; i < 2; i++) {
+                if (c->stage[i] >= 0)
+                        close(c->stage[i]);
+                c->stage[i] = -1;
+        }
+        c->splice_left = 0;
+}
+
 /* The host went away: its sessions are hung up; a port waits for the next host. */
 void conn_down(struct agent *a, struct conn *c) {
         for (struct session *s = a->sessions; s; s = s->next) {
@@ -251,6 +273,8 @@ void conn_down(struct agent *a, struct conn *c) {
         c->peer_window = 0;
         framer_reset(&c->in);
         buf_clear(&c->out);
+        buf_clear(&c->head);
+        stage_close(c); /* it may hold part of a frame */
         if (c->kind == CONN_PORT) {
                 a->next_port_check = now_ms() + PORT_RETRY_MS;
                 return;
@@ -260,21 +284,153 @@ void conn_down(struct agent *a, struct conn *c) {
                 a->quit = 1;
 }
 
-void conn_read(struct agent *a, struct conn *c) {
-        int r = framer_read(&c->in, c->fd);
+/* A port read returns one of the host's buffers (a page): read on until the channel is
+ * empty, so that one wake-up takes a burst of frames. */
+#define CONN_READS 64
 
-        if (r == -EAGAIN)
-                return;
-        if (r <= 0) {
-                conn_down(a, c);
-                return;
+void conn_read(struct agent *a, struct conn *c) {
+        for (int i = 0; i < CONN_READS && c->up && !conn_stdin_full(a, c); i++) {
+                int r = framer_read(&c->in, c->fd);
+
+                if (r == -EAGAIN)
+                        return;
+                if (r <= 0) {
+                        conn_down(a, c);
+                        return;
+                }
+                parse_frames(a, c);
         }
-        parse_frames(a, c);
+}
+
+int conn_splicing(const struct conn *c) {
+        return buf_pending(&c->head) > 0 || c->splice_left > 0;
+}
+
+/* The rest of a spliced frame's payload goes out as a copy after its header: splice() to this
+ * channel is not supported, or moved nothing. Zero-padded if the stage pipe holds less (it
+ * cannot: only the agent uses it), so that the framing always holds. */
+static int splice_copy_rest(struct conn *c) {
+        uint8_t *dst = buf_reserve(&c->head, c->splice_left);
+        ssize_t n;
+
+        if (!dst)
+                return -ENOMEM;
+        n = read(c->stage[0], dst, c->splice_left);
+        if (n < 0)
+                n = 0;
+        memset(dst + n, 0, c->splice_left - (size_t) n);
+        buf_commit(&c->head, c->splice_left);
+        c->splice_left = 0;
+        return 0;
+}
+
+/* Writes what the spliced frame still has to send. Returns 0 (also when the channel is
+ * full: POLLOUT continues it) or a negative errno when the channel failed. */
+static int conn_splice(struct conn *c) {
+        int r = buf_flush(&c->head, c->fd);
+
+        while (r >= 0 && buf_pending(&c->head) == 0 && c->splice_left > 0) {
+                /* all of the stage pipe, always (see struct conn) */
+                ssize_t n = splice(c->stage[0], NULL, c->fd, NULL, c->splice_left,
+                                   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (n < 0 && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+                        return -errno;
+                if (n > 0) {
+                        c->splice_left -= (uint32_t) n;
+                        continue;
+                }
+                if (n < 0) {
+                        log_dbg("splice() to the channel failed (%m): copying output");
+                        c->no_splice = 1;
+                }
+                r = splice_copy_rest(c);
+                if (r == 0)
+                        r = buf_flush(&c->head, c->fd);
+        }
+        return r < 0 ? r : 0;
 }
 
 void conn_flush(struct agent *a, struct conn *c) {
-        if (c->up && buf_flush(&c->out, c->fd) < 0)
+        int r = 0;
+
+        if (!c->up)
+                return;
+        if (conn_splicing(c))
+                r = conn_splice(c);
+        if (r >= 0 && !conn_splicing(c))
+                r = buf_flush(&c->out, c->fd);
+        if (r < 0)
                 conn_down(a, c);
+}
+
+/* Output frames spliced from a command's pipe per wake-up at most: the other sessions' turn */
+#define SPLICE_FRAMES 16
+/* Less output than this waiting goes by read() and write(): a splice costs three calls */
+#define SPLICE_MIN 8192
+
+static uint32_t output_room(const struct session *s) {
+        return s->v2 && s->out_credit < VMSILO_PROTO_MAX_PAYLOAD ? s->out_credit
+                                                                 : VMSILO_PROTO_MAX_PAYLOAD;
+}
+
+/* Moves a command's output from its pipe to the channel by splice(): into the stage pipe,
+ * then the header, then the payload page by page, never copied through the agent. Returns 1
+ * when it handled the wake-up, 0 when the copying path must (little output, EOF). */
+static int splice_output(struct agent *a, struct session *s, int is_err) {
+        struct conn *c = s->conn;
+        int fd = is_err ? s->err_fd : s->out_fd;
+
+        if (c->stage[0] < 0) {
+                if (pipe2(c->stage, O_CLOEXEC | O_NONBLOCK) < 0) {
+                        c->stage[0] = c->stage[1] = -1;
+                        c->no_splice = 1;
+                        return 0;
+                }
+                /* one frame of partly filled pages fits */
+                (void) fcntl(c->stage[1], F_SETPIPE_SZ, 2 * VMSILO_PROTO_MAX_PAYLOAD);
+        }
+        for (int i = 0; i < SPLICE_FRAMES; i++) {
+                struct vmsilo_proto_hdr h = { .session = s->id,
+                                              .type = is_err ? VMSILO_MSG_STDERR
+                                                             : VMSILO_MSG_STDOUT };
+                uint8_t *dst;
+                ssize_t n;
+                int avail;
+
+                if (conn_splicing(c) || buf_pending(&c->out) > 0)
+                        conn_flush(a, c);
+                if (!c->up || c->no_splice || conn_splicing(c) || buf_pending(&c->out) > 0)
+                        return 1; /* POLLOUT on the channel brings us back */
+                if (output_room(s) == 0)
+                        return 1; /* wait for CREDIT */
+                if (ioctl(fd, FIONREAD, &avail) < 0 || avail < SPLICE_MIN)
+                        return i > 0;
+                n = splice(fd, NULL, c->stage[1], NULL, output_room(s), SPLICE_F_NONBLOCK);
+                if (n <= 0)
+                        return i > 0 || n < 0;
+                dst = buf_reserve(&c->head, VMSILO_PROTO_HDR_SIZE);
+                h.len = (uint32_t) n;
+                if (dst) {
+                        (void) vmsilo_proto_encode_hdr(dst, VMSILO_PROTO_HDR_SIZE, &h);
+                        buf_commit(&c->head, VMSILO_PROTO_HDR_SIZE);
+                }
+                if (s->v2)
+                        s->out_credit -= h.len;
+                c->splice_left = h.len;
+                if (!dst) { /* cannot frame it: the channel is unusable */
+                        conn_down(a, c);
+                        return 1;
+                }
+                conn_flush(a, c);
+        }
+        return 1;
+}
+
+int session_may_splice(const struct session *s) {
+        return !s->pty && !s->conn->no_splice;
 }
 
 /* Reads one chunk of a command's output into a frame; EOF sends an empty frame. */
@@ -287,7 +443,8 @@ void session_read_output(struct agent *a, struct session *s, int is_err) {
         uint8_t *frame;
         ssize_t n;
 
-        (void) a;
+        if (session_may_splice(s) && splice_output(a, s, is_err))
+                return;
         if (s->v2 && s->out_credit < max)
                 max = s->out_credit;
         if (max == 0)
@@ -379,6 +536,8 @@ void agent_sweep(struct agent *a) {
                 *cp = c->next;
                 close(c->fd);
                 buf_free(&c->out);
+                buf_free(&c->head);
+                stage_close(c);
                 free(c);
         }
 }
@@ -391,6 +550,7 @@ struct conn *conn_add(struct agent *a, int fd, int kind, int up) {
         c->fd = fd;
         c->kind = kind;
         c->up = up;
+        c->stage[0] = c->stage[1] = -1;
         c->version = 1;
         c->next = a->conns;
         a->conns = c;
