@@ -434,17 +434,24 @@ static int from_guest_frame(struct agent_mux *m, const struct vmsilo_proto_hdr *
         return r;
 }
 
-static void read_guest(struct agent_mux *m) {
+static int guest_backlogged(const struct agent_mux *m);
+
+/* Reads per wake-up at most: a burst of output costs one poll, and the clients' queues are
+ * written once for all of it. */
+#define GUEST_READS 8
+
+/* Returns 1 when more may be waiting, else 0 (nothing now, or the channel closed). */
+static int read_guest_once(struct agent_mux *m) {
         struct vmsilo_proto_hdr h;
         const uint8_t *p;
         int r = framer_read(m->from_guest, m->guest);
 
         if (r == -EAGAIN)
-                return;
+                return 0;
         if (r <= 0) {
                 log_debug("agent channel closed by the guest");
                 guest_close(m);
-                return;
+                return 0;
         }
         while ((r = framer_next(m->from_guest, &h, &p)) > 0)
                 if (from_guest_frame(m, &h, p) < 0) {
@@ -454,7 +461,15 @@ static void read_guest(struct agent_mux *m) {
         if (r < 0) {
                 log_warning("the guest agent broke the protocol, reconnecting");
                 guest_close(m);
+                return 0;
         }
+        return 1;
+}
+
+static void read_guest(struct agent_mux *m) {
+        for (int i = 0; i < GUEST_READS && m->guest >= 0 && !guest_backlogged(m); i++)
+                if (!read_guest_once(m))
+                        return;
 }
 
 static void read_client(struct agent_mux *m, int c) {
