@@ -31,16 +31,19 @@ struct conn {
         uint32_t peer_window; /* version 2: the host's initial credit per session */
         struct buf out;
         struct framer in;
-        /* A frame whose payload moves from a command's pipe to the channel by splice(),
-         * not through the agent's memory: head (its header, and any payload that had to
-         * be copied after all) is written first, then the splice_left bytes waiting in
-         * the stage pipe, and only then out. The payload is staged in a pipe of the
-         * agent's own because a virtio-console port must be given a pipe's whole content:
-         * its splice_write mis-sizes the descriptor list when it takes only part of it
-         * (Linux 6.1), and a command's pipe may grow between two calls. */
+        /* Output frames whose payload moves from a command's pipe to the channel by
+         * splice(), not through the agent's memory. Frames (header, then payload) gather in
+         * the stage pipe, and one splice() hands all of it to the channel: one virtio buffer
+         * and one notification for many frames. The last frame's payload may still be in
+         * the command's pipe (src_left bytes of src_fd). Order on the wire: head (a copy,
+         * when splice() failed), the stage, then out. The stage always goes to a port whole:
+         * a virtio-console port's splice_write mis-sizes its descriptor list when it takes
+         * only part of a pipe (Linux 6.1), and a command's pipe may grow meanwhile. */
         struct buf head;
         int stage[2]; /* read and write end, -1 until the first spliced frame */
-        uint32_t splice_left;
+        uint32_t stage_bytes;
+        int src_fd;
+        uint32_t src_left;
         int no_splice; /* splice() to this channel failed once: copy */
 };
 

@@ -255,7 +255,8 @@ static void stage_close(struct conn *c) {
                         close(c->stage[i]);
                 c->stage[i] = -1;
         }
-        c->splice_left = 0;
+        c->stage_bytes = 0;
+        c->src_left = 0;
 }
 
 /* The host went away: its sessions are hung up; a port waits for the next host. */
@@ -303,43 +304,85 @@ void conn_read(struct agent *a, struct conn *c) {
 }
 
 int conn_splicing(const struct conn *c) {
-        return buf_pending(&c->head) > 0 || c->splice_left > 0;
+        return buf_pending(&c->head) > 0 || c->stage_bytes > 0 || c->src_left > 0;
 }
 
-/* The rest of a spliced frame's payload goes out as a copy after its header: splice() to this
- * channel is not supported, or moved nothing. Zero-padded if the stage pipe holds less (it
- * cannot: only the agent uses it), so that the framing always holds. */
-static int splice_copy_rest(struct conn *c) {
-        uint8_t *dst = buf_reserve(&c->head, c->splice_left);
-        ssize_t n;
+/* Appends n bytes read from fd to head, zero-padded if fd has fewer (it cannot: only the
+ * agent reads these pipes), so that the framing always holds. */
+static int head_copy(struct conn *c, int fd, uint32_t n) {
+        uint8_t *dst = buf_reserve(&c->head, n);
+        ssize_t k = 0;
 
         if (!dst)
                 return -ENOMEM;
-        n = read(c->stage[0], dst, c->splice_left);
-        if (n < 0)
-                n = 0;
-        memset(dst + n, 0, c->splice_left - (size_t) n);
-        buf_commit(&c->head, c->splice_left);
-        c->splice_left = 0;
+        while (fd >= 0 && (uint32_t) k < n) {
+                ssize_t r = read(fd, dst + k, n - (size_t) k);
+
+                if (r <= 0)
+                        break;
+                k += r;
+        }
+        memset(dst + k, 0, n - (size_t) k);
+        buf_commit(&c->head, n);
         return 0;
 }
 
-/* Writes what the spliced frame still has to send. Returns 0 (also when the channel is
+/* splice() to this channel failed: what the stage and the command's pipe hold for it goes
+ * out as a copy, in order. */
+static int splice_copy_rest(struct conn *c) {
+        int r = head_copy(c, c->stage[0], c->stage_bytes);
+
+        if (r == 0)
+                r = head_copy(c, c->src_fd, c->src_left);
+        c->stage_bytes = c->src_left = 0;
+        return r;
+}
+
+/* Moves the last frame's payload into the stage, as far as the stage has room. Returns 0,
+ * or -EAGAIN when the stage must be sent first. */
+static int stage_fill(struct conn *c) {
+        ssize_t n = splice(c->src_fd, NULL, c->stage[1], NULL, c->src_left, SPLICE_F_NONBLOCK);
+
+        if (n > 0) {
+                c->src_left -= (uint32_t) n;
+                c->stage_bytes += (uint32_t) n;
+                return 0;
+        }
+        if (c->stage_bytes > 0)
+                return -EAGAIN; /* full: send it, then go on */
+        /* the payload is gone from the command's pipe (it cannot be): zeros keep the framing */
+        c->src_fd = -1;
+        if (head_copy(c, -1, c->src_left) < 0)
+                return -ENOMEM;
+        c->src_left = 0;
+        return 0;
+}
+
+/* Writes what the spliced frames still have to send. Returns 0 (also when the channel is
  * full: POLLOUT continues it) or a negative errno when the channel failed. */
 static int conn_splice(struct conn *c) {
         int r = buf_flush(&c->head, c->fd);
 
-        while (r >= 0 && buf_pending(&c->head) == 0 && c->splice_left > 0) {
-                /* all of the stage pipe, always (see struct conn) */
-                ssize_t n = splice(c->stage[0], NULL, c->fd, NULL, c->splice_left,
-                                   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+        while (r >= 0 && buf_pending(&c->head) == 0 && (c->stage_bytes > 0 || c->src_left > 0)) {
+                ssize_t n;
 
+                if (c->src_left > 0 && stage_fill(c) == -ENOMEM)
+                        return -ENOMEM;
+                if (buf_pending(&c->head) > 0) {
+                        r = buf_flush(&c->head, c->fd);
+                        continue;
+                }
+                if (c->stage_bytes == 0)
+                        continue;
+                /* all of the stage, always (see struct conn) */
+                n = splice(c->stage[0], NULL, c->fd, NULL, c->stage_bytes,
+                           SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
                         return 0;
                 if (n < 0 && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
                         return -errno;
                 if (n > 0) {
-                        c->splice_left -= (uint32_t) n;
+                        c->stage_bytes -= (uint32_t) n;
                         continue;
                 }
                 if (n < 0) {
@@ -366,67 +409,78 @@ void conn_flush(struct agent *a, struct conn *c) {
                 conn_down(a, c);
 }
 
-/* Output frames spliced from a command's pipe per wake-up at most: the other sessions' turn */
+/* Output frames staged from a command's pipe per wake-up at most: the other sessions' turn */
 #define SPLICE_FRAMES 16
-/* Less output than this waiting goes by read() and write(): a splice costs three calls */
+/* Less output than this waiting goes by read() and write(): a splice costs more calls */
 #define SPLICE_MIN 8192
+/* The stage holds this many frames of whole pages (one slot per page and header) */
+#define STAGE_SIZE (1024 * 1024)
 
 static uint32_t output_room(const struct session *s) {
         return s->v2 && s->out_credit < VMSILO_PROTO_MAX_PAYLOAD ? s->out_credit
                                                                  : VMSILO_PROTO_MAX_PAYLOAD;
 }
 
-/* Moves a command's output from its pipe to the channel by splice(): into the stage pipe,
- * then the header, then the payload page by page, never copied through the agent. Returns 1
- * when it handled the wake-up, 0 when the copying path must (little output, EOF). */
+static int stage_open(struct conn *c) {
+        if (c->stage[0] >= 0)
+                return 0;
+        if (pipe2(c->stage, O_CLOEXEC | O_NONBLOCK) < 0) {
+                c->stage[0] = c->stage[1] = -1;
+                return -errno;
+        }
+        (void) fcntl(c->stage[1], F_SETPIPE_SZ, STAGE_SIZE); /* else fewer frames per call */
+        return 0;
+}
+
+/* Whether frames may be added to the stage now: nothing queued in out (it went first), and
+ * the last staged frame is complete. */
+static int stage_ready(struct agent *a, struct conn *c) {
+        if (buf_pending(&c->out) > 0 || buf_pending(&c->head) > 0 || c->src_left > 0)
+                conn_flush(a, c);
+        return c->up && !c->no_splice && buf_pending(&c->out) == 0 && buf_pending(&c->head) == 0 &&
+               c->src_left == 0;
+}
+
+/* Moves a command's output from its pipe to the channel by splice(): frames gather in the
+ * stage (header, then the payload moved pipe to pipe), and go out together, never copied
+ * through the agent. Returns 1 when it handled the wake-up, 0 when the copying path must
+ * (little output, EOF). */
 static int splice_output(struct agent *a, struct session *s, int is_err) {
         struct conn *c = s->conn;
         int fd = is_err ? s->err_fd : s->out_fd;
+        int i;
 
-        if (c->stage[0] < 0) {
-                if (pipe2(c->stage, O_CLOEXEC | O_NONBLOCK) < 0) {
-                        c->stage[0] = c->stage[1] = -1;
-                        c->no_splice = 1;
-                        return 0;
-                }
-                /* one frame of partly filled pages fits */
-                (void) fcntl(c->stage[1], F_SETPIPE_SZ, 2 * VMSILO_PROTO_MAX_PAYLOAD);
+        if (stage_open(c) < 0) {
+                c->no_splice = 1;
+                return 0;
         }
-        for (int i = 0; i < SPLICE_FRAMES; i++) {
+        for (i = 0; i < SPLICE_FRAMES && stage_ready(a, c) && output_room(s) > 0; i++) {
                 struct vmsilo_proto_hdr h = { .session = s->id,
                                               .type = is_err ? VMSILO_MSG_STDERR
                                                              : VMSILO_MSG_STDOUT };
-                uint8_t *dst;
-                ssize_t n;
+                uint8_t hdr[VMSILO_PROTO_HDR_SIZE];
                 int avail;
 
-                if (conn_splicing(c) || buf_pending(&c->out) > 0)
-                        conn_flush(a, c);
-                if (!c->up || c->no_splice || conn_splicing(c) || buf_pending(&c->out) > 0)
-                        return 1; /* POLLOUT on the channel brings us back */
-                if (output_room(s) == 0)
-                        return 1; /* wait for CREDIT */
                 if (ioctl(fd, FIONREAD, &avail) < 0 || avail < SPLICE_MIN)
-                        return i > 0;
-                n = splice(fd, NULL, c->stage[1], NULL, output_room(s), SPLICE_F_NONBLOCK);
-                if (n <= 0)
-                        return i > 0 || n < 0;
-                dst = buf_reserve(&c->head, VMSILO_PROTO_HDR_SIZE);
-                h.len = (uint32_t) n;
-                if (dst) {
-                        (void) vmsilo_proto_encode_hdr(dst, VMSILO_PROTO_HDR_SIZE, &h);
-                        buf_commit(&c->head, VMSILO_PROTO_HDR_SIZE);
-                }
+                        break;
+                h.len = output_room(s) < (uint32_t) avail ? output_room(s) : (uint32_t) avail;
+                (void) vmsilo_proto_encode_hdr(hdr, sizeof(hdr), &h);
+                /* a pipe takes a write this small whole, or not at all */
+                if (write(c->stage[1], hdr, sizeof(hdr)) != (ssize_t) sizeof(hdr))
+                        break;
+                c->stage_bytes += sizeof(hdr);
                 if (s->v2)
                         s->out_credit -= h.len;
-                c->splice_left = h.len;
-                if (!dst) { /* cannot frame it: the channel is unusable */
+                c->src_fd = fd;
+                c->src_left = h.len;
+                if (stage_fill(c) == -ENOMEM) {
                         conn_down(a, c);
                         return 1;
                 }
-                conn_flush(a, c);
         }
-        return 1;
+        if (conn_splicing(c))
+                conn_flush(a, c);
+        return i > 0 || !c->up || conn_splicing(c) || buf_pending(&c->out) > 0;
 }
 
 int session_may_splice(const struct session *s) {
