@@ -266,6 +266,26 @@ static int child_setup(struct plumbing *p, const struct vmsilo_proto_start *st, 
         return STAGE_EXEC;
 }
 
+/* The signals the agent ignores (SIGPIPE, and what it inherited ignored): the child sets
+ * them back to the default, one system call each rather than one per signal, which under
+ * emulation cost about a millisecond per command. The agent sets no disposition to SIG_IGN
+ * after it starts its first command. */
+static sigset_t ignored_signals;
+static int ignored_known;
+
+static void find_ignored_signals(void) {
+        if (ignored_known)
+                return;
+        sigemptyset(&ignored_signals);
+        for (int sig = 1; sig < NSIG; sig++) {
+                struct sigaction sa;
+
+                if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+                        sigaddset(&ignored_signals, sig);
+        }
+        ignored_known = 1;
+}
+
 /* Runs in a vfork()ed child: system calls only, nothing that writes the agent's memory
  * beyond its own stack. */
 static __attribute__((noreturn)) void child_run(struct plumbing *p, int errfd,
@@ -277,8 +297,10 @@ static __attribute__((noreturn)) void child_run(struct plumbing *p, int errfd,
 
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        /* handlers do not survive exec; what the agent ignores would */
         for (int sig = 1; sig < NSIG; sig++)
-                signal(sig, SIG_DFL);
+                if (sigismember(&ignored_signals, sig) == 1)
+                        signal(sig, SIG_DFL);
         setsid();
         ce.stage = child_setup(p, st, root, ui, envp);
         ce.error = errno;
@@ -331,6 +353,7 @@ static int spawn_child(struct session *s, struct plumbing *p, const struct vmsil
         int errp[2], r;
         pid_t pid;
 
+        find_ignored_signals();
         r = build_env(&env, st, ui);
         if (r < 0) {
                 env_free(&env);
