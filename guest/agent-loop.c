@@ -46,19 +46,27 @@ static int pollset_add(struct pollset *ps, int fd, short events, int kind, void 
         return 0;
 }
 
-static int conn_stdin_full(struct agent *a, struct conn *c) {
+int conn_stdin_full(struct agent *a, struct conn *c) {
         for (struct session *s = a->sessions; s; s = s->next)
                 if (s->conn == c && !s->dead && !s->v2 && buf_pending(&s->inq) > IN_HIGH_WATER)
                         return 1;
         return 0;
 }
 
+/* The session's output may be read now. */
+static int output_room(struct session *s) {
+        /* a spliced frame goes out before anything else: wait for the channel */
+        size_t high = session_may_splice(s) ? 1 : OUT_HIGH_WATER;
+
+        return s->conn->up && !conn_splicing(s->conn) && buf_pending(&s->conn->out) < high &&
+               (!s->v2 || s->out_credit > 0);
+}
+
 static int add_sessions(struct agent *a, struct pollset *ps) {
         int r = 0;
 
         for (struct session *s = a->sessions; s && r == 0; s = s->next) {
-                int room = s->conn->up && buf_pending(&s->conn->out) < OUT_HIGH_WATER &&
-                           (!s->v2 || s->out_credit > 0);
+                int room = output_room(s);
 
                 if (s->dead)
                         continue;
@@ -86,7 +94,7 @@ static int pollset_build(struct agent *a, struct pollset *ps) {
                         continue;
                 if (!conn_stdin_full(a, c))
                         ev |= POLLIN;
-                if (buf_pending(&c->out) > 0)
+                if (buf_pending(&c->out) > 0 || conn_splicing(c))
                         ev |= POLLOUT;
                 r = pollset_add(ps, c->fd, ev, REF_CONN, c);
         }
@@ -159,6 +167,20 @@ static void dispatch(struct agent *a, struct pollfd *p, struct ref *ref) {
         }
 }
 
+/* A command that exited has usually closed its output: read the EOF now, not after another
+ * poll, so that EXIT goes out in this round. */
+static void drain_exited(struct agent *a) {
+        for (struct session *s = a->sessions; s; s = s->next) {
+                if (s->dead || !s->exited || s->exit_drained)
+                        continue;
+                s->exit_drained = 1; /* once: a background child may keep them open */
+                if (s->out_fd >= 0 && output_room(s))
+                        session_read_output(a, s, 0);
+                if (!s->dead && s->err_fd >= 0 && output_room(s))
+                        session_read_output(a, s, 1);
+        }
+}
+
 int agent_loop(struct agent *a) {
         struct pollset ps = { 0 };
         int r = 0;
@@ -178,6 +200,7 @@ int agent_loop(struct agent *a) {
                 for (size_t i = 0; i < ps.n; i++)
                         dispatch(a, &ps.fds[i], &ps.refs[i]);
                 agent_reap(a);
+                drain_exited(a);
                 agent_sweep(a);
                 for (struct conn *c = a->conns; c; c = c->next)
                         conn_flush(a, c);

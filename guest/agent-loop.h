@@ -31,6 +31,20 @@ struct conn {
         uint32_t peer_window; /* version 2: the host's initial credit per session */
         struct buf out;
         struct framer in;
+        /* Output frames whose payload moves from a command's pipe to the channel by
+         * splice(), not through the agent's memory. Frames (header, then payload) gather in
+         * the stage pipe, and one splice() hands all of it to the channel: one virtio buffer
+         * and one notification for many frames. The last frame's payload may still be in
+         * the command's pipe (src_left bytes of src_fd). Order on the wire: head (a copy,
+         * when splice() failed), the stage, then out. The stage always goes to a port whole:
+         * a virtio-console port's splice_write mis-sizes its descriptor list when it takes
+         * only part of a pipe (Linux 6.1), and a command's pipe may grow meanwhile. */
+        struct buf head;
+        int stage[2]; /* read and write end, -1 until the first spliced frame */
+        uint32_t stage_bytes;
+        int src_fd;
+        uint32_t src_left;
+        int no_splice; /* splice() to this channel failed once: copy */
 };
 
 struct session;
@@ -50,8 +64,14 @@ struct conn *conn_add(struct agent *a, int fd, int kind, int up);
 void conn_send_hello(struct conn *c);
 void conn_read(struct agent *a, struct conn *c);
 void conn_flush(struct agent *a, struct conn *c);
+/* A spliced frame is still being written: nothing else may go out before it. */
+int conn_splicing(const struct conn *c);
 void conn_down(struct agent *a, struct conn *c);
 void session_read_output(struct agent *a, struct session *s, int is_err);
+/* Its output can go to the channel by splice() (pipes, not a pty). */
+int session_may_splice(const struct session *s);
+/* Protocol 1: one of the connection's sessions has too much stdin pending to read more. */
+int conn_stdin_full(struct agent *a, struct conn *c);
 /* Writes a session's pending stdin to the command and credits the host (protocol 2). */
 void session_pump_stdin(struct session *s);
 void agent_accept(struct agent *a);

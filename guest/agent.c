@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -147,6 +148,18 @@ static void handle_stdin(struct conn *c, struct session *s, const uint8_t *p, ui
                 session_credit_stdin(s, len); /* nobody reads it: consumed */
                 return;
         }
+        if (buf_pending(&s->inq) == 0) {
+                /* straight from the frame to the command: no copy through the queue */
+                ssize_t n = write(s->in_fd, p, len);
+
+                if (n > 0) {
+                        p += n;
+                        len -= (uint32_t) n;
+                        session_credit_stdin(s, (size_t) n);
+                }
+                if (len == 0)
+                        return;
+        }
         if (buf_append(&s->inq, p, len) < 0)
                 return conn_send_error(c, s->id, ENOMEM, "out of memory");
         session_pump_stdin(s);
@@ -236,6 +249,16 @@ static void parse_frames(struct agent *a, struct conn *c) {
         }
 }
 
+static void stage_close(struct conn *c) {
+        for (int i = 0; i < 2; i++) {
+                if (c->stage[i] >= 0)
+                        close(c->stage[i]);
+                c->stage[i] = -1;
+        }
+        c->stage_bytes = 0;
+        c->src_left = 0;
+}
+
 /* The host went away: its sessions are hung up; a port waits for the next host. */
 void conn_down(struct agent *a, struct conn *c) {
         for (struct session *s = a->sessions; s; s = s->next) {
@@ -251,6 +274,8 @@ void conn_down(struct agent *a, struct conn *c) {
         c->peer_window = 0;
         framer_reset(&c->in);
         buf_clear(&c->out);
+        buf_clear(&c->head);
+        stage_close(c); /* it may hold part of a frame */
         if (c->kind == CONN_PORT) {
                 a->next_port_check = now_ms() + PORT_RETRY_MS;
                 return;
@@ -260,21 +285,206 @@ void conn_down(struct agent *a, struct conn *c) {
                 a->quit = 1;
 }
 
-void conn_read(struct agent *a, struct conn *c) {
-        int r = framer_read(&c->in, c->fd);
+/* A port read returns one of the host's buffers (a page): read on until the channel is
+ * empty, so that one wake-up takes a burst of frames. */
+#define CONN_READS 64
 
-        if (r == -EAGAIN)
-                return;
-        if (r <= 0) {
-                conn_down(a, c);
-                return;
+void conn_read(struct agent *a, struct conn *c) {
+        for (int i = 0; i < CONN_READS && c->up && !conn_stdin_full(a, c); i++) {
+                int r = framer_read(&c->in, c->fd);
+
+                if (r == -EAGAIN)
+                        return;
+                if (r <= 0) {
+                        conn_down(a, c);
+                        return;
+                }
+                parse_frames(a, c);
         }
-        parse_frames(a, c);
+}
+
+int conn_splicing(const struct conn *c) {
+        return buf_pending(&c->head) > 0 || c->stage_bytes > 0 || c->src_left > 0;
+}
+
+/* Appends n bytes read from fd to head, zero-padded if fd has fewer (it cannot: only the
+ * agent reads these pipes), so that the framing always holds. */
+static int head_copy(struct conn *c, int fd, uint32_t n) {
+        uint8_t *dst = buf_reserve(&c->head, n);
+        ssize_t k = 0;
+
+        if (!dst)
+                return -ENOMEM;
+        while (fd >= 0 && (uint32_t) k < n) {
+                ssize_t r = read(fd, dst + k, n - (size_t) k);
+
+                if (r <= 0)
+                        break;
+                k += r;
+        }
+        memset(dst + k, 0, n - (size_t) k);
+        buf_commit(&c->head, n);
+        return 0;
+}
+
+/* splice() to this channel failed: what the stage and the command's pipe hold for it goes
+ * out as a copy, in order. */
+static int splice_copy_rest(struct conn *c) {
+        int r = head_copy(c, c->stage[0], c->stage_bytes);
+
+        if (r == 0)
+                r = head_copy(c, c->src_fd, c->src_left);
+        c->stage_bytes = c->src_left = 0;
+        return r;
+}
+
+/* Moves the last frame's payload into the stage, as far as the stage has room. Returns 0,
+ * or -EAGAIN when the stage must be sent first. */
+static int stage_fill(struct conn *c) {
+        ssize_t n = splice(c->src_fd, NULL, c->stage[1], NULL, c->src_left, SPLICE_F_NONBLOCK);
+
+        if (n > 0) {
+                c->src_left -= (uint32_t) n;
+                c->stage_bytes += (uint32_t) n;
+                return 0;
+        }
+        if (c->stage_bytes > 0)
+                return -EAGAIN; /* full: send it, then go on */
+        /* the payload is gone from the command's pipe (it cannot be): zeros keep the framing */
+        c->src_fd = -1;
+        if (head_copy(c, -1, c->src_left) < 0)
+                return -ENOMEM;
+        c->src_left = 0;
+        return 0;
+}
+
+/* Writes what the spliced frames still have to send. Returns 0 (also when the channel is
+ * full: POLLOUT continues it) or a negative errno when the channel failed. */
+static int conn_splice(struct conn *c) {
+        int r = buf_flush(&c->head, c->fd);
+
+        while (r >= 0 && buf_pending(&c->head) == 0 && (c->stage_bytes > 0 || c->src_left > 0)) {
+                ssize_t n;
+
+                if (c->src_left > 0 && stage_fill(c) == -ENOMEM)
+                        return -ENOMEM;
+                if (buf_pending(&c->head) > 0) {
+                        r = buf_flush(&c->head, c->fd);
+                        continue;
+                }
+                if (c->stage_bytes == 0)
+                        continue;
+                /* all of the stage, always (see struct conn) */
+                n = splice(c->stage[0], NULL, c->fd, NULL, c->stage_bytes,
+                           SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (n < 0 && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+                        return -errno;
+                if (n > 0) {
+                        c->stage_bytes -= (uint32_t) n;
+                        continue;
+                }
+                if (n < 0) {
+                        log_dbg("splice() to the channel failed (%m): copying output");
+                        c->no_splice = 1;
+                }
+                r = splice_copy_rest(c);
+                if (r == 0)
+                        r = buf_flush(&c->head, c->fd);
+        }
+        return r < 0 ? r : 0;
 }
 
 void conn_flush(struct agent *a, struct conn *c) {
-        if (c->up && buf_flush(&c->out, c->fd) < 0)
+        int r = 0;
+
+        if (!c->up)
+                return;
+        if (conn_splicing(c))
+                r = conn_splice(c);
+        if (r >= 0 && !conn_splicing(c))
+                r = buf_flush(&c->out, c->fd);
+        if (r < 0)
                 conn_down(a, c);
+}
+
+/* Output frames staged from a command's pipe per wake-up at most: the other sessions' turn */
+#define SPLICE_FRAMES 16
+/* Less output than this waiting goes by read() and write(): a splice costs more calls */
+#define SPLICE_MIN 8192
+/* The stage holds this many frames of whole pages (one slot per page and header) */
+#define STAGE_SIZE (1024 * 1024)
+
+static uint32_t output_room(const struct session *s) {
+        return s->v2 && s->out_credit < VMSILO_PROTO_MAX_PAYLOAD ? s->out_credit
+                                                                 : VMSILO_PROTO_MAX_PAYLOAD;
+}
+
+static int stage_open(struct conn *c) {
+        if (c->stage[0] >= 0)
+                return 0;
+        if (pipe2(c->stage, O_CLOEXEC | O_NONBLOCK) < 0) {
+                c->stage[0] = c->stage[1] = -1;
+                return -errno;
+        }
+        (void) fcntl(c->stage[1], F_SETPIPE_SZ, STAGE_SIZE); /* else fewer frames per call */
+        return 0;
+}
+
+/* Whether frames may be added to the stage now: nothing queued in out (it went first), and
+ * the last staged frame is complete. */
+static int stage_ready(struct agent *a, struct conn *c) {
+        if (buf_pending(&c->out) > 0 || buf_pending(&c->head) > 0 || c->src_left > 0)
+                conn_flush(a, c);
+        return c->up && !c->no_splice && buf_pending(&c->out) == 0 && buf_pending(&c->head) == 0 &&
+               c->src_left == 0;
+}
+
+/* Moves a command's output from its pipe to the channel by splice(): frames gather in the
+ * stage (header, then the payload moved pipe to pipe), and go out together, never copied
+ * through the agent. Returns 1 when it handled the wake-up, 0 when the copying path must
+ * (little output, EOF). */
+static int splice_output(struct agent *a, struct session *s, int is_err) {
+        struct conn *c = s->conn;
+        int fd = is_err ? s->err_fd : s->out_fd;
+        int i;
+
+        if (stage_open(c) < 0) {
+                c->no_splice = 1;
+                return 0;
+        }
+        for (i = 0; i < SPLICE_FRAMES && stage_ready(a, c) && output_room(s) > 0; i++) {
+                struct vmsilo_proto_hdr h = { .session = s->id,
+                                              .type = is_err ? VMSILO_MSG_STDERR
+                                                             : VMSILO_MSG_STDOUT };
+                uint8_t hdr[VMSILO_PROTO_HDR_SIZE];
+                int avail;
+
+                if (ioctl(fd, FIONREAD, &avail) < 0 || avail < SPLICE_MIN)
+                        break;
+                h.len = output_room(s) < (uint32_t) avail ? output_room(s) : (uint32_t) avail;
+                (void) vmsilo_proto_encode_hdr(hdr, sizeof(hdr), &h);
+                /* a pipe takes a write this small whole, or not at all */
+                if (write(c->stage[1], hdr, sizeof(hdr)) != (ssize_t) sizeof(hdr))
+                        break;
+                c->stage_bytes += sizeof(hdr);
+                if (s->v2)
+                        s->out_credit -= h.len;
+                c->src_fd = fd;
+                c->src_left = h.len;
+                if (stage_fill(c) == -ENOMEM) {
+                        conn_down(a, c);
+                        return 1;
+                }
+        }
+        if (conn_splicing(c))
+                conn_flush(a, c);
+        return i > 0 || !c->up || conn_splicing(c) || buf_pending(&c->out) > 0;
+}
+
+int session_may_splice(const struct session *s) {
+        return !s->pty && !s->conn->no_splice;
 }
 
 /* Reads one chunk of a command's output into a frame; EOF sends an empty frame. */
@@ -287,7 +497,8 @@ void session_read_output(struct agent *a, struct session *s, int is_err) {
         uint8_t *frame;
         ssize_t n;
 
-        (void) a;
+        if (session_may_splice(s) && splice_output(a, s, is_err))
+                return;
         if (s->v2 && s->out_credit < max)
                 max = s->out_credit;
         if (max == 0)
@@ -379,6 +590,8 @@ void agent_sweep(struct agent *a) {
                 *cp = c->next;
                 close(c->fd);
                 buf_free(&c->out);
+                buf_free(&c->head);
+                stage_close(c);
                 free(c);
         }
 }
@@ -391,6 +604,7 @@ struct conn *conn_add(struct agent *a, int fd, int kind, int up) {
         c->fd = fd;
         c->kind = kind;
         c->up = up;
+        c->stage[0] = c->stage[1] = -1;
         c->version = 1;
         c->next = a->conns;
         a->conns = c;

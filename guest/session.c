@@ -15,6 +15,8 @@
 #include "user.h"
 #include "util.h"
 
+/* a credit window: what one session may have in flight anyway */
+#define STDIO_PIPE_SIZE (int) VMSILO_PROTO_WINDOW
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 enum stage { STAGE_TTY, STAGE_CHROOT, STAGE_USER, STAGE_CWD, STAGE_EXEC };
@@ -75,6 +77,9 @@ static int open_pipes(struct plumbing *p) {
                 p->parent[i] = i == 0 ? fds[1] : fds[0];
                 if (fcntl(p->parent[i], F_SETFL, O_NONBLOCK) < 0)
                         return -errno;
+                /* larger than the default 64 KiB: fewer switches between the command and
+                 * the agent, which cost most under emulation; best effort */
+                (void) fcntl(fds[0], F_SETPIPE_SZ, STDIO_PIPE_SIZE);
         }
         return 0;
 }
@@ -98,37 +103,152 @@ static int setup_stdio(struct plumbing *p) {
         return 0;
 }
 
-/* Sets (KEY=VALUE) or unsets (KEY) one variable in the child's environment. */
-static void apply_env(const char *entry) {
-        const char *eq = strchr(entry, '=');
-        char name[256];
+/* The command's environment, built by the agent before the child starts: a vfork()ed child
+ * shares the agent's memory and must not allocate. */
+struct env {
+        char **v; /* NULL-terminated */
+        size_t n;
+        size_t cap;
+};
 
-        if (!eq) {
-                unsetenv(entry);
-                return;
-        }
-        if ((size_t) (eq - entry) >= sizeof(name) || eq == entry)
-                return;
-        memcpy(name, entry, (size_t) (eq - entry));
-        name[eq - entry] = '\0';
-        setenv(name, eq + 1, 1);
+static void env_free(struct env *e) {
+        for (size_t i = 0; i < e->n; i++)
+                free(e->v[i]);
+        free(e->v);
+        *e = (struct env){ 0 };
 }
 
-static void build_env(const struct vmsilo_proto_start *st, const struct user_info *ui) {
-        clearenv();
-        setenv("PATH", DEFAULT_PATH, 1);
-        setenv("HOME", ui->home, 1);
-        setenv("USER", ui->name, 1);
-        setenv("LOGNAME", ui->name, 1);
-        setenv("SHELL", ui->shell, 1);
-        if (st->flags & VMSILO_START_PTY)
-                setenv("TERM", "linux", 1);
-        for (uint32_t i = 0; i < st->envc; i++)
-                apply_env(st->env[i]);
+/* The index of NAME (name_len bytes) in e, or e->n. */
+static size_t env_find(const struct env *e, const char *name, size_t name_len) {
+        for (size_t i = 0; i < e->n; i++)
+                if (strncmp(e->v[i], name, name_len) == 0 && e->v[i][name_len] == '=')
+                        return i;
+        return e->n;
+}
+
+static void env_unset(struct env *e, const char *name, size_t name_len) {
+        size_t i = env_find(e, name, name_len);
+
+        if (i == e->n)
+                return;
+        free(e->v[i]);
+        memmove(e->v + i, e->v + i + 1, (e->n - i) * sizeof(char *)); /* and the NULL */
+        e->n--;
+}
+
+static int env_set(struct env *e, const char *name, size_t name_len, const char *value) {
+        size_t i = env_find(e, name, name_len);
+        char *entry;
+
+        if (asprintf(&entry, "%.*s=%s", (int) name_len, name, value) < 0)
+                return -ENOMEM;
+        if (i < e->n) {
+                free(e->v[i]);
+                e->v[i] = entry;
+                return 0;
+        }
+        if (e->n + 2 > e->cap) {
+                size_t cap = e->cap ? e->cap * 2 : 16;
+                char **v = realloc(e->v, cap * sizeof(char *));
+
+                if (!v) {
+                        free(entry);
+                        return -ENOMEM;
+                }
+                e->v = v;
+                e->cap = cap;
+        }
+        e->v[e->n++] = entry;
+        e->v[e->n] = NULL;
+        return 0;
+}
+
+/* Sets (KEY=VALUE) or unsets (KEY) one variable; a name of 256 bytes or more, or an empty
+ * one, is ignored. */
+static int env_apply(struct env *e, const char *entry) {
+        const char *eq = strchr(entry, '=');
+
+        if (!eq) {
+                env_unset(e, entry, strlen(entry));
+                return 0;
+        }
+        if ((size_t) (eq - entry) >= 256 || eq == entry)
+                return 0;
+        return env_set(e, entry, (size_t) (eq - entry), eq + 1);
+}
+
+#define ENV_SET(e, name, value) env_set(e, name, strlen(name), value)
+
+static int build_env(struct env *e, const struct vmsilo_proto_start *st,
+                     const struct user_info *ui) {
+        int r = ENV_SET(e, "PATH", DEFAULT_PATH);
+
+        if (r == 0)
+                r = ENV_SET(e, "HOME", ui->home);
+        if (r == 0)
+                r = ENV_SET(e, "USER", ui->name);
+        if (r == 0)
+                r = ENV_SET(e, "LOGNAME", ui->name);
+        if (r == 0)
+                r = ENV_SET(e, "SHELL", ui->shell);
+        if (r == 0 && (st->flags & VMSILO_START_PTY))
+                r = ENV_SET(e, "TERM", "linux");
+        for (uint32_t i = 0; r == 0 && i < st->envc; i++)
+                r = env_apply(e, st->env[i]);
+        return r;
+}
+
+/* execvp() with the command's own PATH, without allocating (a vfork()ed child). A file
+ * that is not an executable format runs with /bin/sh, as execvp() does. */
+static void exec_command(const struct vmsilo_proto_start *st, char *const *envp) {
+        char *const *argv = (char *const *) st->argv;
+        const char *file = st->argv[0], *path = DEFAULT_PATH;
+        size_t file_len = strlen(file);
+        int error = ENOENT;
+
+        for (char *const *v = envp; *v; v++)
+                if (strncmp(*v, "PATH=", 5) == 0)
+                        path = *v + 5;
+        if (strchr(file, '/')) {
+                execve(file, argv, envp);
+                error = errno;
+        }
+        for (const char *dir = path; !strchr(file, '/') && file_len > 0;) {
+                const char *end = strchrnul(dir, ':');
+                size_t dir_len = end - dir;
+                char buf[4096];
+
+                if (dir_len + file_len + 2 <= sizeof(buf)) {
+                        if (dir_len == 0) /* an empty entry is the working directory */
+                                buf[dir_len++] = '.';
+                        else
+                                memcpy(buf, dir, dir_len);
+                        buf[dir_len] = '/';
+                        memcpy(buf + dir_len + 1, file, file_len + 1);
+                        execve(buf, argv, envp);
+                        if (errno == ENOEXEC) {
+                                const char *sh_argv[st->argc + 2];
+
+                                sh_argv[0] = "sh";
+                                sh_argv[1] = buf;
+                                for (uint32_t i = 1; i <= st->argc; i++)
+                                        sh_argv[i + 1] = st->argv[i];
+                                execve("/bin/sh", (char *const *) sh_argv, envp);
+                        }
+                        if (errno == EACCES)
+                                error = EACCES;
+                        else if (errno != ENOENT && errno != ENOTDIR)
+                                error = error == EACCES ? EACCES : errno;
+                }
+                if (!*end)
+                        break;
+                dir = end + 1;
+        }
+        errno = error;
 }
 
 static int child_setup(struct plumbing *p, const struct vmsilo_proto_start *st, const char *root,
-                       const struct user_info *ui) {
+                       const struct user_info *ui, char *const *envp) {
         if (setup_stdio(p) < 0)
                 return STAGE_TTY;
         if (strcmp(root, "/") != 0 && (chroot(root) < 0 || chdir("/") < 0))
@@ -142,23 +262,47 @@ static int child_setup(struct plumbing *p, const struct vmsilo_proto_start *st, 
         } else if (chdir(ui->home) < 0 && chdir("/") < 0) {
                 return STAGE_CWD;
         }
-        build_env(st, ui);
-        execvp(st->argv[0], (char *const *) st->argv);
+        exec_command(st, envp);
         return STAGE_EXEC;
 }
 
+/* The signals the agent ignores (SIGPIPE, and what it inherited ignored): the child sets
+ * them back to the default, one system call each rather than one per signal, which under
+ * emulation cost about a millisecond per command. The agent sets no disposition to SIG_IGN
+ * after it starts its first command. */
+static sigset_t ignored_signals;
+static int ignored_known;
+
+static void find_ignored_signals(void) {
+        if (ignored_known)
+                return;
+        sigemptyset(&ignored_signals);
+        for (int sig = 1; sig < NSIG; sig++) {
+                struct sigaction sa;
+
+                if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+                        sigaddset(&ignored_signals, sig);
+        }
+        ignored_known = 1;
+}
+
+/* Runs in a vfork()ed child: system calls only, nothing that writes the agent's memory
+ * beyond its own stack. */
 static __attribute__((noreturn)) void child_run(struct plumbing *p, int errfd,
                                                 const struct vmsilo_proto_start *st,
-                                                const char *root, const struct user_info *ui) {
+                                                const char *root, const struct user_info *ui,
+                                                char *const *envp) {
         struct child_error ce;
         sigset_t none;
 
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        /* handlers do not survive exec; what the agent ignores would */
         for (int sig = 1; sig < NSIG; sig++)
-                signal(sig, SIG_DFL);
+                if (sigismember(&ignored_signals, sig) == 1)
+                        signal(sig, SIG_DFL);
         setsid();
-        ce.stage = child_setup(p, st, root, ui);
+        ce.stage = child_setup(p, st, root, ui, envp);
         ce.error = errno;
         (void) write_all(errfd, &ce, sizeof(ce));
         _exit(127);
@@ -188,7 +332,7 @@ static void format_error(char *err, size_t size, const struct child_error *ce,
         }
 }
 
-/* Waits for the child to exec (the error pipe closes) or to report why it could not. */
+/* The child has exec'd (the error pipe is closed) or reported why it could not. */
 static int wait_exec(int errfd, struct child_error *ce) {
         ssize_t n;
 
@@ -200,18 +344,31 @@ static int wait_exec(int errfd, struct child_error *ce) {
         return 0;
 }
 
+/* vfork(): under emulation, copying the agent's page tables and taking its copy-on-write
+ * faults afterwards cost more than the whole exec of a small command. */
 static int spawn_child(struct session *s, struct plumbing *p, const struct vmsilo_proto_start *st,
                        const char *root, const struct user_info *ui, char *err, size_t err_size) {
         struct child_error ce = { 0 };
+        struct env env = { 0 };
         int errp[2], r;
         pid_t pid;
 
-        if (pipe2(errp, O_CLOEXEC) < 0)
+        find_ignored_signals();
+        r = build_env(&env, st, ui);
+        if (r < 0) {
+                env_free(&env);
+                snprintf(err, err_size, "out of memory");
+                return r;
+        }
+        if (pipe2(errp, O_CLOEXEC) < 0) {
+                env_free(&env);
                 return -errno;
-        pid = fork();
+        }
+        pid = vfork();
         if (pid == 0)
-                child_run(p, errp[1], st, root, ui);
+                child_run(p, errp[1], st, root, ui, env.v);
         close(errp[1]);
+        env_free(&env);
         if (pid < 0) {
                 close(errp[0]);
                 snprintf(err, err_size, "failed to fork: %s", strerror(errno));

@@ -22,7 +22,8 @@ struct session {
         int in_eof; /* the host sent EOF: close in_fd once inq is written */
         int exited;
         int wstatus;
-        int dead; /* to be freed at the end of the loop iteration */
+        int exit_drained; /* its output was read once right after it exited */
+        int dead;         /* to be freed at the end of the loop iteration */
         struct buf inq;
         /* protocol 2 (credit windows; see docs/guest-protocol.md) */
         int v2;

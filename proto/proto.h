@@ -25,7 +25,7 @@ extern "C" {
 /* The highest version this code speaks; a connection uses the lower of both sides' */
 #define VMSILO_PROTO_VERSION 2u
 /* Version 2: the initial credit window of each session and direction, in payload bytes */
-#define VMSILO_PROTO_WINDOW (256u * 1024u)
+#define VMSILO_PROTO_WINDOW (1024u * 1024u)
 #define VMSILO_PROTO_HDR_SIZE 12u
 #define VMSILO_PROTO_MAX_PAYLOAD 65536u
 #define VMSILO_PROTO_MAX_FRAME (VMSILO_PROTO_HDR_SIZE + VMSILO_PROTO_MAX_PAYLOAD)

@@ -259,7 +259,8 @@ static int on_socket(struct run_state *s) {
 }
 
 static int on_stdin(struct run_state *s) {
-        static uint8_t buf[32768], frame[32768 + VMSILO_PROTO_HDR_SIZE];
+        /* whole frames: every hop down to the guest's pipe costs per frame */
+        static uint8_t buf[VMSILO_PROTO_MAX_PAYLOAD], frame[VMSILO_PROTO_MAX_FRAME];
         size_t max =
                 s->version >= 2 && s->stdin_credit < sizeof(buf) ? s->stdin_credit : sizeof(buf);
         ssize_t n = read(STDIN_FILENO, buf, max);

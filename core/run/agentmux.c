@@ -32,11 +32,15 @@
 /* Credit goes back to the guest while the client's queue is below this. */
 #define CLIENT_CREDIT_LOW (64u * 1024)
 /* A client's queue never exceeds this: CLIENT_SESSIONS windows and some; else it is dropped */
-#define CLIENT_OUT_MAX (8u << 20)
+#define CLIENT_OUT_MAX (CLIENT_SESSIONS * MUX_WINDOW + (1u << 20))
 /* Stop reading a client while it has this much queued towards the guest. */
 #define CLIENT_TO_GUEST_MAX (512u * 1024)
 /* Stop reading every client while this much waits for the guest. */
 #define GUEST_QUEUE_MAX (2u << 20)
+/* Protocol 2: the output credit of each session (what the guest may send before the client
+ * drained it), announced in our HELLO. Large enough to cover the scheduling delays of the
+ * path (QEMU, this process, the client) on a busy host. */
+#define MUX_WINDOW VMSILO_PROTO_WINDOW
 /* Protocol 1 (no credit): stop reading the guest while one client has this much waiting. */
 #define V1_CLIENT_STALL (1u << 20)
 
@@ -187,7 +191,7 @@ void agent_mux_try_connect(struct agent_mux *m) {
         if (fd < 0)
                 return;
         m->guest = fd;
-        (void) queue_hello(&m->to_guest, VMSILO_PROTO_VERSION, VMSILO_PROTO_WINDOW);
+        (void) queue_hello(&m->to_guest, VMSILO_PROTO_VERSION, MUX_WINDOW);
 }
 
 int agent_mux_request_poweroff(struct agent_mux *m) {
@@ -263,7 +267,7 @@ static int client_start(struct agent_mux *m, int c, uint32_t id) {
                         m->sessions[s] = (struct session){
                                 .client = c,
                                 .client_session = id,
-                                .out_credit = VMSILO_PROTO_WINDOW,
+                                .out_credit = MUX_WINDOW,
                                 .in_credit = m->guest_window,
                         };
                         cl->n_sessions++;
@@ -405,7 +409,7 @@ static int from_guest_hello(struct agent_mux *m, const uint8_t *p, uint32_t len)
         m->guest_window = m->version >= 2 ? hello.window : 0;
         /* the guest may have said hello before its port saw ours: say it again, so that it
          * knows our version before any START */
-        (void) queue_hello(&m->to_guest, VMSILO_PROTO_VERSION, VMSILO_PROTO_WINDOW);
+        (void) queue_hello(&m->to_guest, VMSILO_PROTO_VERSION, MUX_WINDOW);
         for (int c = 0; c < MUX_CLIENTS; c++)
                 if (m->clients[c].fd >= 0 && m->clients[c].hello == HELLO_WANTED)
                         client_hello(m, c);
@@ -430,17 +434,24 @@ static int from_guest_frame(struct agent_mux *m, const struct vmsilo_proto_hdr *
         return r;
 }
 
-static void read_guest(struct agent_mux *m) {
+static int guest_backlogged(const struct agent_mux *m);
+
+/* Reads per wake-up at most: a burst of output costs one poll, and the clients' queues are
+ * written once for all of it. */
+#define GUEST_READS 8
+
+/* Returns 1 when more may be waiting, else 0 (nothing now, or the channel closed). */
+static int read_guest_once(struct agent_mux *m) {
         struct vmsilo_proto_hdr h;
         const uint8_t *p;
         int r = framer_read(m->from_guest, m->guest);
 
         if (r == -EAGAIN)
-                return;
+                return 0;
         if (r <= 0) {
                 log_debug("agent channel closed by the guest");
                 guest_close(m);
-                return;
+                return 0;
         }
         while ((r = framer_next(m->from_guest, &h, &p)) > 0)
                 if (from_guest_frame(m, &h, p) < 0) {
@@ -450,7 +461,15 @@ static void read_guest(struct agent_mux *m) {
         if (r < 0) {
                 log_warning("the guest agent broke the protocol, reconnecting");
                 guest_close(m);
+                return 0;
         }
+        return 1;
+}
+
+static void read_guest(struct agent_mux *m) {
+        for (int i = 0; i < GUEST_READS && m->guest >= 0 && !guest_backlogged(m); i++)
+                if (!read_guest_once(m))
+                        return;
 }
 
 static void read_client(struct agent_mux *m, int c) {
@@ -499,7 +518,7 @@ static void credit_guest(struct agent_mux *m) {
         for (int s = 0; s < MUX_SESSIONS; s++) {
                 struct session *se = &m->sessions[s];
 
-                if (se->client == SESSION_FREE || se->owed < VMSILO_PROTO_WINDOW / 4)
+                if (se->client == SESSION_FREE || se->owed < MUX_WINDOW / 4)
                         continue;
                 if (se->client >= 0 &&
                     buf_pending(&m->clients[se->client].out) >= CLIENT_CREDIT_LOW)

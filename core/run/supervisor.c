@@ -368,10 +368,13 @@ static void supervise_loop(struct supervise *s) {
                 int nc = console_fill_pollfds(s->console, fds + 2, 20);
                 int nm = agent_mux_fill_pollfds(s->mux, fds + 2 + nc, 62 - nc);
                 int nk = client_sock_fill_pollfds(s->clients, fds + 2 + nc + nm, 62 - nc - nm);
+                int n = poll(fds, (nfds_t) (2 + nc + nm + nk), 200);
 
-                if (poll(fds, (nfds_t) (2 + nc + nm + nk), 200) < 0 && errno != EINTR)
+                if (n < 0 && errno != EINTR)
                         break;
-                if (on_signal(s))
+                /* SIGCHLD is in the signalfd: children are looked at when it is readable (and
+                 * at each timeout), not at every wake-up of a busy agent channel */
+                if ((n <= 0 || fds[0].revents) && on_signal(s))
                         break;
                 if (fds[1].revents)
                         (void) qmp_events_read(s->events, on_event, s);

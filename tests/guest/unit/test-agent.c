@@ -269,6 +269,71 @@ static void test_agent_v2_stdin_credit_comes_back(void) {
         agent_down();
 }
 
+/* FNV-1a over a stream, continued across calls */
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ p[i]) * 0x100000001b3ull;
+        return h;
+}
+
+/* What a command prints on this machine: its hash and length. */
+static void local_output(const char *cmd, uint64_t *ret_hash, size_t *ret_len) {
+        uint8_t buf[65536];
+        FILE *f = popen(cmd, "r");
+        size_t n;
+
+        REQUIRE(f != NULL);
+        *ret_hash = 0xcbf29ce484222325ull;
+        *ret_len = 0;
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+                *ret_hash = fnv(*ret_hash, buf, n);
+                *ret_len += n;
+        }
+        pclose(f);
+}
+
+/* Large output goes by splice() through the stage pipe: two sessions at once, stdout and
+ * stderr, arrive whole, in order, each stream's bytes exactly, and EXIT only after them. */
+static void test_agent_v2_large_output_arrives_whole(void) {
+        const char *cmd = "seq 1 150000; seq 1 20000 >&2; seq 150001 300000";
+        uint64_t want_hash, hash[3][2];
+        size_t want_len, len[3][2] = { { 0 } };
+        int exited[3] = { 0 };
+        struct vmsilo_proto_hdr h;
+        const uint8_t *p;
+
+        local_output("seq 1 150000; seq 150001 300000", &want_hash, &want_len);
+        agent_up(2, VMSILO_PROTO_WINDOW);
+        start(1, cmd);
+        start(2, cmd);
+        for (int s = 1; s <= 2; s++)
+                hash[s][0] = hash[s][1] = 0xcbf29ce484222325ull;
+        while (!exited[1] || !exited[2]) {
+                int err;
+
+                REQUIRE(next_frame(10000, &h, &p) == 1);
+                REQUIRE(h.session == 1 || h.session == 2);
+                CU_ASSERT(!exited[h.session]);
+                if (h.type == VMSILO_MSG_EXIT) {
+                        exited[h.session] = 1;
+                        continue;
+                }
+                if (h.type != VMSILO_MSG_STDOUT && h.type != VMSILO_MSG_STDERR)
+                        continue;
+                err = h.type == VMSILO_MSG_STDERR;
+                hash[h.session][err] = fnv(hash[h.session][err], p, h.len);
+                len[h.session][err] += h.len;
+                if (h.len > 0)
+                        send_u32(h.session, VMSILO_MSG_CREDIT, h.len);
+        }
+        for (int s = 1; s <= 2; s++) {
+                ASSERT_INT_EQ(len[s][0], want_len);
+                CU_ASSERT(hash[s][0] == want_hash);
+                ASSERT_INT_EQ(len[s][1], 108894); /* seq 1 20000 */
+        }
+        agent_down();
+}
+
 /* POWEROFF belongs to session 0 (a real one would power this test machine off: not sent);
  * on a session it is an ERROR, and the agent carries on. */
 static void test_agent_poweroff_only_on_session_0(void) {
@@ -287,6 +352,7 @@ int main(void) {
                 TEST(test_agent_v1_host_gets_everything),
                 TEST(test_agent_v2_stuck_stdin_does_not_stop_the_channel),
                 TEST(test_agent_v2_stdin_credit_comes_back),
+                TEST(test_agent_v2_large_output_arrives_whole),
                 TEST(test_agent_poweroff_only_on_session_0),
         };
 
