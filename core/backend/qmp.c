@@ -127,27 +127,6 @@ static int qmp_handshake(int fd, struct qmp_lines *l, uint64_t deadline) {
         return r;
 }
 
-int qmp_query(const char *path, const char *command, char **ret_reply, unsigned timeout_ms) {
-        uint64_t deadline = now_ms() + timeout_ms;
-        _cleanup_free_ struct qmp_lines *l = calloc(1, sizeof(*l));
-        _cleanup_close_ int fd = -1;
-        char cmd[256];
-        int r;
-
-        if (!l)
-                return -ENOMEM;
-        fd = unix_connect(path, 0);
-        if (fd < 0)
-                return fd;
-        r = qmp_handshake(fd, l, deadline);
-        snprintf(cmd, sizeof(cmd), "{\"execute\": \"%s\"}\n", command);
-        if (r >= 0)
-                r = send_str(fd, cmd);
-        if (r >= 0)
-                r = qmp_expect(fd, l, QMP_RETURN, deadline, ret_reply);
-        return r;
-}
-
 int qmp_open(const char *path, unsigned timeout_ms) {
         uint64_t deadline = now_ms() + timeout_ms;
         _cleanup_free_ struct qmp_lines *l = calloc(1, sizeof(*l));
@@ -161,6 +140,18 @@ int qmp_open(const char *path, unsigned timeout_ms) {
                 return fd;
         r = qmp_handshake(fd, l, deadline);
         return r < 0 ? r : TAKE_FD(fd);
+}
+
+int qmp_query(const char *path, const char *command, char **ret_reply, unsigned timeout_ms) {
+        uint64_t deadline = now_ms() + timeout_ms;
+        _cleanup_close_ int fd = qmp_open(path, timeout_ms);
+        char cmd[256];
+
+        if (fd < 0)
+                return fd;
+        snprintf(cmd, sizeof(cmd), "{\"execute\": \"%s\"}\n", command);
+        return qmp_call(fd, cmd, (unsigned) (deadline > now_ms() ? deadline - now_ms() : 0),
+                        ret_reply);
 }
 
 int qmp_call(int fd, const char *json, unsigned timeout_ms, char **ret_reply) {
