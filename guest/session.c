@@ -198,6 +198,17 @@ static int build_env(struct env *e, const struct vmsilo_proto_start *st,
         return r;
 }
 
+/* Runs `path` with /bin/sh, as execvp() does for a file that is not an executable format. */
+static void exec_script(const struct vmsilo_proto_start *st, const char *path, char *const *envp) {
+        const char *sh_argv[st->argc + 2];
+
+        sh_argv[0] = "sh";
+        sh_argv[1] = path;
+        for (uint32_t i = 1; i <= st->argc; i++)
+                sh_argv[i + 1] = st->argv[i];
+        execve("/bin/sh", (char *const *) sh_argv, envp);
+}
+
 /* execvp() with the command's own PATH, without allocating (a vfork()ed child). A file
  * that is not an executable format runs with /bin/sh, as execvp() does. */
 static void exec_command(const struct vmsilo_proto_start *st, char *const *envp) {
@@ -211,6 +222,8 @@ static void exec_command(const struct vmsilo_proto_start *st, char *const *envp)
                         path = *v + 5;
         if (strchr(file, '/')) {
                 execve(file, argv, envp);
+                if (errno == ENOEXEC)
+                        exec_script(st, file, envp);
                 error = errno;
         }
         for (const char *dir = path; !strchr(file, '/') && file_len > 0;) {
@@ -226,15 +239,8 @@ static void exec_command(const struct vmsilo_proto_start *st, char *const *envp)
                         buf[dir_len] = '/';
                         memcpy(buf + dir_len + 1, file, file_len + 1);
                         execve(buf, argv, envp);
-                        if (errno == ENOEXEC) {
-                                const char *sh_argv[st->argc + 2];
-
-                                sh_argv[0] = "sh";
-                                sh_argv[1] = buf;
-                                for (uint32_t i = 1; i <= st->argc; i++)
-                                        sh_argv[i + 1] = st->argv[i];
-                                execve("/bin/sh", (char *const *) sh_argv, envp);
-                        }
+                        if (errno == ENOEXEC)
+                                exec_script(st, buf, envp);
                         if (errno == EACCES)
                                 error = EACCES;
                         else if (errno != ENOENT && errno != ENOTDIR)

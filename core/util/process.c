@@ -163,7 +163,8 @@ pid_t process_spawn(char *const *argv, const char *log_path, const int *keep_fds
                 write_str(STDERR_FILENO, "failed to execute '");
                 write_str(STDERR_FILENO, argv[0]);
                 write_str(STDERR_FILENO, "': ");
-                write_str(STDERR_FILENO, strerror(errno));
+                /* strerrordesc_np(): no locale, no allocation in a vfork()ed child */
+                write_str(STDERR_FILENO, strerrordesc_np(errno) ?: "unknown error");
                 write_str(STDERR_FILENO, "\n");
                 _exit(127);
         }

@@ -155,16 +155,17 @@ static char *unescape(const char *s, size_t n) {
 }
 
 /* Whether a record names a change that can outlive the machine, and so must reach the disk
- * before the change is made: not a process (none survives a reboot), nor a file in the
- * runtime dir itself (the next start or cleanup empties it whatever the journal says). A
- * crash of the supervisor alone loses nothing written: the page cache outlives it. */
+ * before the change is made: not a process (none survives a reboot), nor a file directly in
+ * the runtime dir (the next start or cleanup empties it whatever the journal says; it does
+ * not descend into subdirectories, so their files stay durable). A crash of the supervisor
+ * alone loses nothing written: the page cache outlives it. */
 static int journal_record_durable(const char *dir, const char *kind, const char *a) {
         size_t n = strlen(dir);
 
         if (streq(kind, "kill"))
                 return 0;
-        if (streq(kind, "unlink") && a && strncmp(a, dir, n) == 0 && a[n] == '/' &&
-            !strstr(a + n, "/.."))
+        if (streq(kind, "unlink") && a && strncmp(a, dir, n) == 0 && a[n] == '/' && a[n + 1] &&
+            !strchr(a + n + 1, '/') && !streq(a + n + 1, "..") && !streq(a + n + 1, "."))
                 return 0;
         return 1;
 }

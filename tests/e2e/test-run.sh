@@ -24,6 +24,13 @@ done
 expect 137 "$VMSILO" run r sh -c 'kill -KILL $$'
 expect 143 "$VMSILO" run r sh -c 'kill -TERM $$'
 
+# a script without '#!' runs with /bin/sh, by PATH search and by path, as execvp() does
+expect 0 "$VMSILO" run r sh -c 'printf "echo no-shebang \$1\n" >/tmp/ns && chmod +x /tmp/ns'
+expect 0 "$VMSILO" run r /tmp/ns by-path
+[ "$(cat "$T/out")" = "no-shebang by-path" ] || fail "script by path: $(cat "$T/out" "$T/err")"
+expect 0 "$VMSILO" run -e PATH=/tmp:/bin r ns by-name
+[ "$(cat "$T/out")" = "no-shebang by-name" ] || fail "script by name: $(cat "$T/out" "$T/err")"
+
 # stdin and its EOF
 printf 'line one\nline two\n' | "$VMSILO" run r wc -l >"$T/out"
 [ "$(tr -d ' ' <"$T/out")" = 2 ] || fail "stdin/EOF: $(cat "$T/out")"
