@@ -53,13 +53,12 @@ int conn_stdin_full(struct agent *a, struct conn *c) {
         return 0;
 }
 
-/* The session's output may be read now. */
+/* The session's output may be read now. The same for every session, spliced or not, so
+ * that one that keeps the queue busy (a pty, small writes) cannot starve the others: while
+ * frames wait in the queue, a spliceable session's output is copied behind them. */
 static int output_room(struct session *s) {
-        /* a spliced frame goes out before anything else: wait for the channel */
-        size_t high = session_may_splice(s) ? 1 : OUT_HIGH_WATER;
-
-        return s->conn->up && !conn_splicing(s->conn) && buf_pending(&s->conn->out) < high &&
-               (!s->v2 || s->out_credit > 0);
+        return s->conn->up && !conn_splicing(s->conn) &&
+               buf_pending(&s->conn->out) < OUT_HIGH_WATER && (!s->v2 || s->out_credit > 0);
 }
 
 static int add_sessions(struct agent *a, struct pollset *ps) {

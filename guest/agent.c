@@ -444,7 +444,7 @@ static int stage_ready(struct agent *a, struct conn *c) {
 /* Moves a command's output from its pipe to the channel by splice(): frames gather in the
  * stage (header, then the payload moved pipe to pipe), and go out together, never copied
  * through the agent. Returns 1 when it handled the wake-up, 0 when the copying path must
- * (little output, EOF). */
+ * (little output, EOF, frames waiting in the queue). */
 static int splice_output(struct agent *a, struct session *s, int is_err) {
         struct conn *c = s->conn;
         int fd = is_err ? s->err_fd : s->out_fd;
@@ -480,7 +480,9 @@ static int splice_output(struct agent *a, struct session *s, int is_err) {
         }
         if (conn_splicing(c))
                 conn_flush(a, c);
-        return i > 0 || !c->up || conn_splicing(c) || buf_pending(&c->out) > 0;
+        /* frames still queued (another session's, or copied ones) go out first: copy this
+         * output behind them rather than stage it ahead of them */
+        return i > 0 || !c->up || conn_splicing(c);
 }
 
 int session_may_splice(const struct session *s) {
