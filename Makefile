@@ -62,8 +62,18 @@ GUEST_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out guest/vmsilo-init.c,$
 # plugins/NAME/pkgs lists pkg-config packages, plugins/NAME/libs raw linker flags.
 plugin_deps = $(if $(wildcard plugins/$(1)/pkgs),$(shell $(PKG_CONFIG) --cflags --libs \
 	$$(cat plugins/$(1)/pkgs))) $(shell cat plugins/$(1)/libs 2>/dev/null)
+plugin_cflags = $(if $(wildcard plugins/$(1)/pkgs),$(shell $(PKG_CONFIG) --cflags \
+	$$(cat plugins/$(1)/pkgs)))
 PLUGINS := $(notdir $(wildcard plugins/*))
 PLUGIN_SOS := $(PLUGINS:%=$(BUILD)/plugins/%.so)
+# A plugin's companions (host->companion(), docs/plugin-guide.md): plugins/NAME/companion/PART.c
+# -> $(BUILD)/plugins/NAME/PART.so, installed as NAME/PART.so next to NAME.so. A plugin that has companions
+# links its libraries into them, not into NAME.so, so a command that does not need them does
+# not load them.
+companions_of = $(patsubst plugins/$(1)/companion/%.c,$(BUILD)/plugins/$(1)/%.so, \
+	$(wildcard plugins/$(1)/companion/*.c))
+PLUGIN_COMPANIONS := $(foreach p,$(PLUGINS),$(call companions_of,$(p)))
+plugin_libs = $(if $(call companions_of,$(1)),$(call plugin_cflags,$(1)),$(call plugin_deps,$(1)))
 # Programs a plugin runs, installed next to it: plugins/NAME/launch/PROG.c (+ the plugin's
 # safedir.c) -> $(BUILD)/plugins/PROG
 PLUGIN_PROGRAMS := $(BUILD)/plugins/virtiofs-launch
@@ -71,6 +81,8 @@ PLUGIN_PROGRAMS := $(BUILD)/plugins/virtiofs-launch
 # Loader fixtures: tests/fixtures/NAME.c -> $(BUILD)/fixtures/NAME.so
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURE_SOS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%.so)
+# and a companion of the fixture `good` (host->companion())
+FIXTURE_SOS += $(BUILD)/fixtures/good/extra.so
 
 # A plugin built against the frozen ABI 1.0 header (tests/fixtures/abi10): it must keep loading
 ABI10_SO := $(BUILD)/fixtures/abi10/example.so
@@ -87,7 +99,8 @@ PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $(wildcard plugins/$(p)/test-$(p).c)
 # targets run by `make check`): man pages, units, completion, packaging.
 -include $(sort $(wildcard mk/*.mk))
 
-all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(PLUGIN_PROGRAMS) $(BUILD)/vmsilo-plugin.pc \
+all: $(BUILD)/vmsilo-core $(PLUGIN_SOS) $(PLUGIN_COMPANIONS) $(PLUGIN_PROGRAMS) \
+	$(BUILD)/vmsilo-plugin.pc \
 	$(BUILD)/vmsilo-init
 
 $(BUILD)/vmsilo-core: $(BUILD)/core/cli/main.o $(CORE_OBJS)
@@ -122,12 +135,27 @@ $(BUILD)/libguest.a: $(GUEST_LIB_OBJS)
 $(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) sdk/vmsilo/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PLUGIN_CFLAGS) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ \
-		$(filter-out plugins/$*/test-%,$(filter %.c,$^)) $(call plugin_deps,$*)
+		$(filter-out plugins/$*/test-%,$(filter %.c,$^)) $(call plugin_libs,$*)
+
+define companion_rule
+$(BUILD)/plugins/$(1)/$(2).so: plugins/$(1)/companion/$(2).c $$(wildcard plugins/$(1)/*.h) \
+		sdk/vmsilo/plugin.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $$(PLUGIN_CFLAGS) -Iplugins/$(1) $$(LDFLAGS) $$(PLUGIN_LDFLAGS) -o $$@ $$< \
+		$$(call plugin_deps,$(1))
+endef
+$(foreach p,$(PLUGINS),$(foreach c,$(notdir $(basename $(wildcard plugins/$(p)/companion/*.c))), \
+	$(eval $(call companion_rule,$(p),$(c)))))
 
 $(BUILD)/plugins/virtiofs-launch: plugins/virtiofs/launch/virtiofs-launch.c \
 		plugins/virtiofs/safedir.c plugins/virtiofs/safedir.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^)
+
+$(BUILD)/fixtures/good/extra.so: tests/fixtures/good/extra.c tests/fixtures/hooklog.h \
+		sdk/vmsilo/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PLUGIN_CFLAGS) $(LDFLAGS) -shared -o $@ $<
 
 $(BUILD)/fixtures/%.so: tests/fixtures/%.c sdk/vmsilo/plugin.h
 	@mkdir -p $(dir $@)
@@ -147,11 +175,13 @@ $(BUILD)/tests/guest/%: tests/guest/unit/%.c tests/guest/unit/guest-testutil.h $
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(GUEST_CFLAGS) -Iguest $(LDFLAGS) -o $@ $< $(BUILD)/libguest.a -lcunit
 
-$(BUILD)/tests/test-plugin-%: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) \
-		tests/mock-host/mock-host.c tests/mock-host/mock-host.h sdk/vmsilo/plugin.h
+# (-rdynamic: the mock host's companion() finds the companion's symbol in the test binary)
+$(BUILD)/tests/test-plugin-%: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/companion/*.c) \
+		$$(wildcard plugins/%/*.h) tests/mock-host/mock-host.c tests/mock-host/mock-host.h \
+		sdk/vmsilo/plugin.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Isdk -Itests/mock-host -Iplugins/$* $(LDFLAGS) -o $@ \
-		$(filter %.c,$^) $(call plugin_deps,$*) -lcunit
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Isdk -Itests/mock-host -Iplugins/$* $(LDFLAGS) -rdynamic \
+		-o $@ $(filter %.c,$^) $(call plugin_deps,$*) -ldl -lcunit
 
 $(BUILD)/fake-crosvm: tests/fake-crosvm/fake-crosvm.c tests/fake-crosvm/run-options.h
 	@mkdir -p $(dir $@)
@@ -221,6 +251,8 @@ install: all $(EXTRA_INSTALL)
 	install -Dm755 $(BUILD)/vmsilo-core $(DESTDIR)$(bindir)/vmsilo-core
 	install -d $(DESTDIR)$(plugindir) $(DESTDIR)$(confdir)
 	for so in $(PLUGIN_SOS); do install -m644 $$so $(DESTDIR)$(plugindir)/; done
+	for so in $(PLUGIN_COMPANIONS); do \
+		install -Dm644 $$so $(DESTDIR)$(plugindir)/$${so#$(BUILD)/plugins/}; done
 	for p in $(PLUGIN_PROGRAMS); do install -m755 $$p $(DESTDIR)$(plugindir)/; done
 	for f in $(wildcard conf.d/*.conf); do install -m644 $$f $(DESTDIR)$(confdir)/; done
 	install -Dm644 sdk/vmsilo/plugin.h $(DESTDIR)$(includedir)/vmsilo/plugin.h

@@ -329,6 +329,10 @@ static void host_log_at(const struct vmsilo_host *h, int level, const char *inst
         va_end(ap);
 }
 
+static void *host_companion(const struct vmsilo_host *h, const char *file, const char *symbol) {
+        return plugin_companion(plugin_of(h), file, symbol);
+}
+
 void host_table_init(struct plugin *p, struct vm *vm) {
         p->vm = vm;
         p->host = (struct vmsilo_host){
@@ -357,5 +361,6 @@ void host_table_init(struct plugin *p, struct vm *vm) {
                 .log_errno = host_log_errno,
                 .log_at = host_log_at,
                 .check_device = host_check_device,
+                .companion = host_companion,
         };
 }

@@ -21,6 +21,9 @@ static void plugin_free(struct plugin *p) {
         if (p->initialized && p->desc.teardown)
                 p->desc.teardown(p->state);
         p->initialized = 0;
+        for (size_t i = p->n_companions; i > 0; i--)
+                dlclose(p->companions[i - 1]);
+        free(p->companions);
         if (p->dl)
                 dlclose(p->dl);
         free(p->name);
@@ -217,13 +220,13 @@ static int untrusted_owner(const struct stat *st, int is_leaf) {
 /* Plugins are code run by the core (as root for system VMs): the file and every directory
  * above it must be owned by root or the caller, and writable by nobody else. Symlinks are
  * resolved first, so what is checked is what dlopen() maps. */
-static int check_plugin_trust(struct plugin *p) {
-        _cleanup_free_ char *real = realpath(p->path, NULL);
+static int check_trust(struct plugin *p, const char *file) {
+        _cleanup_free_ char *real = realpath(file, NULL);
         struct stat st;
 
         if (!real)
                 return log_error_errno(errno, "plugin '%s': cannot open '%s' (enabled by %s): %m",
-                                       p->name, p->path, strempty(p->enabled_by));
+                                       p->name, file, strempty(p->enabled_by));
         for (int leaf = 1;; leaf = 0) {
                 const char *path = *real ? real : "/";
 
@@ -232,14 +235,14 @@ static int check_plugin_trust(struct plugin *p) {
                                                path);
                 if (leaf && !S_ISREG(st.st_mode))
                         return log_error_errno(ENOEXEC, "plugin '%s': '%s' is not a regular file",
-                                               p->name, p->path);
+                                               p->name, file);
                 if (untrusted_owner(&st, leaf))
                         return log_error_errno(
                                 EPERM,
                                 "plugin '%s': refusing '%s': '%s' is owned by uid %u with mode "
                                 "%04o; plugins and their directories must be owned by root (or "
                                 "you) and writable by no one else",
-                                p->name, p->path, path, (unsigned) st.st_uid,
+                                p->name, file, path, (unsigned) st.st_uid,
                                 (unsigned) (st.st_mode & 07777));
                 if (!*real)
                         break;
@@ -253,7 +256,7 @@ int plugin_load(struct plugin *p) {
         size_t n;
         int r;
 
-        r = check_plugin_trust(p);
+        r = check_trust(p, p->path);
         if (r < 0)
                 return r;
         dlerror();
@@ -272,6 +275,47 @@ int plugin_load(struct plugin *p) {
         memset(&p->desc, 0, sizeof(p->desc));
         memcpy(&p->desc, d, n);
         return 0;
+}
+
+void *plugin_companion(struct plugin *p, const char *file, const char *symbol) {
+        _cleanup_free_ char *path = NULL;
+        const char *slash = strrchr(p->path, '/');
+        size_t len = strlen(file);
+        void *dl, *sym, **more;
+        const char *err;
+
+        if (strchr(file, '/') || file[0] == '.' || len < 4 || !streq(file + len - 3, ".so")) {
+                log_error("plugin '%s': companion '%s' must be a file name ending in '.so'",
+                          p->name, file);
+                return NULL;
+        }
+        path = slash ? strdup_printf("%.*s/%s/%s", (int) (slash - p->path), p->path, p->name, file)
+                     : strdup_printf("%s/%s", p->name, file);
+        if (!path)
+                return log_oom(), NULL;
+        if (check_trust(p, path) < 0)
+                return NULL;
+        dlerror();
+        dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!dl) {
+                err = dlerror();
+                log_error("plugin '%s': cannot load its companion '%s': %s", p->name, path,
+                          err ? err : "unknown error");
+                return NULL;
+        }
+        /* dlopen() counts: one dlclose() per call, in plugin_free() */
+        more = reallocarray(p->companions, p->n_companions + 1, sizeof(*more));
+        if (!more) {
+                dlclose(dl);
+                return log_oom(), NULL;
+        }
+        p->companions = more;
+        p->companions[p->n_companions++] = dl;
+        sym = dlsym(dl, symbol);
+        if (!sym)
+                log_error("plugin '%s': companion '%s' does not export '%s'; is it this plugin's?",
+                          p->name, path, symbol);
+        return sym;
 }
 
 int plugin_set_load(struct plugin_set *s) {

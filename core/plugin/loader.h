@@ -12,6 +12,8 @@ struct plugin {
         char *path;
         char *enabled_by; /* "file:line" of its [plugin NAME] section */
         void *dl;
+        void **companions; /* dlopen() handles of plugin_companion(), closed after teardown */
+        size_t n_companions;
         struct vmsilo_plugin desc; /* min(size, sizeof) of the plugin's descriptor */
         struct vmsilo_host host;   /* this plugin's host table; host.core = this */
         struct vm *vm;
@@ -46,6 +48,10 @@ struct plugin *plugin_set_find(const struct plugin_set *s, const char *name);
 
 /* Loads one plugin file; on error logs and returns negative errno. Exposed for tests. */
 int plugin_load(struct plugin *p);
+
+/* The host's companion(): `symbol` in NAME/FILE next to the plugin's NAME.so,
+ * checked like the plugin and loaded with RTLD_NOW | RTLD_LOCAL; NULL after logging why. */
+void *plugin_companion(struct plugin *p, const char *file, const char *symbol);
 
 /* The minimum descriptor size this core accepts (ABI 1.0). */
 #define VMSILO_PLUGIN_MIN_SIZE (offsetof(struct vmsilo_plugin, teardown) + sizeof(void (*)(void)))

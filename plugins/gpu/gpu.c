@@ -280,6 +280,7 @@ static int use_security_context(const struct gpu *g, int quiet) {
 static int check_compositor(const struct gpu *g, int security_context) {
         const struct vmsilo_host *h = g->host;
         char *path = wayland_socket(g), err[256] = "";
+        const struct gpu_wayland *wl;
         struct wayland_probe p;
         int r;
 
@@ -288,8 +289,11 @@ static int check_compositor(const struct gpu *g, int security_context) {
                        "no Wayland socket: XDG_RUNTIME_DIR is not set to an absolute path; set 'wayland-socket' in [gpu] to the compositor socket of the VM's user");
                 return -ENOENT;
         }
-        r = wayland_probe(path, (unsigned) g->check_timeout_ms, &p, err, sizeof(err));
-        if (r == -ETIMEDOUT)
+        wl = vmsilo_companion(h, GPU_WAYLAND_FILE, GPU_WAYLAND_SYMBOL);
+        r = wl ? wl->probe(path, (unsigned) g->check_timeout_ms, &p, err, sizeof(err)) : -ELIBACC;
+        if (!wl)
+                ; /* the core said why */
+        else if (r == -ETIMEDOUT)
                 h->log(h, VMSILO_LOG_ERROR,
                        "the Wayland compositor at '%s' did not answer a round trip within %llu ms",
                        path, g->check_timeout_ms);

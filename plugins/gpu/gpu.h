@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal to the gpu plugin: the Wayland compositor probe (wayland.c). */
+/* Internal to the gpu plugin: the Wayland compositor probe (companion/wayland.c). */
 #pragma once
 
 #include <stddef.h>
@@ -12,9 +12,16 @@ struct wayland_probe {
 };
 
 /*
- * Connects to the compositor socket `path` and does one registry round trip, all within
- * `timeout_ms` (a hung compositor cannot block the caller). Returns 0 and fills `ret`, or a
- * negative errno with a reason in `err` (-ETIMEDOUT: no answer in time).
+ * The companion gpu/wayland.so (companion/wayland.c, the plugin's only user of
+ * libwayland-client), loaded by the preflight of a VM with a Wayland GPU:
+ * h->companion(h, GPU_WAYLAND_FILE, GPU_WAYLAND_SYMBOL).
  */
-int wayland_probe(const char *path, unsigned timeout_ms, struct wayland_probe *ret, char *err,
-                  size_t errsz);
+#define GPU_WAYLAND_FILE "wayland.so"
+#define GPU_WAYLAND_SYMBOL "gpu_wayland"
+struct gpu_wayland {
+        /* Connects to the compositor socket `path` and does one registry round trip, all
+         * within `timeout_ms` (a hung compositor cannot block the caller). Returns 0 and fills
+         * `ret`, or a negative errno with a reason in `err` (-ETIMEDOUT: no answer in time). */
+        int (*probe)(const char *path, unsigned timeout_ms, struct wayland_probe *ret, char *err,
+                     size_t errsz);
+};

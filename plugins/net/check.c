@@ -222,7 +222,7 @@ static void check_tap(const struct net *n, struct nl_sock *sk, const struct net_
         struct net_link l;
         int r;
 
-        r = net_link_get(sk, it->tap_name, &l);
+        r = n->nl->link_get(sk, it->tap_name, &l);
         if (r == -ENODEV)
                 return;
         if (r < 0) {
@@ -255,7 +255,7 @@ static void check_bridge(const struct net *n, struct nl_sock *sk, const struct n
 
         if (!it->bridge)
                 return;
-        r = net_link_get(sk, it->bridge, &l);
+        r = n->nl->link_get(sk, it->bridge, &l);
         if (r == -ENODEV)
                 failure(n, failures, "bridge '%s' of [net %s] does not exist", it->bridge,
                         it->name);
@@ -296,7 +296,7 @@ int net_check_host(struct net *n) {
         int failures = 0, r;
 
         check_tun(n, &failures);
-        sk = net_nl_open(&r);
+        sk = net_nl_open(n, &r);
         if (!sk) {
                 failure(n, &failures, "cannot open a netlink socket: %s", strerror(-r));
                 return failures;
@@ -310,9 +310,9 @@ int net_check_host(struct net *n) {
                 check_bridge(n, sk, n->ifaces[i], &failures);
         }
         scan.failures = &failures;
-        r = net_link_foreach(sk, scan_mac, &scan);
+        r = n->nl->link_foreach(sk, scan_mac, &scan);
         if (r < 0)
                 failure(n, &failures, "cannot list network interfaces: %s", strerror(-r));
-        net_nl_close(sk);
+        net_nl_close(n, sk);
         return failures;
 }

@@ -86,13 +86,28 @@ static int fail_errno(const struct net *n, int r, const char *what, const char *
         return r;
 }
 
+struct nl_sock *net_nl_open(struct net *n, int *ret_error) {
+        if (!n->nl)
+                n->nl = vmsilo_companion(n->host, NET_NETLINK_FILE, NET_NETLINK_SYMBOL);
+        if (!n->nl) {
+                *ret_error = -ELIBACC; /* the core said why */
+                return NULL;
+        }
+        return n->nl->open(ret_error);
+}
+
+void net_nl_close(const struct net *n, struct nl_sock *sk) {
+        if (sk)
+                n->nl->close(sk);
+}
+
 /* A leftover of this VM's earlier run (preflight said so) goes; anything else stays. */
 static int remove_stale(const struct net *n, struct nl_sock *sk, const struct net_iface *it) {
         const struct vmsilo_host *h = n->host;
         struct net_link l;
         int r;
 
-        r = net_link_get(sk, it->tap_name, &l);
+        r = n->nl->link_get(sk, it->tap_name, &l);
         if (r == -ENODEV)
                 return 0;
         if (r < 0)
@@ -104,7 +119,7 @@ static int remove_stale(const struct net *n, struct nl_sock *sk, const struct ne
                 return -EEXIST;
         }
         h->log(h, VMSILO_LOG_INFO, "removing tap '%s' left by an earlier run", it->tap_name);
-        r = net_link_delete(sk, l.ifindex);
+        r = n->nl->link_delete(sk, l.ifindex);
         return r < 0 && r != -ENODEV ? fail_errno(n, r, "remove tap", it->tap_name) : 0;
 }
 
@@ -124,9 +139,9 @@ static int make_tap(const struct net *n, struct nl_sock *sk, struct net_iface *i
         if (r < 0)
                 return fail_errno(n, r, "create tap", it->tap_name);
         net_alias(n, it, alias, sizeof(alias));
-        r = net_link_get(sk, it->tap_name, &l);
+        r = n->nl->link_get(sk, it->tap_name, &l);
         if (r >= 0)
-                r = net_link_set_alias(sk, l.ifindex, alias);
+                r = n->nl->link_set_alias(sk, l.ifindex, alias);
         if (r >= 0)
                 r = net_tap_persist(fd, 1);
         if (r < 0) {
@@ -145,14 +160,14 @@ static int configure_tap(const struct net *n, struct nl_sock *sk, const struct n
         int r;
 
         if (it->bridge) {
-                r = net_link_get(sk, it->bridge, &br);
+                r = n->nl->link_get(sk, it->bridge, &br);
                 if (r >= 0)
-                        r = net_link_set_master(sk, ifindex, br.ifindex);
+                        r = n->nl->link_set_master(sk, ifindex, br.ifindex);
                 if (r < 0)
                         return fail_errno(n, r, "add the tap to bridge", it->bridge);
         }
         for (size_t i = 0; i < it->n_host_addresses; i++) {
-                r = net_addr_add(sk, ifindex, &it->host_addresses[i]);
+                r = n->nl->addr_add(sk, ifindex, &it->host_addresses[i]);
                 if (r < 0) {
                         net_ip_format(&it->host_addresses[i], 1, text, sizeof(text));
                         n->host->log(n->host, VMSILO_LOG_ERROR,
@@ -161,7 +176,7 @@ static int configure_tap(const struct net *n, struct nl_sock *sk, const struct n
                         return r;
                 }
         }
-        r = net_link_set_up(sk, ifindex);
+        r = n->nl->link_set_up(sk, ifindex);
         return r < 0 ? fail_errno(n, r, "bring up tap", it->tap_name) : 0;
 }
 
@@ -233,13 +248,13 @@ static int net_prepare(void *state) {
         r = net_validate(n);
         if (r < 0)
                 return r;
-        if (!h->dry_run(h) && !(sk = net_nl_open(&r))) {
+        if (!h->dry_run(h) && !(sk = net_nl_open(n, &r))) {
                 h->log(h, VMSILO_LOG_ERROR, "failed to open a netlink socket: %s", strerror(-r));
                 return r;
         }
         for (size_t i = 0; r >= 0 && i < n->n_ifaces; i++)
                 r = prepare_iface(n, sk, n->ifaces[i]);
-        net_nl_close(sk);
+        net_nl_close(n, sk);
         return r;
 }
 
@@ -348,10 +363,10 @@ static int net_undo(void *state, const char *action) {
         if (strncmp(action, UNDO_DELTAP, strlen(UNDO_DELTAP)) != 0)
                 return -EINVAL;
         name = action + strlen(UNDO_DELTAP);
-        sk = net_nl_open(&r);
+        sk = net_nl_open(n, &r);
         if (!sk)
                 return fail_errno(n, r, "open a netlink socket to remove tap", name);
-        r = net_link_get(sk, name, &l);
+        r = n->nl->link_get(sk, name, &l);
         if (r >= 0 &&
             (strcmp(l.kind, "tun") != 0 ||
              net_alias_owner(l.alias, h->vm_name(h), h->vm_uid(h), NULL, 0, NULL, 0) != 1)) {
@@ -360,8 +375,8 @@ static int net_undo(void *state, const char *action) {
                        h->vm_name(h));
                 r = 0;
         } else if (r >= 0)
-                r = net_link_delete(sk, l.ifindex);
-        net_nl_close(sk);
+                r = n->nl->link_delete(sk, l.ifindex);
+        net_nl_close(n, sk);
         if (r == -ENODEV)
                 return 0;
         return r < 0 ? fail_errno(n, r, "remove tap", name) : 0;

@@ -67,7 +67,8 @@ struct net {
         char **nameserver_given;    /* [net] nameserver =, as the core stored them */
         struct net_ip *nameservers; /* parsed from nameserver_given by net_resolve() */
         size_t n_nameservers;
-        int checked; /* 1 once net_check() ran, 2 if it failed */
+        int checked;                  /* 1 once net_check() ran, 2 if it failed */
+        const struct net_netlink *nl; /* the companion, once net_nl_open() loaded it */
 };
 
 /* netconf.c: parsing and derivation, no host access. Parsers return 0 or -EINVAL and write
@@ -110,26 +111,38 @@ void net_alias(const struct net *n, const struct net_iface *it, char *buf, size_
 int net_alias_owner(const char *alias, const char *vm, uint32_t uid, char *ret_vm, size_t vmsz,
                     char *ret_mac, size_t macsz);
 
-/* netlink.c: the tap (tun ioctls) and rtnetlink through libnl-route-3. Return 0 or a
- * negative errno (libnl's errors mapped to the nearest errno); -ENODEV for no such link. */
+/* The companion net/netlink.so (companion/netlink.c, the plugin's only user of
+ * libnl-route-3): rtnetlink. Its functions return 0 or a negative errno (libnl's errors
+ * mapped to the nearest errno); -ENODEV for no such link. */
 struct net_link {
         int ifindex;
         char kind[32]; /* IFLA_INFO_KIND: "tun", "bridge", ... or "" */
         char alias[256];
 };
 
+#define NET_NETLINK_FILE "netlink.so"
+#define NET_NETLINK_SYMBOL "net_netlink"
 struct nl_sock;
-struct nl_sock *net_nl_open(int *ret_error);
-void net_nl_close(struct nl_sock *sk);
-int net_link_get(struct nl_sock *sk, const char *name, struct net_link *ret);
 typedef int (*net_link_cb)(const char *name, const struct net_link *l, void *userdata);
-int net_link_foreach(struct nl_sock *sk, net_link_cb cb, void *userdata);
+struct net_netlink {
+        struct nl_sock *(*open)(int *ret_error);
+        void (*close)(struct nl_sock *sk);
+        int (*link_get)(struct nl_sock *sk, const char *name, struct net_link *ret);
+        int (*link_foreach)(struct nl_sock *sk, net_link_cb cb, void *userdata);
+        int (*link_set_alias)(struct nl_sock *sk, int ifindex, const char *alias);
+        int (*link_set_master)(struct nl_sock *sk, int ifindex, int master);
+        int (*link_set_up)(struct nl_sock *sk, int ifindex);
+        int (*addr_add)(struct nl_sock *sk, int ifindex, const struct net_ip *ip);
+        int (*link_delete)(struct nl_sock *sk, int ifindex);
+};
+
+/* net.c: a netlink socket, after loading the companion into n->nl on first use (a VM
+ * without interfaces never loads libnl); NULL and *ret_error on failure. */
+struct nl_sock *net_nl_open(struct net *n, int *ret_error);
+void net_nl_close(const struct net *n, struct nl_sock *sk); /* sk may be NULL */
+
+/* tap.c: the tap, through the tun driver's ioctls. */
 int net_tap_open(const char *tun_path, const char *name, uid_t uid, gid_t gid, int *ret_fd);
 int net_tap_persist(int fd, int on);
 /* Attaches to the existing tap `name` (no CAP_NET_ADMIN needed when it is the caller's). */
 int net_tap_attach(const char *tun_path, const char *name, int *ret_fd);
-int net_link_set_alias(struct nl_sock *sk, int ifindex, const char *alias);
-int net_link_set_master(struct nl_sock *sk, int ifindex, int master);
-int net_link_set_up(struct nl_sock *sk, int ifindex);
-int net_addr_add(struct nl_sock *sk, int ifindex, const struct net_ip *ip);
-int net_link_delete(struct nl_sock *sk, int ifindex);

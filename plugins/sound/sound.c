@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <vmsilo/plugin.h>
@@ -193,17 +195,53 @@ static void fail(const struct sound *s, int *failures, const char *fmt, ...) {
         (*failures)++;
 }
 
+int unix_connect(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd, r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+void pipewire_report_done(struct pipewire_report *r) {
+        free(r->default_sink);
+        free(r->default_source);
+        *r = (struct pipewire_report){ 0 };
+}
+
 static void check_pipewire(const struct sound *s, int *failures) {
         char *path = pipewire_socket(s), err[256] = "";
+        const struct sound_pipewire *pw;
         struct pipewire_report rep = { 0 };
-        int r;
+        int r, fd;
 
         if (!path) {
                 fail(s, failures,
                      "no PipeWire socket: XDG_RUNTIME_DIR is not set to an absolute path; set 'pipewire-socket' in [sound] to the socket of the VM's user");
                 return;
         }
-        r = pipewire_probe(path, (unsigned) s->check_timeout_ms, &rep, err, sizeof(err));
+        pw = vmsilo_companion(s->host, SOUND_PIPEWIRE_FILE, SOUND_PIPEWIRE_SYMBOL);
+        if (!pw) { /* the core said why */
+                (*failures)++;
+                free(path);
+                return;
+        }
+        fd = unix_connect(path);
+        if (fd < 0) {
+                r = fd;
+                snprintf(err, sizeof(err), "%s", strerror(-fd));
+        } else
+                r = pw->probe(fd, (unsigned) s->check_timeout_ms, &rep, err, sizeof(err));
         if (r == -ETIMEDOUT)
                 fail(s, failures, "the PipeWire server at '%s' did not answer within %llu ms", path,
                      s->check_timeout_ms);

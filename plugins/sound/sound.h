@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal to the sound plugin: the PipeWire probe (pipewire.c). */
+/* Internal to the sound plugin: the PipeWire probe (companion/pipewire.c). */
 #pragma once
 
 #include <stddef.h>
@@ -15,13 +15,22 @@ struct pipewire_report {
 };
 
 /*
- * Connects to the PipeWire socket `path`, lists the registry and reads the `default`
- * metadata, all within `timeout_ms`. Returns 0 and fills `ret`, or a negative errno with a
- * reason in `err` (-ETIMEDOUT: no answer in time).
+ * The companion sound/pipewire.so (companion/pipewire.c, the plugin's only user of
+ * libpipewire), loaded by the preflight of a VM with sound through PipeWire:
+ * h->companion(h, SOUND_PIPEWIRE_FILE, SOUND_PIPEWIRE_SYMBOL).
  */
-int pipewire_probe(const char *path, unsigned timeout_ms, struct pipewire_report *ret, char *err,
-                   size_t errsz);
-void pipewire_report_done(struct pipewire_report *r);
+#define SOUND_PIPEWIRE_FILE "pipewire.so"
+#define SOUND_PIPEWIRE_SYMBOL "sound_pipewire"
+struct sound_pipewire {
+        /* Lists the registry and reads the `default` metadata of the server at `fd` (a
+         * connected socket, consumed), all within `timeout_ms`. Returns 0, or a negative errno
+         * with a reason in `err` (-ETIMEDOUT: no answer in time); `ret` is filled as far as
+         * the probe got, and freed with pipewire_report_done() either way. */
+        int (*probe)(int fd, unsigned timeout_ms, struct pipewire_report *ret, char *err,
+                     size_t errsz);
+};
 
+/* sound.c */
+void pipewire_report_done(struct pipewire_report *r);
 /* Connects a non-blocking AF_UNIX stream socket to `path`: the fd, or a negative errno. */
 int unix_connect(const char *path);

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define VMSILO_PLUGIN_ABI_MAJOR 1
-#define VMSILO_PLUGIN_ABI_MINOR 1
+#define VMSILO_PLUGIN_ABI_MINOR 2
 
 /* The one symbol a plugin exports. */
 #define VMSILO_PLUGIN_SYMBOL "vmsilo_plugin_v1"
@@ -350,7 +350,33 @@ struct vmsilo_host {
          * -EOPNOTSUPP; another negative errno when the VMM cannot be probed (the core reports
          * that). add_device() runs the same check. `dev` is borrowed. */
         int (*check_device)(const struct vmsilo_host *h, const struct vmsilo_device *dev);
+
+        /* Since: ABI 1.2. */
+
+        /* Any hook. The address of `symbol` in the plugin's companion `file` ("netlink.so"), a
+         * shared object installed as NAME/FILE next to the plugin's NAME.so (the net plugin's
+         * plugins/net.so has plugins/net/netlink.so). It is checked like the plugin (owner and mode
+         * of the file and of every directory above it), loaded on first use with RTLD_NOW |
+         * RTLD_LOCAL and kept until the plugin is unloaded. NULL after logging why (the file, and
+         * the loader's words). For what only some configurations need: a library linked into the
+         * plugin is mapped, relocated and initialized by every command that loads the plugin, used
+         * or not; one linked into a companion only when it is asked for. `file` and `symbol` are
+         * borrowed. */
+        void *(*companion)(const struct vmsilo_host *h, const char *file, const char *symbol);
 };
+
+/* host->companion() where the core has it (ABI 1.2); with an older core, logs why and
+ * returns NULL, as companion() does when it cannot load the file. */
+static inline void *vmsilo_companion(const struct vmsilo_host *h, const char *file,
+                                     const char *symbol) {
+        if (VMSILO_HOST_HAS(h, companion))
+                return h->companion(h, file, symbol);
+        h->log(h, VMSILO_LOG_ERROR,
+               "cannot load companion '%s': this vmsilo-core speaks plugin ABI 1.%u, companions "
+               "need 1.2",
+               file, (unsigned) h->abi_minor);
+        return NULL;
+}
 
 /*
  * The descriptor. `state` is what init() returned through ret_state (may stay NULL).

@@ -39,6 +39,28 @@ done
 [ "$n" -gt 0 ] || fail "no plugins built"
 rm "$CONF/conf.d/99-smoke.conf"
 
+# companions (host->companion()): a plugin's library is mapped only for a VM that needs it.
+# `check` runs every preflight; ld.so says which objects it maps (LD_DEBUG=files).
+companion_maps() { # VM: the companions `check VM` mapped, one per line
+        LD_DEBUG=files "$VMSILO" check "$1" >/dev/null 2>"$T/ld" || true
+        sed -n 's|.*file=\('"$VMSILO_PLUGIN_DIR"'/[a-z]*/[a-z]*\.so\) .*|\1|p' "$T/ld" | sort -u
+}
+make_vm plain
+[ -z "$(companion_maps plain)" ] || fail "a VM without devices mapped: $(companion_maps plain)"
+grep -q 'libnl-route-3' "$T/ld" && fail "a VM without a network mapped libnl"
+make_vm netted
+printf '[net eth0]\ndhcp = yes\n' >>"$CONF/vms/netted.conf"
+[ "$(companion_maps netted)" = "$VMSILO_PLUGIN_DIR/net/netlink.so" ] ||
+        fail "a VM with [net eth0] mapped '$(companion_maps netted)', not net/netlink.so"
+grep -q 'libnl-route-3' "$T/ld" || fail "net/netlink.so did not bring libnl-route-3"
+for so in "$BUILD"/plugins/*/*.so; do # each plugin's companions are linked with its libraries
+        [ -n "$(ldd "$so" | grep -v 'linux-vdso\|libc\.so\|ld-linux')" ] ||
+                fail "companion '$so' links no library: why is it a companion?"
+done
+for so in "$BUILD"/plugins/gpu.so "$BUILD"/plugins/net.so "$BUILD"/plugins/sound.so; do
+        ldd "$so" | grep -q 'wayland\|libnl\|pipewire' && fail "'$so' still links its library"
+done
+
 # a broken plugin makes `plugins` say so and exit 3
 : >"$T/empty.so"
 printf '[plugin empty]\nenable = yes\npath = %s/empty.so\n' "$T" >"$CONF/conf.d/99-broken.conf"

@@ -2,6 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* asprintf */
 #endif
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -237,6 +238,17 @@ static int mock_check_device(const struct vmsilo_host *h, const struct vmsilo_de
         return M(h)->check_result;
 }
 
+static void *mock_companion(const struct vmsilo_host *h, const char *file, const char *symbol) {
+        struct mock_host *m = M(h);
+        void *sym = dlsym(RTLD_DEFAULT, symbol);
+
+        if (m->n_companions < MOCK_MAX)
+                m->companions[m->n_companions++] = strdup(file);
+        if (!sym)
+                mock_log(h, VMSILO_LOG_ERROR, "companion '%s' has no '%s'", file, symbol);
+        return sym;
+}
+
 void mock_host_init(struct mock_host *m) {
         memset(m, 0, sizeof(*m));
         m->vm_name = "test";
@@ -270,6 +282,7 @@ void mock_host_init(struct mock_host *m) {
                 .log_errno = mock_log_errno,
                 .log_at = mock_log_at,
                 .check_device = mock_check_device,
+                .companion = mock_companion,
         };
 }
 
@@ -288,6 +301,7 @@ void mock_host_done(struct mock_host *m) {
         free_all(m->unlinks, m->n_unlinks);
         free_all(m->steps, m->n_steps);
         free_all(m->instances, m->n_instances);
+        free_all(m->companions, m->n_companions);
         for (int i = 0; i < m->n_devices; i++) {
                 struct vmsilo_device *d = &m->devices[i];
 

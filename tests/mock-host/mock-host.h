@@ -28,6 +28,10 @@ struct mock_host {
         char missing[256];            /* what vmm_can() said is missing */
         char *instances[MOCK_MAX];    /* instances whose key defaults were applied */
         int n_instances;
+        /* companion() files asked for, in order; the symbol is looked up in the test binary,
+         * which links the companion's source (-rdynamic) */
+        char *companions[MOCK_MAX];
+        int n_companions;
 
         /* what the plugin did */
         char *logs[MOCK_MAX];

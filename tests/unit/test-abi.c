@@ -17,7 +17,7 @@
 
 static void test_abi_version(void) {
         ASSERT_INT_EQ(VMSILO_PLUGIN_ABI_MAJOR, 1);
-        ASSERT_INT_EQ(VMSILO_PLUGIN_ABI_MINOR, 1);
+        ASSERT_INT_EQ(VMSILO_PLUGIN_ABI_MINOR, 2);
         ASSERT_STREQ(VMSILO_PLUGIN_SYMBOL, "vmsilo_plugin_v1");
         /* the smallest descriptor the core accepts is the whole ABI 1.0 descriptor */
         ASSERT_INT_EQ(VMSILO_PLUGIN_MIN_SIZE, 80);
@@ -95,7 +95,7 @@ static void test_abi_plugin_layout(void) {
 }
 
 static void test_abi_host_layout(void) {
-        ASSERT_INT_EQ(sizeof(struct vmsilo_host), 192);
+        ASSERT_INT_EQ(sizeof(struct vmsilo_host), 200);
         ASSERT_OFFSET(vmsilo_host, size, 0);
         ASSERT_OFFSET(vmsilo_host, abi_minor, 4);
         ASSERT_OFFSET(vmsilo_host, core, 8);
@@ -122,6 +122,8 @@ static void test_abi_host_layout(void) {
         ASSERT_OFFSET(vmsilo_host, log_errno, 168);
         ASSERT_OFFSET(vmsilo_host, log_at, 176);
         ASSERT_OFFSET(vmsilo_host, check_device, 184);
+        /* ABI 1.2 */
+        ASSERT_OFFSET(vmsilo_host, companion, 192);
 }
 
 static void test_abi_device_layout(void) {

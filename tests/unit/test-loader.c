@@ -299,6 +299,106 @@ static void test_loader_untrusted_path_is_refused(void) {
         (void) rmdir(dir);
 }
 
+/* host->companion(): NAME/FILE next to the plugin, mapped only when asked for, checked like
+ * the plugin; every refusal is one line that names the file. */
+static void test_loader_companion(void) {
+        _cleanup_free_ char *path = fixture("good"), *log = NULL, *hooks = NULL, *expected = NULL;
+        const int *value;
+        struct plugin_set s;
+        struct plugin *p;
+
+        set_one(&s, "good", path);
+        p = s.items[0];
+        free(hooks_take());
+        REQUIRE(plugin_load(p) == 0);
+        hooks = hooks_take();
+        ASSERT_STREQ(hooks, ""); /* loading the plugin does not map its companion */
+        free(hooks), hooks = NULL;
+
+        CAPTURE_LOG(log, value = plugin_companion(p, "extra.so", "good_extra"));
+        ASSERT_STREQ(log, "");
+        REQUIRE(value);
+        ASSERT_INT_EQ(*value, 42);
+        hooks = hooks_take();
+        ASSERT_STREQ(hooks, "good/extra.so loaded\n");
+        free(log), log = NULL;
+        /* asked again: the same mapping */
+        CAPTURE_LOG(log, CU_ASSERT_PTR_EQUAL(plugin_companion(p, "extra.so", "good_extra"), value));
+        ASSERT_STREQ(log, "");
+        free(log), log = NULL;
+
+        CAPTURE_LOG(log, CU_ASSERT_PTR_NULL(plugin_companion(p, "extra.so", "no_such_symbol")));
+        REQUIRE(asprintf(&expected,
+                         "vmsilo-core: plugin 'good': companion '%s/good/extra.so' does not "
+                         "export 'no_such_symbol'; is it this plugin's?\n",
+                         fixdir) > 0);
+        ASSERT_STREQ(log, expected);
+        free(log), log = NULL;
+        free(expected), expected = NULL;
+
+        CAPTURE_LOG(log, CU_ASSERT_PTR_NULL(plugin_companion(p, "absent.so", "good_extra")));
+        REQUIRE(asprintf(&expected,
+                         "vmsilo-core: plugin 'good': cannot open '%s/good/absent.so' (enabled by "
+                         "t.conf:1): No such file or directory\n",
+                         fixdir) > 0);
+        ASSERT_STREQ(log, expected);
+        free(log), log = NULL;
+        free(expected), expected = NULL;
+
+        {
+                const char *bad[] = { "../good.so", "sub/extra.so", ".so", ".extra.so", "extra" };
+
+                for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                        CAPTURE_LOG(log, CU_ASSERT_PTR_NULL(plugin_companion(p, bad[i], "x")));
+                        REQUIRE(asprintf(&expected,
+                                         "vmsilo-core: plugin 'good': companion '%s' must be a "
+                                         "file name ending in '.so'\n",
+                                         bad[i]) > 0);
+                        ASSERT_STREQ(log, expected);
+                        free(log), log = NULL;
+                        free(expected), expected = NULL;
+                }
+        }
+        plugin_set_done(&s);
+        free(hooks), hooks = NULL;
+        hooks = hooks_take();
+        ASSERT_STREQ(hooks, "");
+}
+
+/* A companion someone else may write is refused before dlopen() maps it. */
+static void test_loader_untrusted_companion_is_refused(void) {
+        _cleanup_free_ char *src = fixture("good"), *dir = NULL, *sub = NULL, *copy = NULL,
+                            *extra = NULL, *log = NULL, *hooks = NULL, *expected = NULL,
+                            *cmd = NULL;
+        struct plugin_set s;
+
+        if (geteuid() != 0)
+                return; /* only root can hand the file to another group */
+        REQUIRE(asprintf(&dir, "%s/comp", tmp) > 0);
+        REQUIRE(asprintf(&sub, "%s/good", dir) > 0);
+        REQUIRE(asprintf(&copy, "%s/good.so", dir) > 0);
+        REQUIRE(asprintf(&extra, "%s/extra.so", sub) > 0);
+        REQUIRE(asprintf(&cmd, "mkdir -p '%s' && cp '%s' '%s' && cp '%s/good/extra.so' '%s'", sub,
+                         src, copy, fixdir, extra) > 0);
+        REQUIRE(system(cmd) == 0);
+        REQUIRE(chown(extra, (uid_t) -1, 65534) == 0);
+        REQUIRE(chmod(extra, 0664) == 0); /* writable by another group */
+        set_one(&s, "good", copy);
+        REQUIRE(plugin_load(s.items[0]) == 0);
+        free(hooks_take());
+        CAPTURE_LOG(log,
+                    CU_ASSERT_PTR_NULL(plugin_companion(s.items[0], "extra.so", "good_extra")));
+        REQUIRE(asprintf(&expected, "refusing '%s': '%s' is owned by uid 0 with mode 0664", extra,
+                         extra) > 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(log, expected));
+        hooks = hooks_take();
+        ASSERT_STREQ(hooks, ""); /* never mapped */
+        plugin_set_done(&s);
+        free(cmd), cmd = NULL;
+        REQUIRE(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        REQUIRE(system(cmd) == 0);
+}
+
 /* Every plugin the build produced loads: right ABI, right name, no missing symbol. */
 static void test_loader_every_built_plugin_loads(void) {
         _cleanup_free_ char *plugins = NULL;
@@ -771,6 +871,8 @@ int main(void) {
                 TEST(test_loader_missing_file),
                 TEST(test_loader_directory_is_refused),
                 TEST(test_loader_untrusted_path_is_refused),
+                TEST(test_loader_companion),
+                TEST(test_loader_untrusted_companion_is_refused),
                 TEST(test_loader_every_built_plugin_loads),
                 TEST(test_loader_collect_enabled),
                 TEST(test_loader_collect_last_enable_wins),

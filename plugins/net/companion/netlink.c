@@ -1,22 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Host changes of the net plugin: a tap through the tun driver's ioctls, and everything else
- * (alias, bridge port, addresses, up, delete, lookups) through rtnetlink with libnl-route-3,
- * never by running `ip`.
+ * The companion net/netlink.so: the net plugin's host changes through rtnetlink with
+ * libnl-route-3 (alias, bridge port, addresses, up, delete, lookups), never by running `ip`.
+ * The net plugin loads it only for a VM with [net] interfaces (net.h).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/if_tun.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <linux/if_addr.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <vmsilo/plugin.h>
 
 #include "net.h"
 
@@ -50,7 +47,7 @@ static int nl_to_errno(int err) {
         }
 }
 
-struct nl_sock *net_nl_open(int *ret_error) {
+static struct nl_sock *sock_open(int *ret_error) {
         struct nl_sock *sk = nl_socket_alloc();
         int r;
 
@@ -67,7 +64,7 @@ struct nl_sock *net_nl_open(int *ret_error) {
         return sk;
 }
 
-void net_nl_close(struct nl_sock *sk) {
+static void sock_close(struct nl_sock *sk) {
         if (sk)
                 nl_socket_free(sk);
 }
@@ -81,7 +78,7 @@ static void link_fill(struct rtnl_link *link, struct net_link *ret) {
         snprintf(ret->alias, sizeof(ret->alias), "%s", alias ? alias : "");
 }
 
-int net_link_get(struct nl_sock *sk, const char *name, struct net_link *ret) {
+static int link_get(struct nl_sock *sk, const char *name, struct net_link *ret) {
         struct rtnl_link *link = NULL;
         int r;
 
@@ -93,7 +90,7 @@ int net_link_get(struct nl_sock *sk, const char *name, struct net_link *ret) {
         return 0;
 }
 
-int net_link_foreach(struct nl_sock *sk, net_link_cb cb, void *userdata) {
+static int link_foreach(struct nl_sock *sk, net_link_cb cb, void *userdata) {
         struct nl_cache *cache = NULL;
         struct nl_object *o;
         struct net_link l;
@@ -113,55 +110,6 @@ int net_link_foreach(struct nl_sock *sk, net_link_cb cb, void *userdata) {
         return r;
 }
 
-/*
- * Creates tap `name` (IFF_TUN_EXCL: never attaches to an existing device), not yet
- * persistent, so that it disappears with the fd until net_tap_persist() is called.
- */
-int net_tap_open(const char *tun_path, const char *name, uid_t uid, gid_t gid, int *ret_fd) {
-        struct ifreq ifr = { 0 };
-        int fd, r;
-
-        if (strlen(name) >= sizeof(ifr.ifr_name))
-                return -ENAMETOOLONG;
-        fd = open(tun_path, O_RDWR | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        ifr.ifr_flags = (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL);
-        memcpy(ifr.ifr_name, name, strlen(name));
-        if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETOWNER, (unsigned long) uid) < 0 ||
-            ioctl(fd, TUNSETGROUP, (unsigned long) gid) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-        *ret_fd = fd;
-        return 0;
-}
-
-int net_tap_attach(const char *tun_path, const char *name, int *ret_fd) {
-        struct ifreq ifr = { 0 };
-        int fd, r;
-
-        if (strlen(name) >= sizeof(ifr.ifr_name))
-                return -ENAMETOOLONG;
-        fd = open(tun_path, O_RDWR | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        ifr.ifr_flags = (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
-        memcpy(ifr.ifr_name, name, strlen(name));
-        if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-        *ret_fd = fd;
-        return 0;
-}
-
-int net_tap_persist(int fd, int on) {
-        return ioctl(fd, TUNSETPERSIST, (unsigned long) on) < 0 ? -errno : 0;
-}
-
 static int link_change(struct nl_sock *sk, int ifindex, struct rtnl_link *change) {
         struct rtnl_link *orig = rtnl_link_alloc();
         int r;
@@ -174,7 +122,7 @@ static int link_change(struct nl_sock *sk, int ifindex, struct rtnl_link *change
         return r < 0 ? nl_to_errno(r) : 0;
 }
 
-int net_link_set_alias(struct nl_sock *sk, int ifindex, const char *alias) {
+static int link_set_alias(struct nl_sock *sk, int ifindex, const char *alias) {
         struct rtnl_link *change = rtnl_link_alloc();
         int r;
 
@@ -186,7 +134,7 @@ int net_link_set_alias(struct nl_sock *sk, int ifindex, const char *alias) {
         return r;
 }
 
-int net_link_set_master(struct nl_sock *sk, int ifindex, int master) {
+static int link_set_master(struct nl_sock *sk, int ifindex, int master) {
         struct rtnl_link *change = rtnl_link_alloc();
         int r;
 
@@ -198,7 +146,7 @@ int net_link_set_master(struct nl_sock *sk, int ifindex, int master) {
         return r;
 }
 
-int net_link_set_up(struct nl_sock *sk, int ifindex) {
+static int link_set_up(struct nl_sock *sk, int ifindex) {
         struct rtnl_link *change = rtnl_link_alloc();
         int r;
 
@@ -212,7 +160,7 @@ int net_link_set_up(struct nl_sock *sk, int ifindex) {
 
 /* IPv6 addresses skip duplicate address detection: the host side of a tap is ours alone, and
  * a tentative address would not answer the guest for a second or more. */
-int net_addr_add(struct nl_sock *sk, int ifindex, const struct net_ip *ip) {
+static int addr_add(struct nl_sock *sk, int ifindex, const struct net_ip *ip) {
         struct rtnl_addr *a = rtnl_addr_alloc();
         struct nl_addr *local;
         int r;
@@ -238,7 +186,7 @@ int net_addr_add(struct nl_sock *sk, int ifindex, const struct net_ip *ip) {
         return r < 0 ? nl_to_errno(r) : 0;
 }
 
-int net_link_delete(struct nl_sock *sk, int ifindex) {
+static int link_delete(struct nl_sock *sk, int ifindex) {
         struct rtnl_link *link = rtnl_link_alloc();
         int r;
 
@@ -249,3 +197,15 @@ int net_link_delete(struct nl_sock *sk, int ifindex) {
         rtnl_link_put(link);
         return r < 0 ? nl_to_errno(r) : 0;
 }
+
+VMSILO_EXPORT const struct net_netlink net_netlink = {
+        .open = sock_open,
+        .close = sock_close,
+        .link_get = link_get,
+        .link_foreach = link_foreach,
+        .link_set_alias = link_set_alias,
+        .link_set_master = link_set_master,
+        .link_set_up = link_set_up,
+        .addr_add = addr_add,
+        .link_delete = link_delete,
+};

@@ -15,6 +15,8 @@
 
 #include <wayland-client.h>
 
+#include <vmsilo/plugin.h>
+
 #include "gpu.h"
 
 struct probe_state {
@@ -133,8 +135,8 @@ failed : {
 }
 }
 
-int wayland_probe(const char *path, unsigned timeout_ms, struct wayland_probe *ret, char *err,
-                  size_t errsz) {
+static int wayland_probe(const char *path, unsigned timeout_ms, struct wayland_probe *ret,
+                         char *err, size_t errsz) {
         long long deadline = now_ms() + timeout_ms;
         struct wayland_probe result = { 0 };
         struct probe_state s = { .result = &result };
@@ -172,3 +174,5 @@ int wayland_probe(const char *path, unsigned timeout_ms, struct wayland_probe *r
                 *ret = result;
         return r;
 }
+
+VMSILO_EXPORT const struct gpu_wayland gpu_wayland = { .probe = wayland_probe };

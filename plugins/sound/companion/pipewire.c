@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +21,8 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include <spa/utils/json.h>
 #pragma GCC diagnostic pop
+
+#include <vmsilo/plugin.h>
 
 #include "sound.h"
 
@@ -42,24 +42,6 @@ struct probe {
         size_t n_nodes;
         struct pipewire_report *report;
 };
-
-int unix_connect(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd, r;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        memcpy(sa.sun_path, path, strlen(path) + 1);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
-}
 
 static long long now_ms(void) {
         struct timespec ts;
@@ -286,32 +268,19 @@ out:
         return r;
 }
 
-int pipewire_probe(const char *path, unsigned timeout_ms, struct pipewire_report *ret, char *err,
-                   size_t errsz) {
+/* Consumes `fd`, a socket connected to the server. `ret` is filled as far as the probe got;
+ * the caller frees it with pipewire_report_done() either way. */
+static int pipewire_probe(int fd, unsigned timeout_ms, struct pipewire_report *ret, char *err,
+                          size_t errsz) {
         long long deadline = now_ms() + timeout_ms;
-        struct pipewire_report report = { 0 };
-        int fd, r;
+        int r;
 
-        fd = unix_connect(path);
-        if (fd < 0) {
-                snprintf(err, errsz, "%s", strerror(-fd));
-                return fd;
-        }
         pw_init(NULL, NULL);
         if (!getenv("PIPEWIRE_DEBUG"))
                 pw_log_set_level(SPA_LOG_LEVEL_NONE);
-        r = connect_and_probe(fd, deadline, &report, err, errsz);
+        r = connect_and_probe(fd, deadline, ret, err, errsz);
         pw_deinit();
-        if (r < 0) {
-                pipewire_report_done(&report);
-                return r;
-        }
-        *ret = report;
-        return 0;
+        return r;
 }
 
-void pipewire_report_done(struct pipewire_report *r) {
-        free(r->default_sink);
-        free(r->default_source);
-        *r = (struct pipewire_report){ 0 };
-}
+VMSILO_EXPORT const struct sound_pipewire sound_pipewire = { .probe = pipewire_probe };
