@@ -13,7 +13,7 @@
 #       - `run chan true` against its floor, measured in the same rounds = client start-up
 #         (`vmsilo-core --version`: exec, dynamic linking and argument parsing of the same
 #         binary, the least any invocation costs; what `run` does beyond it is overhead) + the
-#         guest's own spawn of `true` (fork+execvp+waitpid in a loop in the guest, median per
+#         guest's own spawn of `true` (vfork+execvp+waitpid in a loop in the guest, median per
 #         iteration, as the agent spawns) + a 1-byte echo over the raw port;
 #       - throughput with `dd bs=1M`: `run chan dd` guest -> host (stdout) and host -> guest
 #         (stdin), the same bytes through an in-guest pipe (`dd | dd`, via one `run`, so both

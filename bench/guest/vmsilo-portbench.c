@@ -6,7 +6,8 @@
  *   'G' COUNT CHUNK  write COUNT bytes to the port in writes of CHUNK bytes (guest -> host)
  *   'H' COUNT CHUNK  read COUNT bytes (reads of CHUNK), then write one byte (host -> guest)
  *   'E' COUNT        echo COUNT single bytes, one at a time (round-trip latency)
- *   'S' COUNT        fork+execvp("true")+waitpid COUNT times, as the agent spawns a command;
+ *   'S' COUNT        vfork+execvp("true")+waitpid COUNT times, as the agent spawns a command
+ *                    (vfork: a fork here would copy page tables the agent never copies);
  *                    answers the median of the iterations in ns (uint64, host byte order)
  *   'Q'              exit 0
  * A command is struct portbench_cmd (16 bytes, host byte order: host and guest are one arch).
@@ -169,9 +170,9 @@ static int spawn_true(int fd, uint64_t count) {
 
         if (n == 0)
                 n = 1;
-        for (size_t i = 0; i < n; i++) {
+        for (volatile size_t i = 0; i < n; i++) {
                 int64_t t0 = now_ns();
-                pid_t pid = fork();
+                pid_t pid = vfork();
                 int status;
 
                 if (pid < 0)
