@@ -694,9 +694,13 @@ static int lock_for_start(struct vm *vm, const struct start_options *o, int *ret
         }
 }
 
-/* Forks the supervisor: 0 in the child (which says how the start went on *ret_notify), in
- * the parent 1 + the child's word (0 when the VM is up, else a positive errno; NO_WORD when
- * it said nothing), negative errno if the fork failed. */
+/* Forks the supervisor, before the VM's configuration and plugins are loaded: a fork of the
+ * bare command copies a fraction of the page tables, and the waiting parent never maps the
+ * plugins at all. 0 in the child (which says how the start went on *ret_notify), in the
+ * parent 1 + the child's word (0 when the VM is up, else a positive errno; NO_WORD when it
+ * said nothing), negative errno if the fork failed. The child stays in the caller's session
+ * until its preflight passed (start_detach()): an interrupt before then ends both, before
+ * anything on the host changed. */
 static int daemonize(int *ret_notify) {
         int pipefd[2];
         unsigned char code = NO_WORD;
@@ -715,7 +719,6 @@ static int daemonize(int *ret_notify) {
                 return 1 + code; /* parent: > 0 */
         }
         close(pipefd[0]);
-        (void) setsid();
         *ret_notify = pipefd[1];
         return 0;
 }
@@ -740,9 +743,12 @@ int vm_runtime_dir_check(const char *dir) {
         return 0;
 }
 
-int vm_start(const struct settings *s, const char *name, const struct start_options *o) {
+/* The start itself, in the supervisor's process (detached when *notify_fd >= 0, which
+ * launch() takes over: it says the word from then on). */
+static int start_here(const struct settings *s, const char *name, const struct start_options *o,
+                      int *notify_fd) {
+        int r, lock_fd = -1, failures, fd;
         struct vm vm;
-        int r, lock_fd = -1, failures, notify_fd = -1;
 
         r = vm_open(&vm, s, name);
         if (r < 0) {
@@ -772,31 +778,38 @@ int vm_start(const struct settings *s, const char *name, const struct start_opti
                 vm_close(&vm);
                 return r;
         }
-        if (!o->foreground) {
-                int word = daemonize(&notify_fd);
-
-                if (word < 0)
-                        r = start_abort(&vm, lock_fd, -EIO);
-                else if (word > 0) {
-                        safe_close(lock_fd); /* the supervisor holds it */
-                        r = -(word - 1);
-                        if (word - 1 == NO_WORD) {
-                                supervisor_vanished(vm.runtime_dir, name);
-                                r = -EIO;
-                        }
-                }
-                if (word != 0) {
-                        vm_close(&vm);
-                        return r;
-                }
-                /* the detached supervisor: it never returns into the caller's command; its
-                 * own exit status only says whether the VM ended well */
-                r = launch(&vm, lock_fd, o, notify_fd);
-                vm_close(&vm);
-                fflush(NULL);
-                _exit(r < 0 ? 1 : 0);
-        }
-        r = launch(&vm, lock_fd, o, notify_fd);
+        fd = *notify_fd;
+        *notify_fd = -1;
+        if (fd >= 0)
+                (void) setsid(); /* from here on the start no longer belongs to a terminal */
+        r = launch(&vm, lock_fd, o, fd);
         vm_close(&vm);
         return r;
+}
+
+int vm_start(const struct settings *s, const char *name, const struct start_options *o) {
+        int word, r, notify_fd = -1;
+
+        if (o->foreground)
+                return start_here(s, name, o, &notify_fd);
+        word = daemonize(&notify_fd);
+        if (word < 0)
+                return -EIO;
+        if (word > 0) {
+                if (word - 1 != NO_WORD)
+                        return -(word - 1);
+                {
+                        _cleanup_free_ char *dir = settings_runtime_dir(s, name);
+
+                        if (dir)
+                                supervisor_vanished(dir, name);
+                }
+                return -EIO;
+        }
+        /* the detached supervisor: it never returns into the caller's command; its own exit
+         * status only says whether the VM ended well (or why the start failed: the word) */
+        r = start_here(s, name, o, &notify_fd);
+        notify(&notify_fd, r); /* a start that failed before launch() says it here */
+        fflush(NULL);
+        _exit(r < 0 ? 1 : 0);
 }
