@@ -70,7 +70,7 @@ mkdir -p "$B/etc/vms" "$B/run" "$B/state" "$B/vmstate" "$B/cache"
 # state dir (logs, overlays) stays on the disk, as /var/lib/vmsilo does. Without root it
 # stays on the disk, and the results say so.
 RUNTIME_FS=disk
-if [ "$(id -u)" = 0 ] && mount -t tmpfs -o mode=0755,size=64m vmsilo-bench "$B/run"; then
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o mode=0755 vmsilo-bench "$B/run"; then
         RUNTIME_FS=tmpfs
 fi
 cc -O2 -o "$B/stamp-exec" bench/stamp-exec.c

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/statfs.h>
 #include <time.h>
 
@@ -657,17 +658,33 @@ static pid_t start_copy(int in, int out, off_t size, int *ret_ready) {
         return pid;
 }
 
+/* 1 if the file system of `dir` has room for `bytes` more. */
+static int has_room(const char *dir, unsigned long long bytes) {
+        struct statvfs sv;
+
+        return statvfs(dir, &sv) == 0 &&
+               (unsigned long long) sv.f_bavail * sv.f_frsize >= bytes + bytes / 8;
+}
+
 int snapshot_restore_plan(const struct snapshot_template *t, const char *tmp_dir,
                           struct vm_snapshot *ret) {
-        const char *dir = tmp_dir && on_tmpfs(tmp_dir) ? tmp_dir : "/dev/shm";
         _cleanup_close_ int in = open(t->ram, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        _cleanup_close_ int out = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         _cleanup_close_ int state = open(t->state, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int out = -1;
+        const char *dir = "/dev/shm";
         struct stat st;
         int ready = -1;
         pid_t pid;
 
-        if (in < 0 || out < 0 || state < 0 || fstat(in, &st) < 0)
+        if (in < 0 || state < 0 || fstat(in, &st) < 0)
+                return negative_errno();
+        /* the runtime dir when it is a tmpfs with room for what the template allocated (a
+         * small /run would fail the copy half-way), else /dev/shm */
+        if (tmp_dir && on_tmpfs(tmp_dir) &&
+            has_room(tmp_dir, (unsigned long long) st.st_blocks * 512))
+                dir = tmp_dir;
+        out = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (out < 0)
                 return negative_errno();
         if ((unsigned long long) st.st_size != t->ram_size)
                 return -EBADF;

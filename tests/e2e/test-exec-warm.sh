@@ -113,6 +113,17 @@ expect 0 $VMSILO exec --prepare --kernel "$T/vmlinuz" --initrd "$GUEST/initrd.gz
 expect 2 $X 'exit 2'
 grep -q "building the exec template" "$T/err" && fail "--prepare did not build the template"
 
+# a runtime dir on a tmpfs too small for the private copy of the guest's RAM (a small /run):
+# the copy goes to /dev/shm, and the exec restores rather than failing half-way into a boot
+# that rebuilds the template every time
+mkdir -p "$T/smallrun"
+mount -t tmpfs -o size=8m,mode=0755 vmsilo-test "$T/smallrun"
+VMSILO_RUNTIME_DIR="$T/smallrun" expect 3 $X 'exit 3'
+grep -q "did not restore\|building the exec template" "$T/err" &&
+        { umount "$T/smallrun"; fail "a small tmpfs runtime dir broke the restore: $(cat "$T/err")"; }
+[ -z "$(ls "$T/smallrun")" ] || { ls -la "$T/smallrun" >&2; umount "$T/smallrun"; fail "left run state"; }
+umount "$T/smallrun"
+
 assert_no_run_state
 assert_no_processes
 pgrep -f "virtiofsd.*$RUN/" >/dev/null && fail "virtiofsd left running"
