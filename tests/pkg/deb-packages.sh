@@ -41,9 +41,24 @@ for name in $plugins; do
         for c in plugins/"$name"/launch/*.c; do # programs the plugin runs, next to it
                 [ -f "$c" ] && want="$want usr/lib/$triplet/vmsilo/plugins/$(basename "$c" .c)"
         done
+        for c in plugins/"$name"/companion/*.c; do # its companions, in plugins/NAME/
+                [ -f "$c" ] && want="$want usr/lib/$triplet/vmsilo/plugins/$name/$(basename "$c" .c).so"
+        done
         [ "$(files "$pkg" | tr '\n' ' ')" = "$(printf '%s\n' $want | sort | tr '\n' ' ')" ] ||
                 fail "$pkg ships: $(files "$pkg" | tr '\n' ' '), expected: $want"
-        dpkg-deb -f "$(deb "$pkg")" Depends | grep -qF "vmsilo-core (= $version)" || fail "$pkg does not depend on vmsilo-core"
+        depends=$(dpkg-deb -f "$(deb "$pkg")" Depends)
+        echo "$depends" | grep -qF "vmsilo-core (= $version)" || fail "$pkg does not depend on vmsilo-core"
+        # a library that only a companion links is still a dependency of the package
+        rm -rf "$T/x" && dpkg-deb -x "$(deb "$pkg")" "$T/x"
+        for so in "$T/x/usr/lib/$triplet/vmsilo/plugins/$name"/*.so; do
+                [ -f "$so" ] || continue
+                for lib in $(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -v '^libc\.so'); do
+                        owner=$(dpkg -S "*/$lib" 2>/dev/null | head -n 1 | cut -d: -f1)
+                        [ -n "$owner" ] || fail "no package has $lib, which ${so#"$T/x/"} needs"
+                        echo "$depends" | grep -q "\b$owner\b" ||
+                                fail "$pkg does not depend on $owner ($lib, for ${so#"$T/x/"}): $depends"
+                done
+        done
 done
 files vmsilo-core >"$T/core.files"
 for f in usr/bin/vmsilo-core lib/systemd/system/vmsilo@.service lib/systemd/system/vmsilo-run@.socket \

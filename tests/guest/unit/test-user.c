@@ -101,6 +101,7 @@ int main(void) {
                 return 1;
         r = RUN_SUITE("user", tests);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-        (void) system(cmd);
+        if (system(cmd) != 0)
+                fprintf(stderr, "could not remove '%s'\n", root);
         return r;
 }
