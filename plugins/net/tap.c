@@ -9,11 +9,8 @@
 
 #include "net.h"
 
-/*
- * Creates tap `name` (IFF_TUN_EXCL: never attaches to an existing device), not yet
- * persistent, so that it disappears with the fd until net_tap_persist() is called.
- */
-int net_tap_open(const char *tun_path, const char *name, uid_t uid, gid_t gid, int *ret_fd) {
+/* The tun device bound to tap `name` with `flags`: the fd, or a negative errno. */
+static int tun_bind(const char *tun_path, const char *name, short flags) {
         struct ifreq ifr = { 0 };
         int fd, r;
 
@@ -22,9 +19,28 @@ int net_tap_open(const char *tun_path, const char *name, uid_t uid, gid_t gid, i
         fd = open(tun_path, O_RDWR | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        ifr.ifr_flags = (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL);
+        ifr.ifr_flags = flags;
         memcpy(ifr.ifr_name, name, strlen(name));
-        if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETOWNER, (unsigned long) uid) < 0 ||
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/*
+ * Creates tap `name` (IFF_TUN_EXCL: never attaches to an existing device), not yet
+ * persistent, so that it disappears with the fd until net_tap_persist() is called.
+ */
+int net_tap_open(const char *tun_path, const char *name, uid_t uid, gid_t gid, int *ret_fd) {
+        int fd = tun_bind(tun_path, name,
+                          (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL));
+        int r;
+
+        if (fd < 0)
+                return fd;
+        if (ioctl(fd, TUNSETOWNER, (unsigned long) uid) < 0 ||
             ioctl(fd, TUNSETGROUP, (unsigned long) gid) < 0) {
                 r = -errno;
                 close(fd);
@@ -35,21 +51,10 @@ int net_tap_open(const char *tun_path, const char *name, uid_t uid, gid_t gid, i
 }
 
 int net_tap_attach(const char *tun_path, const char *name, int *ret_fd) {
-        struct ifreq ifr = { 0 };
-        int fd, r;
+        int fd = tun_bind(tun_path, name, (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR));
 
-        if (strlen(name) >= sizeof(ifr.ifr_name))
-                return -ENAMETOOLONG;
-        fd = open(tun_path, O_RDWR | O_CLOEXEC);
         if (fd < 0)
-                return -errno;
-        ifr.ifr_flags = (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
-        memcpy(ifr.ifr_name, name, strlen(name));
-        if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
+                return fd;
         *ret_fd = fd;
         return 0;
 }

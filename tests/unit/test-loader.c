@@ -299,6 +299,16 @@ static void test_loader_untrusted_path_is_refused(void) {
         (void) rmdir(dir);
 }
 
+/* Asserts that companion(file, symbol) of `p` fails and logs exactly `fmt` (%s: fixdir). */
+static void assert_companion_fails(struct plugin *p, const char *file, const char *symbol,
+                                   const char *fmt) {
+        _cleanup_free_ char *log = NULL, *expected = NULL;
+
+        CAPTURE_LOG(log, CU_ASSERT_PTR_NULL(plugin_companion(p, file, symbol)));
+        REQUIRE(asprintf(&expected, fmt, fixdir) > 0);
+        ASSERT_STREQ(log, expected);
+}
+
 /* host->companion(): NAME/FILE next to the plugin, mapped only when asked for, checked like
  * the plugin; every refusal is one line that names the file. */
 static void test_loader_companion(void) {
@@ -327,23 +337,12 @@ static void test_loader_companion(void) {
         ASSERT_STREQ(log, "");
         free(log), log = NULL;
 
-        CAPTURE_LOG(log, CU_ASSERT_PTR_NULL(plugin_companion(p, "extra.so", "no_such_symbol")));
-        REQUIRE(asprintf(&expected,
-                         "vmsilo-core: plugin 'good': companion '%s/good/extra.so' does not "
-                         "export 'no_such_symbol'; is it this plugin's?\n",
-                         fixdir) > 0);
-        ASSERT_STREQ(log, expected);
-        free(log), log = NULL;
-        free(expected), expected = NULL;
-
-        CAPTURE_LOG(log, CU_ASSERT_PTR_NULL(plugin_companion(p, "absent.so", "good_extra")));
-        REQUIRE(asprintf(&expected,
-                         "vmsilo-core: plugin 'good': cannot open '%s/good/absent.so' (enabled by "
-                         "t.conf:1): No such file or directory\n",
-                         fixdir) > 0);
-        ASSERT_STREQ(log, expected);
-        free(log), log = NULL;
-        free(expected), expected = NULL;
+        assert_companion_fails(p, "extra.so", "no_such_symbol",
+                               "vmsilo-core: plugin 'good': companion '%s/good/extra.so' does not "
+                               "export 'no_such_symbol'; is it this plugin's?\n");
+        assert_companion_fails(p, "absent.so", "good_extra",
+                               "vmsilo-core: plugin 'good': cannot open '%s/good/absent.so' "
+                               "(enabled by t.conf:1): No such file or directory\n");
 
         {
                 const char *bad[] = { "../good.so", "sub/extra.so", ".so", ".extra.so", "extra" };
