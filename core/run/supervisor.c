@@ -699,7 +699,7 @@ static int lock_for_start(struct vm *vm, const struct start_options *o, int *ret
  * plugins at all. 0 in the child (which says how the start went on *ret_notify), in the
  * parent 1 + the child's word (0 when the VM is up, else a positive errno; NO_WORD when it
  * said nothing), negative errno if the fork failed. The child stays in the caller's session
- * until its preflight passed (start_detach()): an interrupt before then ends both, before
+ * until its preflight passed (start_here()): an interrupt before then ends both, before
  * anything on the host changed. */
 static int daemonize(int *ret_notify) {
         int pipefd[2];
